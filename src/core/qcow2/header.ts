@@ -1,0 +1,242 @@
+/**
+ * The qcow2 header (spec "Header"; QEMU qcow2_do_open()). Every field is validated the way
+ * QEMU validates it on open, with QEMU's own wording in the error detail so a user can match
+ * clusterscope's refusal to qemu-img's.
+ */
+import { CorruptError, FormatError, LimitError, UnsupportedError, hex } from '../errors.ts';
+import { u32, u64Big, u64Safe, u8 } from '../io/bigEndian.ts';
+import { MAX_L1_ENTRIES, MAX_REFTABLE_BYTES, MAX_SNAPSHOTS } from '../limits.ts';
+
+export const QCOW_MAGIC = 0x514649fb;
+export const V2_HEADER_LENGTH = 72;
+export const V3_MIN_HEADER_LENGTH = 104;
+
+/** Incompatible feature bits (spec "incompatible_features"). */
+export const INCOMPAT_DIRTY = 1n << 0n;
+export const INCOMPAT_CORRUPT = 1n << 1n;
+export const INCOMPAT_DATA_FILE = 1n << 2n;
+export const INCOMPAT_COMPRESSION = 1n << 3n;
+export const INCOMPAT_EXTL2 = 1n << 4n;
+export const INCOMPAT_KNOWN = INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_DATA_FILE | INCOMPAT_COMPRESSION | INCOMPAT_EXTL2;
+export const COMPAT_LAZY_REFCOUNTS = 1n << 0n;
+export const AUTOCLEAR_BITMAPS = 1n << 0n;
+export const AUTOCLEAR_DATA_FILE_RAW = 1n << 1n;
+
+export const CRYPT_NONE = 0;
+export const CRYPT_AES = 1;
+export const CRYPT_LUKS = 2;
+
+export type CompressionType = 'zlib' | 'zstd';
+
+export interface Qcow2Header {
+  readonly version: 2 | 3;
+  readonly backingFileOffset: number;
+  readonly backingFileSize: number;
+  readonly clusterBits: number;
+  readonly clusterSize: number;
+  /** Virtual size as QEMU uses it: the header value rounded down to 512 (reference §1.1). */
+  readonly size: number;
+  /** The raw header value, before rounding. */
+  readonly headerSize: number;
+  readonly cryptMethod: number;
+  readonly l1Size: number;
+  readonly l1TableOffset: number;
+  readonly refcountTableOffset: number;
+  readonly refcountTableClusters: number;
+  readonly nbSnapshots: number;
+  readonly snapshotsOffset: number;
+  readonly incompatibleFeatures: bigint;
+  readonly compatibleFeatures: bigint;
+  readonly autoclearFeatures: bigint;
+  readonly refcountOrder: number;
+  readonly headerLength: number;
+  readonly compressionType: CompressionType;
+  /** Derived: 128-bit L2 entries with 32 subclusters (incompatible bit 4). */
+  readonly extendedL2: boolean;
+  readonly l2EntryBytes: 8 | 16;
+  readonly l2Bits: number;
+  readonly l2Entries: number;
+  readonly subclusterBits: number;
+  readonly subclustersPerCluster: 1 | 32;
+}
+
+/** Bytes to read to see any header: the largest header QEMU accepts is one cluster (2 MiB). */
+export const HEADER_PROBE_BYTES = 4096;
+
+/** The number of L1 entries QEMU requires to cover `size` (size_to_l1()). */
+export const l1EntriesFor = (size: number, clusterBits: number, l2Bits: number): number =>
+  Math.ceil(size / 2 ** (clusterBits + l2Bits));
+
+export function isQcow2Magic(b: Uint8Array): boolean {
+  return b.length >= 4 && u32(b, 0) === QCOW_MAGIC;
+}
+
+/**
+ * Parses and validates the fixed header. `b` holds at least the first HEADER_PROBE_BYTES of
+ * the file (or the whole file if shorter). Offsets past the end of the file are not errors
+ * here: QEMU reads them as zeros (reference §3.3, §6.9); the image model reports them as findings.
+ */
+export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
+  const at = (structure: string, offset: number) => ({ file, structure, offset });
+  if (b.length < V2_HEADER_LENGTH) {
+    if (!isQcow2Magic(b)) throw new FormatError(at('header', 0), 'Image is not in qcow2 format');
+    throw new CorruptError(at('header', 0), `file is ${b.length} bytes, shorter than a qcow2 header (72)`);
+  }
+  if (!isQcow2Magic(b)) throw new FormatError(at('header magic', 0), 'Image is not in qcow2 format');
+  const version = u32(b, 4);
+  if (version !== 2 && version !== 3) {
+    throw new FormatError(at('header version', 4), `Unsupported qcow2 version ${version}`);
+  }
+  const field64 = (offset: number, name: string): number => {
+    const v = u64Safe(b, offset);
+    if (v === undefined) {
+      throw new LimitError(at(`header ${name}`, offset), `value ${u64Big(b, offset)} exceeds 2^53 (MAX_SAFE_OFFSET)`);
+    }
+    return v;
+  };
+  const clusterBits = u32(b, 20);
+  // qcow2_do_open(): MIN_CLUSTER_BITS 9 .. MAX_CLUSTER_BITS 21.
+  if (clusterBits < 9 || clusterBits > 21) {
+    throw new UnsupportedError(at('header cluster_bits', 20), `Unsupported cluster size: 2^${clusterBits}`);
+  }
+  const clusterSize = 2 ** clusterBits;
+
+  let incompatibleFeatures = 0n;
+  let compatibleFeatures = 0n;
+  let autoclearFeatures = 0n;
+  let refcountOrder = 4;
+  let headerLength = V2_HEADER_LENGTH;
+  let compressionType: CompressionType = 'zlib';
+  if (version === 3) {
+    if (b.length < V3_MIN_HEADER_LENGTH) {
+      throw new CorruptError(at('header', 0), `file ends at ${hex(b.length)}, inside the version 3 header`);
+    }
+    incompatibleFeatures = u64Big(b, 72);
+    compatibleFeatures = u64Big(b, 80);
+    autoclearFeatures = u64Big(b, 88);
+    refcountOrder = u32(b, 96);
+    headerLength = u32(b, 100);
+    if (headerLength < V3_MIN_HEADER_LENGTH) {
+      throw new CorruptError(at('header header_length', 100), `qcow2 header too short (${headerLength})`);
+    }
+    if (headerLength > clusterSize) {
+      throw new CorruptError(at('header header_length', 100), `qcow2 header exceeds cluster size (${headerLength})`);
+    }
+    if (headerLength > 104) {
+      const ct = u8(b, 104);
+      // validate_compression_type(): the byte and incompatible bit 3 must agree.
+      if (ct === 0 && incompatibleFeatures & INCOMPAT_COMPRESSION) {
+        throw new CorruptError(
+          at('header compression_type', 104),
+          'Compression type incompatible feature bit must not be set',
+        );
+      }
+      if (ct !== 0 && !(incompatibleFeatures & INCOMPAT_COMPRESSION)) {
+        throw new CorruptError(at('header compression_type', 104), 'Compression type incompatible feature bit must be set');
+      }
+      if (ct === 1) compressionType = 'zstd';
+      else if (ct !== 0) {
+        throw new UnsupportedError(at('header compression_type', 104), `qcow2: unknown compression type: ${ct}`);
+      }
+    } else if (incompatibleFeatures & INCOMPAT_COMPRESSION) {
+      throw new CorruptError(at('header compression_type', 104), 'Compression type incompatible feature bit must not be set');
+    }
+    const unknown = incompatibleFeatures & ~INCOMPAT_KNOWN;
+    if (unknown) {
+      throw new UnsupportedError(
+        at('header incompatible_features', 72),
+        `Unsupported qcow2 feature(s): Unknown incompatible feature: ${unknown.toString(16)}`,
+      );
+    }
+    if (refcountOrder > 6) {
+      throw new UnsupportedError(
+        at('header refcount_order', 96),
+        'Reference count entry width too large; may not exceed 64 bits',
+      );
+    }
+  }
+
+  const extendedL2 = (incompatibleFeatures & INCOMPAT_EXTL2) !== 0n;
+  if (extendedL2 && clusterBits < 14) {
+    throw new UnsupportedError(at('header cluster_bits', 20), `Unsupported subcluster size: ${clusterSize / 32}`);
+  }
+  const l2EntryBytes = extendedL2 ? 16 : 8;
+  const l2Bits = clusterBits - (extendedL2 ? 4 : 3);
+
+  const backingFileOffset = field64(8, 'backing_file_offset');
+  const backingFileSize = u32(b, 16);
+  if (backingFileOffset > clusterSize) {
+    throw new CorruptError(at('header backing_file_offset', 8), 'Invalid backing file offset');
+  }
+  if (backingFileOffset && backingFileSize > Math.min(1023, clusterSize - backingFileOffset)) {
+    throw new CorruptError(at('header backing_file_size', 16), 'Backing file name too long');
+  }
+
+  const headerSize = field64(24, 'size');
+  const size = headerSize - (headerSize % 512);
+  const cryptMethod = u32(b, 32);
+  if (cryptMethod > CRYPT_LUKS) {
+    throw new UnsupportedError(at('header crypt_method', 32), `Unsupported encryption method: ${cryptMethod}`);
+  }
+  const l1Size = u32(b, 36);
+  const l1TableOffset = field64(40, 'l1_table_offset');
+  const refcountTableOffset = field64(48, 'refcount_table_offset');
+  const refcountTableClusters = u32(b, 56);
+  const nbSnapshots = u32(b, 60);
+  const snapshotsOffset = field64(64, 'snapshots_offset');
+
+  // The order of the following checks is qcow2_do_open()'s.
+  if (refcountTableClusters === 0) {
+    throw new CorruptError(at('header refcount_table_clusters', 56), 'Image does not contain a reference count table');
+  }
+  if (refcountTableClusters * clusterSize > MAX_REFTABLE_BYTES) {
+    throw new LimitError(at('header refcount_table_clusters', 56), 'Reference count table too large (MAX_REFTABLE_BYTES)');
+  }
+  if (refcountTableOffset % clusterSize) {
+    throw new CorruptError(at('header refcount_table_offset', 48), 'Invalid reference count table offset');
+  }
+  if (nbSnapshots > MAX_SNAPSHOTS) {
+    throw new LimitError(at('header nb_snapshots', 60), 'Too many snapshots (MAX_SNAPSHOTS)');
+  }
+  if (snapshotsOffset % clusterSize) {
+    throw new CorruptError(at('header snapshots_offset', 64), 'Invalid snapshot table offset');
+  }
+  if (l1Size > MAX_L1_ENTRIES) {
+    throw new LimitError(at('header l1_size', 36), 'Active L1 table too large (MAX_L1_ENTRIES)');
+  }
+  if (l1Size < l1EntriesFor(size, clusterBits, l2Bits)) {
+    throw new CorruptError(at('header l1_size', 36), 'L1 table is too small');
+  }
+  if (l1TableOffset % clusterSize) {
+    throw new CorruptError(at('header l1_table_offset', 40), 'Active L1 table offset invalid');
+  }
+
+  return {
+    version,
+    backingFileOffset,
+    backingFileSize,
+    clusterBits,
+    clusterSize,
+    size,
+    headerSize,
+    cryptMethod,
+    l1Size,
+    l1TableOffset,
+    refcountTableOffset,
+    refcountTableClusters,
+    nbSnapshots,
+    snapshotsOffset,
+    incompatibleFeatures,
+    compatibleFeatures,
+    autoclearFeatures,
+    refcountOrder,
+    headerLength,
+    compressionType,
+    extendedL2,
+    l2EntryBytes,
+    l2Bits,
+    l2Entries: 2 ** l2Bits,
+    subclusterBits: extendedL2 ? clusterBits - 5 : clusterBits,
+    subclustersPerCluster: extendedL2 ? 32 : 1,
+  };
+}
