@@ -4,8 +4,13 @@
  * the first cluster when there is none.
  */
 import { CorruptError, LimitError } from '../errors.ts';
-import { latin1, u32, u64Big, u64Safe, u8, utf8 } from '../io/bigEndian.ts';
-import { MAX_BACKING_FORMAT_BYTES, MAX_BITMAPS, MAX_BITMAP_DIRECTORY_BYTES, MAX_HEADER_EXTENSIONS } from '../limits.ts';
+import { latin1, u8, u32, u64Big, u64Safe, utf8 } from '../io/bigEndian.ts';
+import {
+  MAX_BACKING_FORMAT_BYTES,
+  MAX_BITMAP_DIRECTORY_BYTES,
+  MAX_BITMAPS,
+  MAX_HEADER_EXTENSIONS,
+} from '../limits.ts';
 import { CRYPT_LUKS, type Qcow2Header } from './header.ts';
 
 export const EXT_END = 0x00000000;
@@ -71,7 +76,10 @@ export function parseExtensions(file: string, h: Qcow2Header, b: Uint8Array): He
     const data = pos + 8;
     // qcow2_read_extensions(): "Header extension too large" when the head or data run past the area.
     if (data > end || len > end - data) {
-      throw new CorruptError(where(`header extension 0x${type.toString(16).padStart(8, '0')}`), 'Header extension too large');
+      throw new CorruptError(
+        where(`header extension 0x${type.toString(16).padStart(8, '0')}`),
+        'Header extension too large',
+      );
     }
     if (type === EXT_END) break;
     all.push({ type, offset: pos, length: len });
@@ -79,7 +87,10 @@ export function parseExtensions(file: string, h: Qcow2Header, b: Uint8Array): He
     switch (type) {
       case EXT_BACKING_FORMAT:
         if (len > MAX_BACKING_FORMAT_BYTES) {
-          throw new CorruptError(name('backing format'), `ext_backing_format: Cannot read format name (${len} bytes)`);
+          throw new CorruptError(
+            name('backing format'),
+            `ext_backing_format: Cannot read format name (${len} bytes)`,
+          );
         }
         backingFormat = latin1(b, data, len);
         break;
@@ -101,11 +112,17 @@ export function parseExtensions(file: string, h: Qcow2Header, b: Uint8Array): He
         const reserved = u32(b, data + 4);
         const directorySize = u64Safe(b, data + 8);
         const directoryOffset = u64Safe(b, data + 16);
-        if (nbBitmaps === 0) throw new CorruptError(name('bitmaps'), 'found bitmaps extension with zero bitmaps');
-        if (nbBitmaps > MAX_BITMAPS) throw new LimitError(name('bitmaps'), 'too many persistent bitmaps (MAX_BITMAPS)');
-        if (reserved !== 0) throw new CorruptError(name('bitmaps'), 'bitmaps_ext: Reserved field is not zero');
+        if (nbBitmaps === 0)
+          throw new CorruptError(name('bitmaps'), 'found bitmaps extension with zero bitmaps');
+        if (nbBitmaps > MAX_BITMAPS)
+          throw new LimitError(name('bitmaps'), 'too many persistent bitmaps (MAX_BITMAPS)');
+        if (reserved !== 0)
+          throw new CorruptError(name('bitmaps'), 'bitmaps_ext: Reserved field is not zero');
         if (directorySize === undefined || directorySize > MAX_BITMAP_DIRECTORY_BYTES) {
-          throw new LimitError(name('bitmaps'), 'bitmaps_ext: directory is too large (MAX_BITMAP_DIRECTORY_BYTES)');
+          throw new LimitError(
+            name('bitmaps'),
+            'bitmaps_ext: directory is too large (MAX_BITMAP_DIRECTORY_BYTES)',
+          );
         }
         if (directoryOffset === undefined || directoryOffset % h.clusterSize) {
           throw new CorruptError(name('bitmaps'), 'bitmaps_ext: invalid bitmap directory offset');
@@ -115,15 +132,23 @@ export function parseExtensions(file: string, h: Qcow2Header, b: Uint8Array): He
       }
       case EXT_CRYPTO_HEADER: {
         if (h.cryptMethod !== CRYPT_LUKS) {
-          throw new CorruptError(name('crypto'), 'CRYPTO header extension only expected with LUKS encryption method');
+          throw new CorruptError(
+            name('crypto'),
+            'CRYPTO header extension only expected with LUKS encryption method',
+          );
         }
-        if (len !== 16) throw new CorruptError(name('crypto'), `Invalid encryption header extension length ${len}`);
+        if (len !== 16)
+          throw new CorruptError(name('crypto'), `Invalid encryption header extension length ${len}`);
         const offset = u64Safe(b, data);
         const length = u64Safe(b, data + 8);
         if (offset === undefined || length === undefined) {
-          throw new LimitError(name('crypto'), `encryption header at ${u64Big(b, data)} exceeds 2^53 (MAX_SAFE_OFFSET)`);
+          throw new LimitError(
+            name('crypto'),
+            `encryption header at ${u64Big(b, data)} exceeds 2^53 (MAX_SAFE_OFFSET)`,
+          );
         }
-        if (offset % h.clusterSize) throw new CorruptError(name('crypto'), 'Invalid encryption header offset');
+        if (offset % h.clusterSize)
+          throw new CorruptError(name('crypto'), 'Invalid encryption header offset');
         cryptoHeader = { offset, length };
         break;
       }

@@ -3,8 +3,8 @@
  * QEMU validates it on open, with QEMU's own wording in the error detail so a user can match
  * clusterscope's refusal to qemu-img's.
  */
-import { CorruptError, FormatError, LimitError, UnsupportedError, hex } from '../errors.ts';
-import { u32, u64Big, u64Safe, u8 } from '../io/bigEndian.ts';
+import { CorruptError, FormatError, hex, LimitError, UnsupportedError } from '../errors.ts';
+import { u8, u32, u64Big, u64Safe } from '../io/bigEndian.ts';
 import { MAX_L1_ENTRIES, MAX_REFTABLE_BYTES, MAX_SNAPSHOTS } from '../limits.ts';
 
 export const QCOW_MAGIC = 0x514649fb;
@@ -17,7 +17,8 @@ export const INCOMPAT_CORRUPT = 1n << 1n;
 export const INCOMPAT_DATA_FILE = 1n << 2n;
 export const INCOMPAT_COMPRESSION = 1n << 3n;
 export const INCOMPAT_EXTL2 = 1n << 4n;
-export const INCOMPAT_KNOWN = INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_DATA_FILE | INCOMPAT_COMPRESSION | INCOMPAT_EXTL2;
+export const INCOMPAT_KNOWN =
+  INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_DATA_FILE | INCOMPAT_COMPRESSION | INCOMPAT_EXTL2;
 export const COMPAT_LAZY_REFCOUNTS = 1n << 0n;
 export const AUTOCLEAR_BITMAPS = 1n << 0n;
 export const AUTOCLEAR_DATA_FILE_RAW = 1n << 1n;
@@ -90,7 +91,10 @@ export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
   const field64 = (offset: number, name: string): number => {
     const v = u64Safe(b, offset);
     if (v === undefined) {
-      throw new LimitError(at(`header ${name}`, offset), `value ${u64Big(b, offset)} exceeds 2^53 (MAX_SAFE_OFFSET)`);
+      throw new LimitError(
+        at(`header ${name}`, offset),
+        `value ${u64Big(b, offset)} exceeds 2^53 (MAX_SAFE_OFFSET)`,
+      );
     }
     return v;
   };
@@ -120,7 +124,10 @@ export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
       throw new CorruptError(at('header header_length', 100), `qcow2 header too short (${headerLength})`);
     }
     if (headerLength > clusterSize) {
-      throw new CorruptError(at('header header_length', 100), `qcow2 header exceeds cluster size (${headerLength})`);
+      throw new CorruptError(
+        at('header header_length', 100),
+        `qcow2 header exceeds cluster size (${headerLength})`,
+      );
     }
     if (headerLength > 104) {
       const ct = u8(b, 104);
@@ -132,14 +139,23 @@ export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
         );
       }
       if (ct !== 0 && !(incompatibleFeatures & INCOMPAT_COMPRESSION)) {
-        throw new CorruptError(at('header compression_type', 104), 'Compression type incompatible feature bit must be set');
+        throw new CorruptError(
+          at('header compression_type', 104),
+          'Compression type incompatible feature bit must be set',
+        );
       }
       if (ct === 1) compressionType = 'zstd';
       else if (ct !== 0) {
-        throw new UnsupportedError(at('header compression_type', 104), `qcow2: unknown compression type: ${ct}`);
+        throw new UnsupportedError(
+          at('header compression_type', 104),
+          `qcow2: unknown compression type: ${ct}`,
+        );
       }
     } else if (incompatibleFeatures & INCOMPAT_COMPRESSION) {
-      throw new CorruptError(at('header compression_type', 104), 'Compression type incompatible feature bit must not be set');
+      throw new CorruptError(
+        at('header compression_type', 104),
+        'Compression type incompatible feature bit must not be set',
+      );
     }
     const unknown = incompatibleFeatures & ~INCOMPAT_KNOWN;
     if (unknown) {
@@ -158,7 +174,10 @@ export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
 
   const extendedL2 = (incompatibleFeatures & INCOMPAT_EXTL2) !== 0n;
   if (extendedL2 && clusterBits < 14) {
-    throw new UnsupportedError(at('header cluster_bits', 20), `Unsupported subcluster size: ${clusterSize / 32}`);
+    throw new UnsupportedError(
+      at('header cluster_bits', 20),
+      `Unsupported subcluster size: ${clusterSize / 32}`,
+    );
   }
   const l2EntryBytes = extendedL2 ? 16 : 8;
   const l2Bits = clusterBits - (extendedL2 ? 4 : 3);
@@ -176,7 +195,10 @@ export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
   const size = headerSize - (headerSize % 512);
   const cryptMethod = u32(b, 32);
   if (cryptMethod > CRYPT_LUKS) {
-    throw new UnsupportedError(at('header crypt_method', 32), `Unsupported encryption method: ${cryptMethod}`);
+    throw new UnsupportedError(
+      at('header crypt_method', 32),
+      `Unsupported encryption method: ${cryptMethod}`,
+    );
   }
   const l1Size = u32(b, 36);
   const l1TableOffset = field64(40, 'l1_table_offset');
@@ -187,10 +209,16 @@ export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
 
   // The order of the following checks is qcow2_do_open()'s.
   if (refcountTableClusters === 0) {
-    throw new CorruptError(at('header refcount_table_clusters', 56), 'Image does not contain a reference count table');
+    throw new CorruptError(
+      at('header refcount_table_clusters', 56),
+      'Image does not contain a reference count table',
+    );
   }
   if (refcountTableClusters * clusterSize > MAX_REFTABLE_BYTES) {
-    throw new LimitError(at('header refcount_table_clusters', 56), 'Reference count table too large (MAX_REFTABLE_BYTES)');
+    throw new LimitError(
+      at('header refcount_table_clusters', 56),
+      'Reference count table too large (MAX_REFTABLE_BYTES)',
+    );
   }
   if (refcountTableOffset % clusterSize) {
     throw new CorruptError(at('header refcount_table_offset', 48), 'Invalid reference count table offset');

@@ -2,13 +2,20 @@
  * Opening a qcow2 image: header, extensions, backing file name and the active L1 table.
  * Everything else (L2 tables, refcounts, snapshots, bitmaps) is read on demand.
  */
-import { CorruptError, IoError, LimitError, UnsupportedError, hex } from '../errors.ts';
+import { CorruptError, hex, IoError, LimitError, UnsupportedError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
 import { utf8 } from '../io/bigEndian.ts';
 import { type ByteSource, readPadded } from '../io/byteSource.ts';
 import { MAX_READ_BYTES } from '../limits.ts';
 import { type HeaderExtensions, parseExtensions } from './extensions.ts';
-import { CRYPT_LUKS, CRYPT_NONE, HEADER_PROBE_BYTES, INCOMPAT_DATA_FILE, type Qcow2Header, parseHeader } from './header.ts';
+import {
+  CRYPT_LUKS,
+  CRYPT_NONE,
+  HEADER_PROBE_BYTES,
+  INCOMPAT_DATA_FILE,
+  parseHeader,
+  type Qcow2Header,
+} from './header.ts';
 
 export interface Qcow2Image {
   readonly format: 'qcow2';
@@ -61,7 +68,8 @@ export async function openQcow2(source: ByteSource): Promise<Qcow2Image> {
   const areaEnd = header.backingFileOffset
     ? header.backingFileOffset + header.backingFileSize
     : Math.min(header.clusterSize, source.size);
-  const first = areaEnd <= probe.length ? probe : await readPadded(source, 0, Math.max(areaEnd, header.headerLength));
+  const first =
+    areaEnd <= probe.length ? probe : await readPadded(source, 0, Math.max(areaEnd, header.headerLength));
   const extensions = parseExtensions(file, header, first);
 
   let backingName: string | undefined;
@@ -79,7 +87,12 @@ export async function openQcow2(source: ByteSource): Promise<Qcow2Image> {
   if (hasDataFile && extensions.dataFile === undefined) {
     // QEMU needs the name from the extension or from runtime options; a map can still be made
     // (offsets are guest offsets), so this is a finding rather than an error.
-    findings.push({ file, structure: 'header', offset: 72, message: 'external data file bit set but no data file name extension' });
+    findings.push({
+      file,
+      structure: 'header',
+      offset: 72,
+      message: 'external data file bit set but no data file name extension',
+    });
   }
   if (!hasDataFile && extensions.dataFile !== undefined) {
     throw new CorruptError(
@@ -88,12 +101,18 @@ export async function openQcow2(source: ByteSource): Promise<Qcow2Image> {
     );
   }
   if (header.cryptMethod === CRYPT_LUKS && !extensions.cryptoHeader) {
-    throw new UnsupportedError({ file, structure: 'header crypt_method', offset: 32 }, 'Missing CRYPTO header for crypt method 2');
+    throw new UnsupportedError(
+      { file, structure: 'header crypt_method', offset: 32 },
+      'Missing CRYPTO header for crypt method 2',
+    );
   }
 
   const l1Bytes = header.l1Size * 8;
   if (header.l1TableOffset + l1Bytes > Number.MAX_SAFE_INTEGER) {
-    throw new LimitError({ file, structure: 'L1 table', offset: header.l1TableOffset }, 'ends beyond 2^53 (MAX_SAFE_OFFSET)');
+    throw new LimitError(
+      { file, structure: 'L1 table', offset: header.l1TableOffset },
+      'ends beyond 2^53 (MAX_SAFE_OFFSET)',
+    );
   }
   if (l1Bytes && header.l1TableOffset + l1Bytes > source.size) {
     findings.push({

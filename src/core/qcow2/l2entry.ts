@@ -62,13 +62,21 @@ export function decodeL2Entry(raw: bigint, h: Qcow2Header, hasDataFile: boolean)
     const x = BigInt(62 - (h.clusterBits - 8));
     const hostOffset = Number(raw & ((1n << x) - 1n) & OFFSET_MASK_COMPRESSED);
     const sectors = Number((raw >> x) & ((1n << BigInt(h.clusterBits - 8)) - 1n)) + 1;
-    return { type: 'compressed', raw, hostOffset, sectors, compressedSize: sectors * 512 - (hostOffset % 512) };
+    return {
+      type: 'compressed',
+      raw,
+      hostOffset,
+      sectors,
+      compressedSize: sectors * 512 - (hostOffset % 512),
+    };
   }
   const offset = Number(raw & OFFSET_MASK);
   const copied = (raw & (1n << 63n)) !== 0n;
   const reservedBits = raw & STD_RESERVED;
   if (raw & 1n && !h.extendedL2) {
-    return offset ? { type: 'zero', raw, hostOffset: offset, copied, reservedBits } : { type: 'zero', raw, copied, reservedBits };
+    return offset
+      ? { type: 'zero', raw, hostOffset: offset, copied, reservedBits }
+      : { type: 'zero', raw, copied, reservedBits };
   }
   if (offset === 0 && !(hasDataFile && copied)) return { type: 'unallocated', raw, reservedBits };
   return { type: 'standard', raw, hostOffset: offset, copied, reservedBits };

@@ -66,7 +66,10 @@ export class ExtentBuilder implements Extents {
   private grow(): void {
     const cap = this.start.length * 2;
     if (this.count >= MAX_EXTENTS) {
-      throw new LimitError({ file: this.file, structure: 'block status' }, `more than ${MAX_EXTENTS} extents (MAX_EXTENTS)`);
+      throw new LimitError(
+        { file: this.file, structure: 'block status' },
+        `more than ${MAX_EXTENTS} extents (MAX_EXTENTS)`,
+      );
     }
     const g = <T extends Float64Array | Uint8Array | Uint16Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);

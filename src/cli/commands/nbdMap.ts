@@ -1,0 +1,46 @@
+/**
+ * clusterscope nbd-map: what `nbdinfo --map[=CONTEXT]` prints against
+ * `qemu-nbd -r -t -A -f qcow2 FILE`, with the server semantics of the chosen QEMU release.
+ */
+import { formatFinding } from '../../core/findings.ts';
+import {
+  allocationDepth,
+  baseAllocation,
+  formatNbdinfo,
+  formatNbdinfoJson,
+} from '../../core/interpret/nbd.ts';
+import { NEWEST_RELEASE } from '../../core/interpret/qemuImgMap.ts';
+import { type CliIo, parseArgs, UsageError } from '../io.ts';
+import { oneFile, releaseOption, statusFor } from './shared.ts';
+
+export async function runNbdMap(args: string[], io: CliIo): Promise<number> {
+  const { options, positionals } = parseArgs(args, new Set(['context', 'qemu', 'snapshot', 'output']));
+  const context = options.get('context') ?? 'base:allocation';
+  const release = releaseOption(options.get('qemu'), NEWEST_RELEASE);
+  const interp =
+    context === 'base:allocation'
+      ? baseAllocation(release)
+      : context === 'qemu:allocation-depth'
+        ? allocationDepth
+        : undefined;
+  if (!interp)
+    throw new UsageError(`--context must be base:allocation or qemu:allocation-depth, not '${context}'`);
+  const output = options.get('output') ?? 'text';
+  if (output !== 'text' && output !== 'json')
+    throw new UsageError(`--output must be text or json, not '${output}'`);
+  const snapshot = options.get('snapshot');
+  const st = await statusFor({
+    path: oneFile(positionals, 'nbd-map'),
+    noBacking: options.has('no-backing'),
+    snapshot: typeof snapshot === 'string' ? snapshot : undefined,
+    zeroScan: options.has('zero-scan'),
+  });
+  for (const f of st.findings) io.err(`clusterscope: warning: ${formatFinding(f)}\n`);
+  if (st.error) {
+    io.err(`clusterscope: ${st.error.message}\n`);
+    return 1;
+  }
+  const m = interp.compute(st);
+  io.out(output === 'json' ? formatNbdinfoJson(m, interp.label) : formatNbdinfo(m, interp.label));
+  return 0;
+}

@@ -1,0 +1,44 @@
+/**
+ * clusterscope CLI: qemu-img map / nbdinfo --map / qemu-img info / qemu-img check answers
+ * computed by the same engine as the browser inspector.
+ */
+import { isClusterscopeError } from '../core/errors.ts';
+import { HELP } from './help.ts';
+import { type CliIo, processIo, UsageError } from './io.ts';
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  map: async () => (await import('./commands/map.ts')).runMap,
+  'nbd-map': async () => (await import('./commands/nbdMap.ts')).runNbdMap,
+  info: async () => (await import('./commands/info.ts')).runInfo,
+  check: async () => (await import('./commands/check.ts')).runCheck,
+};
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.out(HELP);
+    return name === undefined ? 1 : 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    io.err(`clusterscope: unknown command '${name}' (try: clusterscope --help)\n`);
+    return 1;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(HELP);
+    return 0;
+  }
+  try {
+    return await (await load())(rest, io);
+  } catch (e) {
+    if (isClusterscopeError(e) || e instanceof UsageError) {
+      io.err(`clusterscope: ${e.message}\n`);
+      return 1;
+    }
+    // An engine bug, not bad input: still one line, never a stack trace for the user.
+    io.err(`clusterscope: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+}

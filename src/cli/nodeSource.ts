@@ -1,0 +1,53 @@
+/** The Node implementation of ByteSource: positional reads from a file handle. */
+import { type FileHandle, open } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { IoError } from '../core/errors.ts';
+import type { ByteSource } from '../core/io/byteSource.ts';
+
+export class NodeFileSource implements ByteSource {
+  private constructor(
+    readonly name: string,
+    readonly path: string,
+    readonly size: number,
+    private readonly fh: FileHandle,
+  ) {}
+
+  /** Opens `path`; `name` defaults to the path as given, which is what qemu-img prints. */
+  static async open(path: string, name = path): Promise<NodeFileSource> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      const why =
+        code === 'ENOENT'
+          ? 'No such file or directory'
+          : code === 'EACCES'
+            ? 'Permission denied'
+            : String(code);
+      throw new IoError(
+        { file: name || basename(path), structure: 'file' },
+        `Could not open '${path}': ${why}`,
+      );
+    }
+    const st = await fh.stat();
+    return new NodeFileSource(name, path, st.size, fh);
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const end = Math.min(offset + length, this.size);
+    if (end <= offset) return new Uint8Array(0);
+    const buf = new Uint8Array(end - offset);
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesRead } = await this.fh.read(buf, done, buf.length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === buf.length ? buf : buf.subarray(0, done);
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+}

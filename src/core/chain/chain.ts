@@ -1,0 +1,62 @@
+/**
+ * Backing chains: layers from the top down to the base, matched by backing file name.
+ * Where the names come from is the caller's business (files dropped in the browser, paths
+ * resolved like QEMU's path_combine() in the CLI), so this module only walks and checks.
+ */
+import { IoError, LimitError } from '../errors.ts';
+import type { ByteSource } from '../io/byteSource.ts';
+import { MAX_CHAIN_DEPTH } from '../limits.ts';
+import { type Layer, openLayer } from './layer.ts';
+
+export interface Chain {
+  /** Top first; layers[i + 1] is the backing file of layers[i]. */
+  readonly layers: readonly Layer[];
+  /** True when the chain was cut below the top on purpose (`backing: null`). */
+  readonly noBacking: boolean;
+}
+
+export interface BackingResolver {
+  /**
+   * Finds the backing file `name` named by layer `from`. Returns the source and a key that
+   * identifies the file (a resolved path, a File identity) for loop detection, or undefined
+   * when it is not there.
+   */
+  resolve(name: string, from: Layer): Promise<{ source: ByteSource; key: string } | undefined>;
+}
+
+export interface OpenChainOptions {
+  /** Format of the top image; probed when absent. */
+  readonly format?: string;
+  /** Open only the top, as QEMU does with `"backing": null`. */
+  readonly noBacking?: boolean;
+  /** Identity of the top, for loop detection. */
+  readonly topKey?: string;
+}
+
+export async function openChain(
+  top: ByteSource,
+  resolver: BackingResolver,
+  opts: OpenChainOptions = {},
+): Promise<Chain> {
+  const layers: Layer[] = [await openLayer(top, opts.format)];
+  const noBacking = opts.noBacking === true;
+  const seen = new Set<string>([opts.topKey ?? top.name]);
+  for (;;) {
+    const cur = layers[layers.length - 1]!;
+    if (noBacking || cur.format !== 'qcow2' || cur.backingName === undefined) break;
+    const where = { file: cur.name, structure: 'backing file name', offset: cur.header.backingFileOffset };
+    if (layers.length >= MAX_CHAIN_DEPTH) {
+      throw new LimitError(where, `backing chain deeper than ${MAX_CHAIN_DEPTH} layers (MAX_CHAIN_DEPTH)`);
+    }
+    const found = await resolver.resolve(cur.backingName, cur);
+    if (!found) {
+      throw new IoError(where, `Could not open backing file '${cur.backingName}': No such file or directory`);
+    }
+    if (seen.has(found.key)) {
+      throw new IoError(where, `backing file '${cur.backingName}' is already in the chain (loop)`);
+    }
+    seen.add(found.key);
+    layers.push(await openLayer(found.source, cur.backingFormat));
+  }
+  return { layers, noBacking };
+}

@@ -1,0 +1,120 @@
+/**
+ * What qemu-nbd serves and nbdinfo --map prints (reference §5): the `base:allocation`
+ * context in the semantics of QEMU 6.0+ and of 5.2 and older, and `qemu:allocation-depth`.
+ * Both walk the chain as bdrv_co_common_block_status_above() does; a byte past the end of a
+ * shorter backing file is ZERO|ALLOCATED attributed to that backing layer (§3.7).
+ */
+import { describeResolved, resolvedAt } from '../status/describe.ts';
+import { BDRV_BLOCK_ALLOCATED, BDRV_BLOCK_DATA, BDRV_BLOCK_ZERO } from '../status/flags.ts';
+import { type ChainStatus, SYNTH_BEYOND_BACKING_EOF } from '../status/resolve.ts';
+import { collapse, type Interpretation, type Interpreted, releaseName } from './interpretation.ts';
+
+export const NBD_STATE_HOLE = 1;
+export const NBD_STATE_ZERO = 2;
+/** qemu-nbd 6.0 (commit 0da9856851) made HOLE mean "not DATA" instead of "not ALLOCATED". */
+export const RELEASE_HOLE_IS_NOT_DATA = 6000;
+
+/** Resolved flags as the NBD walk sees them: the synthesized beyond-EOF case is ZERO|ALLOCATED. */
+export function nbdFlags(st: ChainStatus, i: number): number {
+  const f = st.extents.flags[i]!;
+  return f & SYNTH_BEYOND_BACKING_EOF ? BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED : f;
+}
+
+/** qemu:allocation-depth: 1 = top, N = the N-th layer, 0 = found in no layer. */
+export function nbdDepth(st: ChainStatus, i: number): number {
+  const f = st.extents.flags[i]!;
+  if (f & SYNTH_BEYOND_BACKING_EOF) return st.extents.layer[i]! + 2;
+  return f & BDRV_BLOCK_ALLOCATED ? st.extents.layer[i]! + 1 : 0;
+}
+
+export const baseAllocationValue = (flags: number, release: number): number => {
+  const hole =
+    release >= RELEASE_HOLE_IS_NOT_DATA ? !(flags & BDRV_BLOCK_DATA) : !(flags & BDRV_BLOCK_ALLOCATED);
+  return (hole ? NBD_STATE_HOLE : 0) | (flags & BDRV_BLOCK_ZERO ? NBD_STATE_ZERO : 0);
+};
+
+/** nbdinfo's words for base:allocation values (libnbd >= 1.8.1; "data" was "allocated"). */
+export const BASE_ALLOCATION_LABELS = ['data', 'hole', 'zero', 'hole,zero'] as const;
+
+export function baseAllocation(release = 10002): Interpretation {
+  const newer = release >= RELEASE_HOLE_IS_NOT_DATA;
+  return {
+    id: `nbd-base-allocation@${newer ? '6.0' : '5.2'}`,
+    title: `NBD base:allocation (qemu-nbd ${newer ? '6.0 and newer' : '5.2 and older'})`,
+    legend: [
+      { value: 0, label: 'data', description: 'neither bit: data stored in the image' },
+      {
+        value: 1,
+        label: 'hole',
+        description: `NBD_STATE_HOLE: ${newer ? 'no host storage (not DATA)' : 'not allocated in the chain'}`,
+      },
+      { value: 2, label: 'zero', description: 'NBD_STATE_ZERO: reads as zeroes' },
+      { value: 3, label: 'hole,zero', description: 'both bits' },
+    ],
+    label: (v) => BASE_ALLOCATION_LABELS[v] ?? String(v),
+    compute: (st) => collapse(st.extents, (i) => baseAllocationValue(nbdFlags(st, i), release), false),
+    explain(st, offset) {
+      const r = resolvedAt(st, offset);
+      if (!r) return describeResolved(st, offset);
+      const flags = nbdFlags(st, r.index);
+      const v = baseAllocationValue(flags, release);
+      const holeRule = newer
+        ? `qemu-nbd ${releaseName(release)} sets HOLE when block status lacks DATA (since 6.0, commit 0da9856851)`
+        : `qemu-nbd ${releaseName(release)} sets HOLE when block status lacks ALLOCATED (before 6.0)`;
+      const synth = r.beyondBackingEof
+        ? ' The walk reached past the end of the backing file, which QEMU answers as ZERO|ALLOCATED.'
+        : '';
+      return `base:allocation ${v} (${BASE_ALLOCATION_LABELS[v]}): ${holeRule}; ZERO is set when block status has ZERO. ${describeResolved(st, offset)}${synth}`;
+    },
+  };
+}
+
+export const depthLabel = (v: number): string =>
+  v === 0 ? 'absent' : v === 1 ? 'local' : `backing depth ${v}`;
+
+export const allocationDepth: Interpretation = {
+  id: 'nbd-allocation-depth',
+  title: 'NBD qemu:allocation-depth',
+  legend: [
+    { value: 0, label: 'absent', description: 'no layer of the chain allocates it' },
+    { value: 1, label: 'local', description: 'the top layer owns it' },
+    { value: 2, label: 'backing depth 2', description: "the top's backing file owns it" },
+  ],
+  label: depthLabel,
+  compute: (st) => collapse(st.extents, (i) => nbdDepth(st, i), false),
+  explain(st, offset) {
+    const r = resolvedAt(st, offset);
+    if (!r) return describeResolved(st, offset);
+    const d = nbdDepth(st, r.index);
+    const why = r.beyondBackingEof
+      ? `the range lies past the end of layer ${r.layer + 2}, which QEMU treats as owned (zero) by that short layer`
+      : d === 0
+        ? 'no layer allocates it'
+        : `layer ${d} is the first, counting the top as 1, whose block status has ALLOCATED`;
+    return `qemu:allocation-depth ${d} (${depthLabel(d)}): ${why}. ${describeResolved(st, offset)}`;
+  },
+};
+
+/** nbdinfo --map text: printf("%10" PRIu64 "  %10" PRIu64 "  %3" PRIu32 "  %s\n"). */
+export function formatNbdinfo(m: Interpreted, label: (v: number) => string): string {
+  let s = '';
+  for (let i = 0; i < m.count; i++) {
+    const v = m.value[i]!;
+    s += `${String(m.start[i]).padStart(10)}  ${String(m.length[i]).padStart(10)}  ${String(v).padStart(3)}  ${label(v)}\n`;
+  }
+  return s;
+}
+
+/** nbdinfo --map --json text. */
+export function formatNbdinfoJson(m: Interpreted, label: (v: number) => string): string {
+  const rows: string[] = [];
+  for (let i = 0; i < m.count; i++) {
+    const v = m.value[i]!;
+    rows.push(
+      `{ "offset": ${m.start[i]}, "length": ${m.length[i]}, "type": ${v}, "description": "${label(v)}"}`,
+    );
+  }
+  return `[\n${rows.join(',\n')}\n]\n`;
+}
+
+export type { Interpreted };

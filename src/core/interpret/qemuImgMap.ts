@@ -1,0 +1,192 @@
+/**
+ * `qemu-img map` (qemu-img.c get_block_status(), entry_mergeable(), dump_map_entry()),
+ * reference §4. Depth is 0-based: the index of the layer that answered. The field set depends
+ * on the release: `present` since 6.1, `compressed` since 8.2.
+ */
+import { hex } from '../errors.ts';
+import { describeResolved, resolvedAt } from '../status/describe.ts';
+import {
+  BDRV_BLOCK_ALLOCATED,
+  BDRV_BLOCK_COMPRESSED,
+  BDRV_BLOCK_DATA,
+  BDRV_BLOCK_ZERO,
+} from '../status/flags.ts';
+import type { ChainStatus } from '../status/resolve.ts';
+import { collapse, type Interpretation, type Interpreted, releaseName } from './interpretation.ts';
+
+export const RELEASE_PRESENT = 6001;
+export const RELEASE_COMPRESSED = 8002;
+export const NEWEST_RELEASE = 10002;
+
+/** Bits of an interpreted value; the depth sits above them. */
+export const MAP_DATA = 1;
+export const MAP_ZERO = 2;
+export const MAP_PRESENT = 4;
+export const MAP_COMPRESSED = 8;
+export const MAP_DEPTH_SHIFT = 8;
+
+export interface MapEntry {
+  start: number;
+  length: number;
+  depth: number;
+  present?: boolean;
+  zero: boolean;
+  data: boolean;
+  compressed?: boolean;
+  offset?: number;
+}
+
+export function qemuImgMap(release = NEWEST_RELEASE): Interpretation {
+  const hasPresent = release >= RELEASE_PRESENT;
+  const hasCompressed = release >= RELEASE_COMPRESSED;
+  const valueAt = (st: ChainStatus) => (i: number) => {
+    const f = st.extents.flags[i]!;
+    return (
+      (f & BDRV_BLOCK_DATA ? MAP_DATA : 0) |
+      (f & BDRV_BLOCK_ZERO ? MAP_ZERO : 0) |
+      (hasPresent && f & BDRV_BLOCK_ALLOCATED ? MAP_PRESENT : 0) |
+      (hasCompressed && f & BDRV_BLOCK_COMPRESSED ? MAP_COMPRESSED : 0) |
+      (st.extents.layer[i]! << MAP_DEPTH_SHIFT)
+    );
+  };
+  const label = (v: number) =>
+    [
+      `depth ${v >>> MAP_DEPTH_SHIFT}`,
+      ...(hasPresent ? [v & MAP_PRESENT ? 'present' : 'absent'] : []),
+      v & MAP_DATA ? 'data' : '',
+      v & MAP_ZERO ? 'zero' : '',
+      v & MAP_COMPRESSED ? 'compressed' : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+  return {
+    id: `qemu-img-map@${releaseName(release)}`,
+    title: `qemu-img map (QEMU ${releaseName(release)})`,
+    legend: [
+      {
+        value: MAP_DATA | MAP_PRESENT,
+        label: 'data',
+        description: '"data": true: read from host storage at "offset"',
+      },
+      {
+        value: MAP_ZERO | MAP_PRESENT,
+        label: 'zero',
+        description: '"zero": true: reads as zeroes, owned by the layer at "depth"',
+      },
+      ...(hasPresent
+        ? [
+            {
+              value: MAP_ZERO,
+              label: 'absent',
+              description: '"present": false: found in no layer; reads as zero',
+            },
+          ]
+        : []),
+      ...(hasCompressed
+        ? [
+            {
+              value: MAP_DATA | MAP_PRESENT | MAP_COMPRESSED,
+              label: 'compressed',
+              description: '"compressed": true (8.2+)',
+            },
+          ]
+        : []),
+    ],
+    label,
+    compute: (st) => collapse(st.extents, valueAt(st), true),
+    explain(st, offset) {
+      const r = resolvedAt(st, offset);
+      if (!r) return describeResolved(st, offset);
+      const f = r.flags;
+      const fields = [
+        `"depth": ${r.layer}`,
+        ...(hasPresent ? [`"present": ${(f & BDRV_BLOCK_ALLOCATED) !== 0}`] : []),
+        `"zero": ${(f & BDRV_BLOCK_ZERO) !== 0}`,
+        `"data": ${(f & BDRV_BLOCK_DATA) !== 0}`,
+        ...(hasCompressed ? [`"compressed": ${(f & BDRV_BLOCK_COMPRESSED) !== 0}`] : []),
+        ...(r.host >= 0 ? [`"offset": ${r.host} (${hex(r.host)})`] : []),
+      ];
+      const depthWhy =
+        r.layer === 0
+          ? 'depth 0: the top answered with DATA or ZERO'
+          : `depth ${r.layer}: qemu-img map walks down until a layer answers DATA or ZERO, and ${r.layerName} did`;
+      return `qemu-img map ${releaseName(release)}: ${fields.join(', ')}. ${describeResolved(st, offset)} ${depthWhy}.`;
+    },
+  };
+}
+
+/** The interpretation's extents as qemu-img map's JSON objects, in qemu-img's member order. */
+export function mapEntries(m: Interpreted, release = NEWEST_RELEASE): MapEntry[] {
+  const out: MapEntry[] = [];
+  for (let i = 0; i < m.count; i++) {
+    const v = m.value[i]!;
+    const e: MapEntry = {
+      start: m.start[i]!,
+      length: m.length[i]!,
+      depth: v >>> MAP_DEPTH_SHIFT,
+      zero: false,
+      data: false,
+    };
+    // Rebuild in member order: start, length, depth, [present], zero, data, [compressed], [offset].
+    const o: MapEntry = { start: e.start, length: e.length, depth: e.depth } as MapEntry;
+    if (release >= RELEASE_PRESENT) o.present = (v & MAP_PRESENT) !== 0;
+    o.zero = (v & MAP_ZERO) !== 0;
+    o.data = (v & MAP_DATA) !== 0;
+    if (release >= RELEASE_COMPRESSED) o.compressed = (v & MAP_COMPRESSED) !== 0;
+    if (m.host[i]! >= 0) o.offset = m.host[i]!;
+    out.push(o);
+  }
+  return out;
+}
+
+/** qemu-img map --output=json text, byte for byte (reference §4.2). */
+export function formatMapJson(m: Interpreted, release = NEWEST_RELEASE, start = 0): string {
+  const entries = mapEntries(m, release);
+  if (entries.length === 0) {
+    // The loop never ran: qemu-img prints one zero-length entry (reference §4.5).
+    const empty: MapEntry = { start, length: 0, depth: 0 } as MapEntry;
+    if (release >= RELEASE_PRESENT) empty.present = false;
+    empty.zero = false;
+    empty.data = false;
+    if (release >= RELEASE_COMPRESSED) empty.compressed = false;
+    entries.push(empty);
+  }
+  const obj = (e: MapEntry) =>
+    `{ ${Object.entries(e)
+      .map(([k, v]) => `"${k}": ${v}`)
+      .join(', ')}}`;
+  return `[${entries.map(obj).join(',\n')}]\n`;
+}
+
+/** C's printf("%#-16x"): "0" for zero, else 0x-prefixed hex, left-justified in 16 columns. */
+const cHex = (n: number) => (n === 0 ? '0' : `0x${n.toString(16)}`).padEnd(16);
+
+export interface HumanMapResult {
+  readonly text: string;
+  /** Set when qemu-img would stop: "File contains external, encrypted or compressed clusters." */
+  readonly error?: string;
+}
+
+/**
+ * qemu-img map's human output (dump_map_entry() OFORMAT_HUMAN, reference §4.4): only
+ * data && !zero entries are printed, and an entry with data but no offset stops the output.
+ * `fileName(layer)` gives the name qemu-img prints for the file that holds a layer's data.
+ */
+export function formatMapHuman(m: Interpreted, fileName: (layer: number) => string): HumanMapResult {
+  let text = `${'Offset'.padEnd(16)}${'Length'.padEnd(16)}${'Mapped to'.padEnd(16)}File\n`;
+  // Entries after the first that are not data (or are zero) are rewritten to zero-only so
+  // they coalesce; that changes nothing printed, only how non-printed runs merge.
+  for (let i = 0; i < m.count; i++) {
+    const v = m.value[i]!;
+    const data = (v & MAP_DATA) !== 0;
+    const zero = (v & MAP_ZERO) !== 0;
+    const hasOffset = m.host[i]! >= 0;
+    if (data && !hasOffset) {
+      return { text, error: 'File contains external, encrypted or compressed clusters.' };
+    }
+    if (data && !zero) {
+      text += `${cHex(m.start[i]!)}${cHex(m.length[i]!)}${cHex(m.host[i]!)}${fileName(m.layer[i]!)}\n`;
+    }
+  }
+  return { text };
+}

@@ -1,0 +1,14 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  plugins: [react()],
+  worker: { format: 'es' },
+  build: { target: 'es2022', sourcemap: true },
+  test: {
+    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
+    // Forks, not threads: CLI parity tests chdir into fixture folders, as qemu-img was run there.
+    pool: 'forks',
+    testTimeout: 60_000,
+  },
+});
