@@ -30,7 +30,10 @@ export const LOOKUP_CACHE_TABLES = 16;
 
 async function l2Table(img: Qcow2Image, offset: number): Promise<Uint8Array> {
   let cache = tableCache.get(img);
-  if (!cache) tableCache.set(img, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    tableCache.set(img, cache);
+  }
   const hit = cache.get(offset);
   if (hit) return hit;
   const t = await readPadded(img.source, offset, img.header.clusterSize);
