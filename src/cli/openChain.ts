@@ -29,23 +29,30 @@ export interface CliChainOptions {
 
 export async function openChainFromPath(path: string, opts: CliChainOptions = {}): Promise<Chain> {
   const top = await NodeFileSource.open(path);
-  return openChain(
-    top,
-    {
-      async resolve(name, from) {
-        const p = pathCombine(from.name, name);
-        try {
-          const source = await NodeFileSource.open(p);
-          return { source, key: await keyOf(p) };
-        } catch {
-          return undefined;
-        }
+  const opened: NodeFileSource[] = [top];
+  try {
+    return await openChain(
+      top,
+      {
+        async resolve(name, from) {
+          const p = pathCombine(from.name, name);
+          try {
+            const source = await NodeFileSource.open(p);
+            opened.push(source);
+            return { source, key: await keyOf(p) };
+          } catch {
+            return undefined;
+          }
+        },
       },
-    },
-    {
-      topKey: await keyOf(path),
-      ...(opts.format !== undefined && { format: opts.format }),
-      ...(opts.noBacking !== undefined && { noBacking: opts.noBacking }),
-    },
-  );
+      {
+        topKey: await keyOf(path),
+        ...(opts.format !== undefined && { format: opts.format }),
+        ...(opts.noBacking !== undefined && { noBacking: opts.noBacking }),
+      },
+    );
+  } catch (e) {
+    await Promise.all(opened.map((s) => s.close()));
+    throw e;
+  }
 }

@@ -1,5 +1,5 @@
 /** Pieces every map-like command shares: opening the chain, the --qemu release, errors. */
-import type { Chain } from '../../core/chain/chain.ts';
+import { type Chain, closeChain } from '../../core/chain/chain.ts';
 import { parseRelease } from '../../core/interpret/interpretation.ts';
 import { layerStatus } from '../../core/status/layerStatus.ts';
 import { type ChainStatus, chainStatus } from '../../core/status/resolve.ts';
@@ -37,6 +37,14 @@ export async function statusFor(req: StatusRequest): Promise<ChainStatus> {
     noBacking: req.noBacking,
     ...(req.format !== undefined && { format: req.format }),
   });
+  try {
+    return await resolveStatus(chain, req);
+  } finally {
+    await closeChain(chain);
+  }
+}
+
+async function resolveStatus(chain: Chain, req: StatusRequest): Promise<ChainStatus> {
   let st: ChainStatus;
   if (req.snapshot !== undefined) {
     const top = chain.layers[0]!;

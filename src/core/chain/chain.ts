@@ -60,3 +60,8 @@ export async function openChain(
   }
   return { layers, noBacking };
 }
+
+/** Closes every layer's source (file handles in Node; a no-op for Blobs). */
+export async function closeChain(chain: Chain): Promise<void> {
+  await Promise.all(chain.layers.map((l) => l.source.close?.()));
+}

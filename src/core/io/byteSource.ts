@@ -12,6 +12,8 @@ export interface ByteSource {
    * than `length` when the range runs past EOF (and empty when it starts there).
    */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Releases the underlying handle, where there is one (Node files). */
+  close?(): Promise<void>;
 }
 
 /** A ByteSource over bytes already in memory (tests, generated images, the sandbox). */
