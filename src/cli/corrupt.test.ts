@@ -1,0 +1,52 @@
+/**
+ * Corrupt and hostile fixtures (fixtures/make-fixtures.sh patches QEMU-made images): where
+ * QEMU refuses the image, clusterscope refuses it too, with an error of the expected class
+ * that names the file, the structure and the byte offset, printed by the CLI as one line with
+ * exit status 1 and no stack trace.
+ */
+import { readdirSync } from 'node:fs';
+import { basename } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { closeChain } from '../core/chain/chain.ts';
+import { ClusterscopeError } from '../core/errors.ts';
+import { chainStatus } from '../core/status/resolve.ts';
+import { runCli } from '../testing/cli.ts';
+import { allCases, imageDir, imagePath } from '../testing/fixtures.ts';
+import { openChainFromPath } from './openChain.ts';
+
+const broken = allCases().filter((c) => c.error !== null);
+
+async function engineError(path: string): Promise<ClusterscopeError | undefined> {
+  try {
+    const chain = await openChainFromPath(path);
+    try {
+      const st = await chainStatus(chain);
+      return st.error;
+    } finally {
+      await closeChain(chain);
+    }
+  } catch (e) {
+    if (e instanceof ClusterscopeError) return e;
+    throw e;
+  }
+}
+
+describe.each(broken)('$name', (c) => {
+  it(`is refused as ${c.error?.class} like qemu-img (${c.error?.qemuStderr.trim().split('\n')[0]})`, async () => {
+    const err = await engineError(imagePath(c));
+    expect(err, 'QEMU refused this image, clusterscope must too').toBeInstanceOf(ClusterscopeError);
+    expect(err!.kind).toBe(c.error!.class);
+    expect(readdirSync(imageDir(c))).toContain(basename(err!.file));
+    expect(err!.structure.length).toBeGreaterThan(0);
+    expect(err!.offset, 'the error names a byte offset').toBeTypeOf('number');
+  });
+
+  it('CLI map prints one line naming file, structure and offset, exit 1', async () => {
+    const r = await runCli(['map', '--output=json', c.top], imageDir(c));
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split('\n').filter((l) => l && !l.startsWith('clusterscope: warning:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^clusterscope: \S+: .+ at 0x[0-9a-f]+: .+/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
