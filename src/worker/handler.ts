@@ -1,0 +1,126 @@
+/**
+ * The worker's request handler, free of worker globals so tests can drive it: requests in,
+ * responses out through `post`. Opening is the only long task; a newer `open` aborts the one
+ * in flight (its id is answered with `cancelled`), and bin/hit requests for a superseded open
+ * are refused.
+ */
+import { CancelledError } from '../core/status/layerStatus.ts';
+import { chainStatus } from '../core/status/resolve.ts';
+import { BlobSource } from './blobSource.ts';
+import { NothingOpened, openDropped } from './chainFiles.ts';
+import { toErrorInfo } from './errorInfo.ts';
+import { binClassCount, PROTOCOL_VERSION, type Request, type Response } from './protocol.ts';
+import { Session } from './session.ts';
+
+export type Post = (msg: Response, transfer?: Transferable[]) => void;
+
+export function createHandler(post: Post): (req: Request) => Promise<void> {
+  let session: { id: number; s: Session } | undefined;
+  let inFlight: { id: number; ctl: AbortController } | undefined;
+  const v = PROTOCOL_VERSION;
+
+  const open = async (id: number, files: readonly File[]) => {
+    if (inFlight) {
+      inFlight.ctl.abort();
+      post({ v, id: inFlight.id, type: 'cancelled' });
+    }
+    const ctl = new AbortController();
+    inFlight = { id, ctl };
+    session = undefined;
+    try {
+      const sources = files.map((f) => ({ name: f.name, source: new BlobSource(f.name, f) }));
+      post({ v, id, type: 'progress', phase: 'opening', done: 0, total: 1 });
+      const dropped = await openDropped(sources);
+      if (ctl.signal.aborted) return;
+      const layers = dropped.chain.layers.length;
+      let layer = 0;
+      let lastDone = 0;
+      const st = await chainStatus(dropped.chain, {
+        signal: ctl.signal,
+        onProgress: (done, total) => {
+          // Progress restarts per layer: count layers finished plus the fraction of this one.
+          if (done <= lastDone) layer++;
+          lastDone = done;
+          post({ v, id, type: 'progress', phase: `L2 tables (layer ${layer + 1}/${layers})`, done, total });
+        },
+      });
+      if (ctl.signal.aborted) return;
+      const s = new Session(dropped, st);
+      session = { id, s };
+      const chain = s.info();
+      const x = chain.extents;
+      post({ v, id, type: 'opened', chain }, [
+        x.start.buffer,
+        x.length.buffer,
+        x.kind.buffer,
+        x.flags.buffer,
+        x.layer.buffer,
+        x.host.buffer,
+      ]);
+    } catch (e) {
+      if (e instanceof CancelledError || ctl.signal.aborted) return;
+      if (e instanceof NothingOpened) {
+        post({ v, id, type: 'error', error: e.rejected[0]!, files: e.rejected });
+      } else {
+        post({ v, id, type: 'error', error: toErrorInfo(e, files[0]?.name ?? '') });
+      }
+    } finally {
+      if (inFlight?.id === id) inFlight = undefined;
+    }
+  };
+
+  return async (req) => {
+    if (req.v !== PROTOCOL_VERSION) {
+      post({
+        v,
+        id: req.id,
+        type: 'error',
+        error: toErrorInfo(new Error(`protocol version ${String(req.v)}, worker speaks ${v}`)),
+      });
+      return;
+    }
+    switch (req.type) {
+      case 'open':
+        return open(req.id, req.files);
+      case 'cancel':
+        if (inFlight?.id === req.target) {
+          inFlight.ctl.abort();
+          post({ v, id: req.target, type: 'cancelled' });
+          inFlight = undefined;
+        }
+        return;
+      case 'bins': {
+        if (session?.id !== req.openId) return stale(req.id, req.openId);
+        const n = Math.max(0, Math.min(req.bins, 1 << 22));
+        const fractions = session.s.bins(req.start, req.end, n);
+        post(
+          {
+            v,
+            id: req.id,
+            type: 'bins',
+            start: req.start,
+            end: req.end,
+            bins: n,
+            classes: binClassCount(session.s.chain.layers.length),
+            fractions,
+          },
+          [fractions.buffer],
+        );
+        return;
+      }
+      case 'hit': {
+        if (session?.id !== req.openId) return stale(req.id, req.openId);
+        try {
+          post({ v, id: req.id, type: 'hit', detail: await session.s.hit(req.offset) });
+        } catch (e) {
+          post({ v, id: req.id, type: 'error', error: toErrorInfo(e) });
+        }
+        return;
+      }
+    }
+  };
+
+  function stale(id: number, openId: number) {
+    post({ v, id, type: 'error', error: toErrorInfo(new Error(`open request ${openId} is not current`)) });
+  }
+}
