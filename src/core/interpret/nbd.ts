@@ -58,13 +58,22 @@ export function baseAllocation(release = 10002): Interpretation {
       if (!r) return describeResolved(st, offset);
       const flags = nbdFlags(st, r.index);
       const v = baseAllocationValue(flags, release);
+      const hole = (v & NBD_STATE_HOLE) !== 0;
       const holeRule = newer
-        ? `qemu-nbd ${releaseName(release)} sets HOLE when block status lacks DATA (since 6.0, commit 0da9856851)`
-        : `qemu-nbd ${releaseName(release)} sets HOLE when block status lacks ALLOCATED (before 6.0)`;
+        ? hole
+          ? `HOLE because block status has no DATA: no host storage backs this range (qemu-nbd 6.0+, commit 0da9856851)`
+          : `no HOLE because block status has DATA: host storage backs this range (qemu-nbd 6.0+)`
+        : hole
+          ? `HOLE because block status has no ALLOCATED: no layer of the chain owns this range (qemu-nbd 5.2 and older)`
+          : `no HOLE because block status has ALLOCATED: a layer owns this range (qemu-nbd 5.2 and older)`;
+      const zeroRule =
+        v & NBD_STATE_ZERO
+          ? 'ZERO because block status has ZERO'
+          : 'no ZERO because block status has no ZERO';
       const synth = r.beyondBackingEof
         ? ' The walk reached past the end of the backing file, which QEMU answers as ZERO|ALLOCATED.'
         : '';
-      return `base:allocation ${v} (${BASE_ALLOCATION_LABELS[v]}): ${holeRule}; ZERO is set when block status has ZERO. ${describeResolved(st, offset)}${synth}`;
+      return `base:allocation ${v} (${BASE_ALLOCATION_LABELS[v]}): ${holeRule}; ${zeroRule}. ${describeResolved(st, offset)}${synth}`;
     },
   };
 }
