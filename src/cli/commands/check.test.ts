@@ -3,9 +3,11 @@
  * QEMU 7.2.22 (fixtures/make-fixtures.sh -> fixtures/golden/<case>/check.json, check.exit).
  * `filename` is host-dependent only where the golden was recorded with --image-opts (LUKS).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkImage } from '../../core/check/checkImage.ts';
 import { qemuCheckExitStatus, toQemuCheckJson } from '../../core/check/result.ts';
 import { openQcow2 } from '../../core/qcow2/image.ts';
@@ -116,4 +118,119 @@ describe('clusterscope check prints what qemu-img check prints', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--output must be used with human or json as argument.');
   });
+});
+
+/**
+ * Live oracle for damaged images (the goldens are all sound images): each scenario is made with
+ * qemu-img/qemu-io, patched byte-wise, then checked by qemu-img 7.2 and by clusterscope. The
+ * report, QEMU's diagnostic lines on stderr and the exit status must be identical (only the
+ * program-name prefix of "Check failed" differs).
+ */
+describe('clusterscope check agrees with live qemu-img check on damaged images', () => {
+  const work = mkdtempSync(join(tmpdir(), 'cs-check-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const sh = (cmd: string, args: string[]) =>
+    execFileSync(cmd, args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  const putU64 = (file: string, at: number, value: bigint) => {
+    const fd = openSync(join(work, file), 'r+');
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(value);
+    writeSync(fd, b, 0, 8, at);
+    closeSync(fd);
+  };
+  const putU16 = (file: string, at: number, value: number) => {
+    const fd = openSync(join(work, file), 'r+');
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(value);
+    writeSync(fd, b, 0, 2, at);
+    closeSync(fd);
+  };
+  const create = (file: string, opts: string[] = [], ...io: string[]) => {
+    sh('qemu-img', ['create', '-f', 'qcow2', ...opts, file, '1M']);
+    if (io.length) sh('qemu-io', io.flatMap((c) => ['-c', c]).concat([file]));
+  };
+
+  // Layout of a fresh 64 KiB-cluster image (reference §1.5): reftable 0x10000, refblock
+  // 0x20000, L1 0x30000, first L2 0x40000, first data cluster 0x50000.
+  const scenarios: Record<string, (f: string) => void> = {
+    'refcount too high on a data cluster is a leak plus an OFLAG_COPIED error': (f) => {
+      create(f, [], 'write 0 64k', 'write -c 128k 64k', 'write 512k 64k');
+      putU16(f, 0x20000 + 2 * 5, 2);
+    },
+    'refcount too low on a data cluster is a corruption': (f) => {
+      create(f, [], 'write 0 128k');
+      putU16(f, 0x20000 + 2 * 5, 0);
+    },
+    'two L2 entries sharing a cluster are a corruption': (f) => {
+      create(f, [], 'write 0 128k');
+      putU64(f, 0x40008, 0x8000000000050000n);
+    },
+    'a shared cluster overflows 1-bit refcounts': (f) => {
+      create(f, ['-o', 'refcount_bits=1'], 'write 0 128k');
+      putU64(f, 0x40008, 0x8000000000050000n);
+    },
+    'a data cluster far past EOF is counted as a region exceeding the file': (f) => {
+      create(f, [], 'write 0 64k');
+      putU64(f, 0x40000, 0x8000000010000000n);
+    },
+    'reserved bits in L1 and L2 entries are corruptions': (f) => {
+      create(f, [], 'write 0 64k');
+      putU64(f, 0x30000, 0x8100000000040001n);
+      putU64(f, 0x40000, 0x8100000000050000n);
+    },
+    'an unaligned refcount block makes refcount lookups fail (check errors, exit 1)': (f) => {
+      create(f, [], 'write 0 64k');
+      putU64(f, 0x10000, 0x20200n);
+    },
+    'an unaligned data cluster offset is a corruption': (f) => {
+      create(f, [], 'write 0 64k', 'write 64k 64k');
+      putU64(f, 0x40008, 0x8000000000060200n);
+    },
+    'a missing copied flag on an L1 entry is a corruption': (f) => {
+      create(f, [], 'write 0 64k');
+      putU64(f, 0x30000, 0x40000n);
+    },
+    'a refcount block referenced twice is a corruption': (f) => {
+      create(f, [], 'write 0 64k');
+      putU64(f, 0x10008, 0x20000n);
+    },
+    'a refcount block outside the image is a corruption': (f) => {
+      create(f, [], 'write 0 64k');
+      putU64(f, 0x10008, 0x900000n);
+    },
+    'the copied flag on a compressed cluster is a corruption': (f) => {
+      create(f, [], 'write -c 0 64k');
+      putU64(f, 0x40000, 0xc000000000050000n);
+    },
+    'snapshots share clusters without errors': (f) => {
+      create(f, [], 'write 0 128k');
+      sh('qemu-img', ['snapshot', '-c', 's1', f]);
+      sh('qemu-io', ['-c', 'write 0 64k', f]);
+    },
+    'a truncated file reads as zeros and leaves only leaks': (f) => {
+      create(f, [], 'write 0 64k', 'write 256k 64k');
+      sh('truncate', ['-s', String(0x58000), f]);
+    },
+    'bitmap directory and tables are referenced': (f) => {
+      create(f, []);
+      sh('qemu-img', ['bitmap', '--add', f, 'b0']);
+      sh('qemu-io', ['-c', 'write 0 64k', f]);
+      sh('qemu-img', ['bitmap', '--add', '-g', '128k', f, 'b1']);
+    },
+  };
+
+  let n = 0;
+  for (const [title, make] of Object.entries(scenarios)) {
+    const file = `s${n++}.qcow2`;
+    it(title, async () => {
+      make(file);
+      const q = spawnSync('qemu-img', ['check', '--output=json', file], { cwd: work, encoding: 'utf8' });
+      const r = await runCli(['check', '--output=json', file], work);
+      expect({
+        report: r.stdout.trim() ? JSON.parse(r.stdout) : null,
+        stderr: r.stderr.replaceAll('clusterscope: Check failed', 'qemu-img: Check failed'),
+        exit: r.code,
+      }).toEqual({ report: q.stdout.trim() ? JSON.parse(q.stdout) : null, stderr: q.stderr, exit: q.status });
+    });
+  }
 });

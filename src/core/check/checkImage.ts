@@ -22,6 +22,7 @@ import {
   L2E_STD_RESERVED_LO,
 } from '../qcow2/l2entry.ts';
 import {
+  hexAlt,
   RefcountReader,
   readRefcountTable,
   refcountMax,
@@ -352,14 +353,14 @@ export async function checkImage(img: Qcow2Image, opts: CheckOptions = {}): Prom
     for (const sn of snapTable.snapshots) {
       if (sn.l1TableOffset === undefined || sn.l1TableOffset % c.cs) {
         c.say(
-          `ERROR snapshot ${sn.id} (${sn.name}) l1_offset=0x${sn.l1TableOffsetHex}: L1 table is not cluster aligned; snapshot table entry corrupted`,
+          `ERROR snapshot ${sn.id} (${sn.name}) l1_offset=${sn.l1TableOffsetHex === '0' ? '0' : `0x${sn.l1TableOffsetHex}`}: L1 table is not cluster aligned; snapshot table entry corrupted`,
         );
         c.corruptions++;
         continue;
       }
       if (sn.l1Size > MAX_L1_ENTRIES) {
         c.say(
-          `ERROR snapshot ${sn.id} (${sn.name}) l1_size=0x${sn.l1Size.toString(16)}: L1 table is too large; snapshot table entry corrupted`,
+          `ERROR snapshot ${sn.id} (${sn.name}) l1_size=${hexAlt(sn.l1Size)}: L1 table is too large; snapshot table entry corrupted`,
         );
         c.corruptions++;
         continue;

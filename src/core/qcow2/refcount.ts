@@ -12,6 +12,9 @@ import { MAX_READ_BYTES, MAX_REFTABLE_BYTES } from '../limits.ts';
 import type { Qcow2Header } from './header.ts';
 import { type Qcow2Image, readTable, toU32Pairs } from './image.ts';
 
+/** printf("%#x"): like hex() but zero prints as "0", as in QEMU's messages. */
+export const hexAlt = (n: number): string => (n === 0 ? '0' : hex(n));
+
 /** Bits 0..8 of a refcount table entry are reserved (REFT_RESERVED_MASK). */
 export const REFT_RESERVED_MASK_LO = 0x1ff;
 
@@ -164,7 +167,7 @@ export class RefcountReader {
           structure: `refcount table entry ${reftableIndex}`,
           offset: h.refcountTableOffset + reftableIndex * 8,
         },
-        `Refblock offset ${hex(off)} unaligned (reftable index: ${hex(reftableIndex)})`,
+        `Refblock offset ${hexAlt(off)} unaligned (reftable index: ${hexAlt(reftableIndex)})`,
       );
     }
     return off;
