@@ -1,0 +1,130 @@
+/**
+ * The app's state, in a zustand store with no React in it (STYLE.md): tests and the URL drive
+ * it directly; React binds to it thinly (ui/useStore.ts). File bytes live only in the File
+ * objects handed to the worker; nothing here is parsed.
+ */
+import { createStore } from 'zustand/vanilla';
+import type { ChainInfo, ErrorInfo, HitDetail } from '../worker/protocol.ts';
+import { DEFAULT_LAYERS, type LayerId, type LayerToggles } from './layers.ts';
+import { clampView, fullView, minViewLength, panView, type ViewRange, zoomView } from './view.ts';
+
+export type Theme = 'system' | 'light' | 'dark';
+
+export interface LoadState {
+  readonly status: 'idle' | 'loading' | 'ready' | 'error';
+  readonly phase: string;
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface AppState {
+  /** Names and sizes of the files in the current chain, in drop order. */
+  readonly files: readonly { readonly name: string; readonly size: number }[];
+  /** The sample being shown, if it came from the gallery. */
+  readonly sample?: string;
+  readonly load: LoadState;
+  readonly openId: number;
+  readonly chain?: ChainInfo;
+  /** Why nothing could be opened (each file's error), shown in place of a map. */
+  readonly openErrors: readonly ErrorInfo[];
+  readonly view: ViewRange;
+  readonly layers: LayerToggles;
+  /** Guest offset of the selected cluster, and the worker's answer for it. */
+  readonly selection?: number;
+  readonly detail?: HitDetail;
+  readonly theme: Theme;
+}
+
+export interface AppActions {
+  startLoad(files: readonly { name: string; size: number }[], sample?: string): void;
+  progress(phase: string, done: number, total: number): void;
+  opened(openId: number, chain: ChainInfo): void;
+  failed(errors: readonly ErrorInfo[]): void;
+  setView(v: ViewRange): void;
+  zoom(factor: number, anchor?: number): void;
+  pan(bytes: number): void;
+  resetView(): void;
+  toggleLayer(id: LayerId): void;
+  select(offset: number | undefined): void;
+  setDetail(detail: HitDetail | undefined): void;
+  setTheme(t: Theme): void;
+}
+
+export type Store = ReturnType<typeof createAppStore>;
+
+const idle: LoadState = { status: 'idle', phase: '', done: 0, total: 0 };
+
+export function createAppStore(init: Partial<AppState> = {}) {
+  return createStore<AppState & AppActions>()((set, get) => {
+    const limits = () => {
+      const c = get().chain;
+      return c ? { length: c.length, min: minViewLength(c.clusterSize, c.length) } : undefined;
+    };
+    return {
+      files: [],
+      load: idle,
+      openId: 0,
+      openErrors: [],
+      view: { start: 0, end: 0 },
+      layers: DEFAULT_LAYERS,
+      theme: 'system',
+      ...init,
+
+      startLoad: (files, sample) => {
+        const { sample: _old, selection: _s, detail: _d, ...rest } = get();
+        set(
+          {
+            ...rest,
+            files,
+            ...(sample !== undefined && { sample }),
+            load: { status: 'loading', phase: 'opening', done: 0, total: 0 },
+            openErrors: [],
+          },
+          true,
+        );
+      },
+      progress: (phase, done, total) => set({ load: { status: 'loading', phase, done, total } }),
+      opened: (openId, chain) =>
+        set({
+          openId,
+          chain,
+          view: fullView(chain.length),
+          load: { status: 'ready', phase: 'done', done: 1, total: 1 },
+          openErrors: [],
+        }),
+      failed: (errors) => {
+        const { chain: _c, selection: _s, detail: _d, ...rest } = get();
+        set({ ...rest, openErrors: errors, load: { ...idle, status: 'error' } }, true);
+      },
+      setView: (v) => {
+        const l = limits();
+        if (l) set({ view: clampView(v, l.length, l.min) });
+      },
+      zoom: (factor, anchor) => {
+        const l = limits();
+        const v = get().view;
+        if (l) set({ view: zoomView(v, factor, anchor ?? (v.start + v.end) / 2, l.length, l.min) });
+      },
+      pan: (bytes) => {
+        const l = limits();
+        if (l) set({ view: panView(get().view, bytes, l.length, l.min) });
+      },
+      resetView: () => {
+        const c = get().chain;
+        if (c) set({ view: fullView(c.length) });
+      },
+      toggleLayer: (id) => set({ layers: { ...get().layers, [id]: !get().layers[id] } }),
+      select: (offset) => {
+        const { selection: _s, detail: _d, ...rest } = get();
+        set(offset === undefined ? rest : { ...rest, selection: offset }, true);
+      },
+      setDetail: (detail) => {
+        if (detail === undefined) {
+          const { detail: _d, ...rest } = get();
+          set(rest, true);
+        } else if (detail.offset === get().selection) set({ detail });
+      },
+      setTheme: (theme) => set({ theme }),
+    };
+  });
+}
