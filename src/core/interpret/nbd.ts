@@ -7,7 +7,7 @@
 import { describeResolved, resolvedAt } from '../status/describe.ts';
 import { BDRV_BLOCK_ALLOCATED, BDRV_BLOCK_DATA, BDRV_BLOCK_ZERO } from '../status/flags.ts';
 import { type ChainStatus, SYNTH_BEYOND_BACKING_EOF } from '../status/resolve.ts';
-import { collapse, type Interpretation, type Interpreted, releaseName } from './interpretation.ts';
+import { collapse, type Interpretation, type Interpreted } from './interpretation.ts';
 
 export const NBD_STATE_HOLE = 1;
 export const NBD_STATE_ZERO = 2;
