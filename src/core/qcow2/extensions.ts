@@ -11,7 +11,7 @@ import {
   MAX_BITMAPS,
   MAX_HEADER_EXTENSIONS,
 } from '../limits.ts';
-import { CRYPT_LUKS, type Qcow2Header } from './header.ts';
+import { AUTOCLEAR_BITMAPS, CRYPT_LUKS, type Qcow2Header } from './header.ts';
 
 export const EXT_END = 0x00000000;
 export const EXT_BACKING_FORMAT = 0xe2792aca;
@@ -108,6 +108,9 @@ export function parseExtensions(file: string, h: Qcow2Header, b: Uint8Array): He
         break;
       case EXT_BITMAPS: {
         if (len !== 24) throw new CorruptError(name('bitmaps'), 'bitmaps_ext: Invalid extension length');
+        // qcow2_read_extensions(): with autoclear bit 0 clear QEMU ignores the rest of the
+        // extension unchecked (all bitmaps inconsistent); bitmaps.ts reports that as a finding.
+        if (!(h.autoclearFeatures & AUTOCLEAR_BITMAPS)) break;
         const nbBitmaps = u32(b, data);
         const reserved = u32(b, data + 4);
         const directorySize = u64Safe(b, data + 8);
