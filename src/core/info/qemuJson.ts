@@ -56,19 +56,27 @@ function quoted(s: string): string {
 
 const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, '0');
 
-/** qobject_to_json_pretty(): the text qemu-img prints (without its trailing newline). */
-export function toQemuJson(value: QemuJson, depth = 0): string {
+/**
+ * qobject_to_json_pretty(): the text qemu-img prints (without its trailing newline). Takes any
+ * plain object of JSON values (typed results such as ImageInfo included); undefined members
+ * are left out, as QAPI leaves out absent optional members.
+ */
+export function toQemuJson(value: QemuJson | object, depth = 0): string {
   const pad = (d: number) => `\n${' '.repeat(4 * d)}`;
   if (typeof value === 'string') return quoted(value);
   if (typeof value === 'number') return String(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (Array.isArray(value)) {
-    const items = (value as readonly QemuJson[]).map((v) => pad(depth + 1) + toQemuJson(v, depth + 1));
+    const items = (value as readonly (QemuJson | object)[]).map(
+      (v) => pad(depth + 1) + toQemuJson(v, depth + 1),
+    );
     return `[${items.join(',')}${pad(depth)}]`;
   }
-  const obj = value as { readonly [key: string]: QemuJson };
-  const members = Object.keys(obj).map(
-    (k) => `${pad(depth + 1)}${quoted(k)}: ${toQemuJson(obj[k]!, depth + 1)}`,
-  );
+  const obj = value as { readonly [key: string]: QemuJson | object | undefined };
+  const members: string[] = [];
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (v !== undefined) members.push(`${pad(depth + 1)}${quoted(k)}: ${toQemuJson(v, depth + 1)}`);
+  }
   return `{${members.join(',')}${pad(depth)}}`;
 }
