@@ -8,7 +8,15 @@ import { runCli } from '../testing/cli.ts';
 import { allCases, golden, imageDir, parseHumanMap, parseNbdinfo } from '../testing/fixtures.ts';
 
 const QEMU = '--qemu=7.2';
-const cases = allCases().filter((c) => c.error === null);
+/** Cases clusterscope refuses on purpose although QEMU maps them (see corrupt.test.ts). */
+export const INTENDED_REFUSALS: Readonly<Record<string, string>> = {
+  // Virtual size 16 PiB: offsets beyond 2^53 are not exact JS numbers (ARCHITECTURE.md).
+  'over-2p53': 'limit',
+};
+const cases = allCases().filter((c) => !(c.name in INTENDED_REFUSALS));
+
+/** fixtures/make-fixtures.sh ran qemu-img and qemu-nbd with `-f qcow2` (the json: spec names the driver). */
+const fmt = (extra: string[]) => ['--format=qcow2', ...extra];
 
 describe.each(cases)('$name', (c) => {
   const cwd = imageDir(c);
@@ -20,7 +28,7 @@ describe.each(cases)('$name', (c) => {
     const mapJson = golden(c, `map${v.suffix}.json`);
     if (mapJson !== undefined && golden(c, `map${v.suffix}.json.exit`) === undefined) {
       it(`map --output=json${v.extra.join(' ')} equals qemu-img map --output=json`, async () => {
-        const r = await runCli(['map', '--output=json', QEMU, ...v.extra, c.top], cwd);
+        const r = await runCli(['map', '--output=json', QEMU, ...fmt(v.extra), c.top], cwd);
         expect(r.stderr.replace(/^clusterscope: warning:.*\n/gm, '')).toBe('');
         expect(JSON.parse(r.stdout)).toEqual(JSON.parse(mapJson));
         expect(r.code).toBe(0);
@@ -29,7 +37,7 @@ describe.each(cases)('$name', (c) => {
     const mapTxt = golden(c, `map${v.suffix}.txt`);
     if (mapTxt !== undefined) {
       it(`map${v.extra.join(' ')} (human) equals qemu-img map`, async () => {
-        const r = await runCli(['map', QEMU, ...v.extra, c.top], cwd);
+        const r = await runCli(['map', QEMU, ...fmt(v.extra), c.top], cwd);
         expect(parseHumanMap(r.stdout)).toEqual(parseHumanMap(mapTxt));
         const exit = golden(c, `map${v.suffix}.txt.exit`);
         expect(r.code).toBe(exit === undefined ? 0 : Number(exit.trim()));
@@ -40,9 +48,9 @@ describe.each(cases)('$name', (c) => {
       ['qemu:allocation-depth', `nbd-depth${v.suffix}.txt`],
     ] as const) {
       const g = golden(c, file);
-      if (g === undefined) continue;
+      if (g === undefined || golden(c, `${file}.exit`) !== undefined) continue;
       it(`nbd-map --context=${ctx}${v.extra.join(' ')} equals nbdinfo --map`, async () => {
-        const r = await runCli(['nbd-map', `--context=${ctx}`, QEMU, ...v.extra, c.top], cwd);
+        const r = await runCli(['nbd-map', `--context=${ctx}`, QEMU, ...fmt(v.extra), c.top], cwd);
         expect(parseNbdinfo(r.stdout)).toEqual(parseNbdinfo(g));
         expect(r.code).toBe(0);
       });

@@ -38,7 +38,7 @@ export async function runMap(args: string[], io: CliIo): Promise<number> {
     io.out(formatMapJson(m, release));
     return 0;
   }
-  const human = formatMapHuman(m, (layer) => dataFileName(st, layer));
+  const human = formatMapHuman(m, (layer) => dataFileName(st, layer), st.error !== undefined);
   io.out(human.text);
   if (human.error) {
     io.err(`clusterscope: ${st.chain.layers[0]!.name}: ${human.error}\n`);

@@ -14,7 +14,10 @@ import { type CliIo, parseArgs, UsageError } from '../io.ts';
 import { oneFile, releaseOption, statusFor } from './shared.ts';
 
 export async function runNbdMap(args: string[], io: CliIo): Promise<number> {
-  const { options, positionals } = parseArgs(args, new Set(['context', 'qemu', 'snapshot', 'output']));
+  const { options, positionals } = parseArgs(
+    args,
+    new Set(['context', 'qemu', 'snapshot', 'output', 'format', 'f']),
+  );
   const context = options.get('context') ?? 'base:allocation';
   const release = releaseOption(options.get('qemu'), NEWEST_RELEASE);
   const interp =
@@ -29,7 +32,9 @@ export async function runNbdMap(args: string[], io: CliIo): Promise<number> {
   if (output !== 'text' && output !== 'json')
     throw new UsageError(`--output must be text or json, not '${output}'`);
   const snapshot = options.get('snapshot');
+  const format = options.get('format') ?? options.get('f');
   const st = await statusFor({
+    format: typeof format === 'string' ? format : undefined,
     path: oneFile(positionals, 'nbd-map'),
     noBacking: options.has('no-backing'),
     snapshot: typeof snapshot === 'string' ? snapshot : undefined,

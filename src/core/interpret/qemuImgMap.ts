@@ -172,11 +172,18 @@ export interface HumanMapResult {
  * data && !zero entries are printed, and an entry with data but no offset stops the output.
  * `fileName(layer)` gives the name qemu-img prints for the file that holds a layer's data.
  */
-export function formatMapHuman(m: Interpreted, fileName: (layer: number) => string): HumanMapResult {
+export function formatMapHuman(
+  m: Interpreted,
+  fileName: (layer: number) => string,
+  stoppedByError = false,
+): HumanMapResult {
   let text = `${'Offset'.padEnd(16)}${'Length'.padEnd(16)}${'Mapped to'.padEnd(16)}File\n`;
   // Entries after the first that are not data (or are zero) are rewritten to zero-only so
   // they coalesce; that changes nothing printed, only how non-printed runs merge.
-  for (let i = 0; i < m.count; i++) {
+  // qemu-img prints an entry once the next, unmergeable one is known; when a later query fails
+  // the pending entry is never printed (reference §4.6).
+  const printable = stoppedByError ? m.count - 1 : m.count;
+  for (let i = 0; i < printable; i++) {
     const v = m.value[i]!;
     const data = (v & MAP_DATA) !== 0;
     const zero = (v & MAP_ZERO) !== 0;

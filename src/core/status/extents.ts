@@ -63,6 +63,21 @@ export class ExtentBuilder implements Extents {
     this.count = n + 1;
   }
 
+  /** Start of the last extent, clipped to `floor`, or `end` when the last extent does not end at `end`. */
+  lastRunStart(end: number, floor: number): number {
+    const i = this.count - 1;
+    if (i < 0 || this.start[i]! + this.length[i]! !== end) return end;
+    return Math.max(this.start[i]!, floor);
+  }
+
+  /** Drops everything at or after `pos` from the tail (pos must lie within the last extent). */
+  truncate(pos: number): void {
+    const i = this.count - 1;
+    if (i < 0) return;
+    if (this.start[i]! >= pos) this.count = i;
+    else this.length[i] = pos - this.start[i]!;
+  }
+
   private grow(): void {
     const cap = this.start.length * 2;
     if (this.count >= MAX_EXTENTS) {

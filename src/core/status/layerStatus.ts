@@ -139,7 +139,19 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
   const findings: Finding[] = [];
   const fileSize = img.source.size;
 
-  const fail = (start: number, len: number, err: ClusterscopeError) => {
+  const fail = (start: number, len: number, err: ClusterscopeError, lookAheadFloor?: number) => {
+    if (lookAheadFloor !== undefined) {
+      // qcow2_get_subcluster_range_type() looks at the next entry while extending a run, so an
+      // INVALID entry fails the query of the run before it (same L2 table), not only its own
+      // (reference §3.3, "look-ahead errors"). Report the error from where that query began.
+      const from = out.lastRunStart(start, lookAheadFloor);
+      const prev = out.count > 0 ? out.kind[out.count - 1] : undefined;
+      if (from < start && prev !== KIND_COMPRESSED && prev !== KIND_ERROR) {
+        out.truncate(from);
+        len += start - from;
+        start = from;
+      }
+    }
     out.push(start, len, KIND_ERROR, 0, 0, errors.length);
     errors.push(err);
   };
@@ -204,7 +216,7 @@ function scanL2(
   span: number,
   hasDataFile: boolean,
   out: ExtentBuilder,
-  fail: (start: number, len: number, err: ClusterscopeError) => void,
+  fail: (start: number, len: number, err: ClusterscopeError, lookAheadFloor?: number) => void,
   findings: Finding[],
   fileSize: number,
 ): void {
