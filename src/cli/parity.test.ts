@@ -5,14 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../testing/cli.ts';
-import { allCases, golden, imageDir, parseHumanMap, parseNbdinfo } from '../testing/fixtures.ts';
+import {
+  allCases,
+  golden,
+  INTENDED_REFUSALS,
+  imageDir,
+  parseHumanMap,
+  parseNbdinfo,
+} from '../testing/fixtures.ts';
 
 const QEMU = '--qemu=7.2';
-/** Cases clusterscope refuses on purpose although QEMU maps them (see corrupt.test.ts). */
-export const INTENDED_REFUSALS: Readonly<Record<string, string>> = {
-  // Virtual size 16 PiB: offsets beyond 2^53 are not exact JS numbers (ARCHITECTURE.md).
-  'over-2p53': 'limit',
-};
 const cases = allCases().filter((c) => !(c.name in INTENDED_REFUSALS));
 
 /** fixtures/make-fixtures.sh ran qemu-img and qemu-nbd with `-f qcow2` (the json: spec names the driver). */

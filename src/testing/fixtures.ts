@@ -46,3 +46,9 @@ export const parseHumanMap = (text: string): string[][] =>
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => l.trim().split(/\s+/));
+
+/** Cases clusterscope refuses on purpose although QEMU maps them, with the error class. */
+export const INTENDED_REFUSALS: Readonly<Record<string, string>> = {
+  // Virtual size 16 PiB: offsets beyond 2^53 are not exact JS numbers (ARCHITECTURE.md).
+  'over-2p53': 'limit',
+};
