@@ -30,7 +30,8 @@ export function parseArgs(args: readonly string[], takesValue: ReadonlySet<strin
       else if (takesValue.has(a.slice(2)) && i + 1 < args.length) options.set(a.slice(2), args[++i]!);
       else options.set(a.slice(2), true);
     } else if (a.startsWith('-') && a.length > 1) {
-      options.set(a.slice(1), true);
+      const k = a.slice(1);
+      options.set(k, takesValue.has(k) && i + 1 < args.length ? args[++i]! : true);
     } else positionals.push(a);
   }
   return { options, positionals };

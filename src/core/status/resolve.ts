@@ -155,7 +155,10 @@ export async function chainStatus(chain: Chain, opts: ChainStatusOptions = {}): 
     cursor[li] = Math.max(0, k - 1);
   };
 
-  const findings = statuses.flatMap((s) => s.findings);
+  const findings = [
+    ...layers.flatMap((l) => (l.format === 'qcow2' ? l.findings : [])),
+    ...statuses.flatMap((s) => s.findings),
+  ];
   try {
     walk(0, 0, length);
   } catch (e) {
