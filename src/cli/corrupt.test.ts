@@ -11,9 +11,8 @@ import { closeChain } from '../core/chain/chain.ts';
 import { ClusterscopeError } from '../core/errors.ts';
 import { chainStatus } from '../core/status/resolve.ts';
 import { runCli } from '../testing/cli.ts';
-import { allCases, type FixtureCase, golden, imageDir, imagePath } from '../testing/fixtures.ts';
+import { allCases, type FixtureCase, golden, INTENDED_REFUSALS, imageDir, imagePath } from '../testing/fixtures.ts';
 import { openChainFromPath } from './openChain.ts';
-import { INTENDED_REFUSALS } from './parity.test.ts';
 
 /**
  * The cases QEMU refuses to map (fixtures/golden/<case>/map.json.exit), plus the ones
