@@ -11,7 +11,14 @@ import { closeChain } from '../core/chain/chain.ts';
 import { ClusterscopeError } from '../core/errors.ts';
 import { chainStatus } from '../core/status/resolve.ts';
 import { runCli } from '../testing/cli.ts';
-import { allCases, type FixtureCase, golden, INTENDED_REFUSALS, imageDir, imagePath } from '../testing/fixtures.ts';
+import {
+  allCases,
+  type FixtureCase,
+  golden,
+  INTENDED_REFUSALS,
+  imageDir,
+  imagePath,
+} from '../testing/fixtures.ts';
 import { openChainFromPath } from './openChain.ts';
 
 /**
