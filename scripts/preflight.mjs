@@ -21,7 +21,9 @@ if (pkgs.length) {
   const isRoot = process.getuid?.() === 0;
   const debian = existsSync('/usr/bin/apt-get');
   if (!isRoot || !debian) {
-    console.error(`preflight: missing ${missing.map((n) => n.bin).join(', ')}; install with: sudo apt-get install -y ${pkgs.join(' ')}`);
+    console.error(
+      `preflight: missing ${missing.map((n) => n.bin).join(', ')}; install with: sudo apt-get install -y ${pkgs.join(' ')}`,
+    );
     process.exit(1);
   }
   console.log(`preflight: installing ${pkgs.join(' ')} with apt-get`);
