@@ -1,9 +1,61 @@
+/** Entry: the store, the worker and its client, the sample list; then the thin React shell. */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { fetchSample, followSelection, openFiles } from './state/loader.ts';
+import { createAppStore } from './state/store.ts';
 import { App } from './ui/App.tsx';
+import { AppContext, type AppServices, type Sample } from './ui/appContext.ts';
+import './ui/app.css';
+import { WorkerClient } from './worker/client.ts';
+
+const base = import.meta.env.BASE_URL;
+const store = createAppStore();
+const worker = new Worker(new URL('./worker/worker.ts', import.meta.url), { type: 'module' });
+const client = new WorkerClient(worker);
+followSelection(store, client);
+
+async function loadSamples(): Promise<Sample[]> {
+  try {
+    const r = await fetch(`${base}samples/index.json`);
+    return r.ok ? ((await r.json()) as { samples: Sample[] }).samples : [];
+  } catch {
+    return [];
+  }
+}
+
+const samples = await loadSamples();
+const services: AppServices = {
+  store,
+  client,
+  samples,
+  openFiles: (files) => void openFiles(store, client, files),
+  openSample: (id) => {
+    const s = samples.find((x) => x.id === id);
+    if (!s) return;
+    fetchSample(base, s.id, s.files).then(
+      (files) => openFiles(store, client, files, s.id),
+      (e: unknown) =>
+        store.getState().failed([
+          {
+            kind: 'io',
+            name: 'IoError',
+            file: s.id,
+            structure: 'sample',
+            detail: String(e),
+            message: String(e),
+          },
+        ]),
+    );
+  },
+};
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <AppContext.Provider value={services}>
+      <App />
+    </AppContext.Provider>
   </StrictMode>,
 );
+
+const first = samples[0];
+if (first) services.openSample(first.id);

@@ -1,7 +1,50 @@
+/** The app shell: layout only. Each panel reads the store itself. */
+import { useEffect } from 'react';
+import { useApp } from './appContext.ts';
+import { ChainPanel } from './ChainPanel.tsx';
+import { DropTarget, FilePicker } from './DropZone.tsx';
+import { ErrorPanel } from './ErrorPanel.tsx';
+import { Heatmap } from './Heatmap.tsx';
+import { Inspector } from './Inspector.tsx';
+import { Legend } from './Legend.tsx';
+import { ProgressBar } from './ProgressBar.tsx';
+import { PALETTES } from './palette.ts';
+import { SampleGallery } from './SampleGallery.tsx';
+import { ThemeToggle, useResolvedTheme } from './ThemeToggle.tsx';
+
 export function App() {
+  const theme = useResolvedTheme();
+  const files = useApp((s) => s.files);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
   return (
-    <main>
-      <h1>clusterscope</h1>
-    </main>
+    <DropTarget>
+      <header className="app-header">
+        <h1>clusterscope</h1>
+        <p className="files" aria-live="polite">
+          {files.map((f) => f.name).join(', ') || 'No image open'}
+        </p>
+        <FilePicker />
+        <ThemeToggle />
+      </header>
+      <ProgressBar />
+      <main className="app-main">
+        <div className="map-column">
+          <ErrorPanel />
+          <Heatmap theme={theme} />
+          <Legend palette={PALETTES[theme]} />
+          <p className="hint">
+            Drop a qcow2 image (or a whole backing chain at once) anywhere on the page. Files are read in this
+            tab only; nothing is uploaded.
+          </p>
+        </div>
+        <aside className="side-column">
+          <Inspector />
+          <ChainPanel />
+          <SampleGallery />
+        </aside>
+      </main>
+    </DropTarget>
   );
 }

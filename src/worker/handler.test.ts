@@ -112,7 +112,7 @@ describe('worker handler', () => {
     expect(d.kind).toBe('ZERO_PLAIN');
     expect(d.entries[0]).toMatchObject({ l1Index: 0, l2Index: 2, type: 'zero', raw: '0x0000000000000001' });
     expect(d.values.map((x) => x.label)).toEqual(['depth 0, present, zero', 'hole,zero', 'zero', 'local']);
-    expect(d.values[1]!.explain).toMatch(/HOLE when block status lacks DATA/);
+    expect(d.values[1]!.explain).toMatch(/HOLE.*DATA/);
     const c1 = (await send({ v, id: 3, type: 'hit', openId: 1, offset: K })).at(-1);
     if (c1?.type !== 'hit' || !c1.detail) throw new Error();
     expect(c1.detail.entries[0]!.refcount).toBe(1);

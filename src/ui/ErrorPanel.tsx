@@ -1,0 +1,60 @@
+/** Typed engine errors and findings as text: file, structure, offset, detail. */
+import type { ErrorInfo, FindingInfo } from '../worker/protocol.ts';
+import { useApp } from './appContext.ts';
+import { hexOffset } from './format.ts';
+
+function ErrorLine({ e }: { e: ErrorInfo }) {
+  return (
+    <li data-kind={e.kind}>
+      <strong>{e.name}</strong> in <span className="file">{e.file}</span>: {e.structure}
+      {e.offset !== undefined && <> at {hexOffset(e.offset)}</>}: {e.detail}
+    </li>
+  );
+}
+
+function FindingLine({ f }: { f: FindingInfo }) {
+  return (
+    <li>
+      {f.file}: {f.structure}
+      {f.offset !== undefined && <> at {hexOffset(f.offset)}</>}: {f.message}
+    </li>
+  );
+}
+
+export function ErrorPanel() {
+  const openErrors = useApp((s) => s.openErrors);
+  const chain = useApp((s) => s.chain);
+  const errors = [...openErrors, ...(chain?.rejected ?? []), ...(chain?.error ? [chain.error] : [])];
+  const findings = chain?.findings ?? [];
+  if (!errors.length && !findings.length) return null;
+  return (
+    <section className="panel errors" aria-label="Errors and findings">
+      {errors.length > 0 && (
+        <>
+          <h2>Errors</h2>
+          <ul role="alert">
+            {errors.map((e) => (
+              <ErrorLine key={e.message} e={e} />
+            ))}
+          </ul>
+          {chain?.errorAt !== undefined && (
+            <p>
+              The map stops at {hexOffset(chain.errorAt)}: QEMU refuses to read past this point; what parsed
+              before it is shown.
+            </p>
+          )}
+        </>
+      )}
+      {findings.length > 0 && (
+        <>
+          <h2>Findings</h2>
+          <ul>
+            {findings.map((f) => (
+              <FindingLine key={`${f.file}${f.structure}${f.message}`} f={f} />
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}

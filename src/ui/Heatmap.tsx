@@ -1,0 +1,292 @@
+/**
+ * The cluster heatmap: the visible guest range as a grid of cells on a canvas. The worker bins
+ * the range at the grid's resolution; zooming or panning asks again. d3-zoom turns wheel and
+ * drag into zoom and pan of the store's view range; the keyboard moves a cursor cell.
+ */
+import { type D3ZoomEvent, pointer, select, zoom, zoomIdentity } from 'd3';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { BinsResult } from '../worker/client.ts';
+import type { HitDetail } from '../worker/protocol.ts';
+import { AXIS_WIDTH, OffsetAxis } from './Axis.tsx';
+import { useApp, useServices } from './appContext.ts';
+import { cellMix } from './cellMix.ts';
+import { drawHeatmap } from './draw.ts';
+import { binarySize, rangeLabel } from './format.ts';
+import { cellAt, cellOfOffset, cellStart, cellXY, type Grid, layoutGrid } from './grid.ts';
+import { PALETTES, type ResolvedTheme } from './palette.ts';
+import { type CellInfo, Tooltip } from './Tooltip.tsx';
+
+/** Width of an element that may mount later (`mounted` re-runs the observer). */
+function useWidth<T extends HTMLElement>(mounted: boolean): [React.RefObject<T | null>, number] {
+  const ref = useRef<T>(null);
+  const [w, setW] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-observe once the element mounts
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setW(el.clientWidth));
+    ro.observe(el);
+    setW(el.clientWidth);
+    return () => ro.disconnect();
+  }, [mounted]);
+  return [ref, w];
+}
+
+export function Heatmap({ theme }: { theme: ResolvedTheme }) {
+  const { store, client } = useServices();
+  const chain = useApp((s) => s.chain);
+  const openId = useApp((s) => s.openId);
+  const view = useApp((s) => s.view);
+  const layers = useApp((s) => s.layers);
+  const selection = useApp((s) => s.selection);
+  const [boxRef, boxWidth] = useWidth<HTMLDivElement>(chain !== undefined);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [bins, setBins] = useState<BinsResult>();
+  const [hover, setHover] = useState<{ cell: number; x: number; y: number }>();
+  const [cursor, setCursor] = useState<number>();
+  const [focused, setFocused] = useState(false);
+  const [hit, setHit] = useState<HitDetail>();
+
+  const showAxis = boxWidth >= 600;
+  const top = chain?.layers[0];
+  const grid = useMemo<Grid | undefined>(() => {
+    if (!chain || boxWidth <= 0) return undefined;
+    const width = boxWidth - (showAxis ? AXIS_WIDTH + 8 : 0);
+    const maxHeight = Math.max(160, Math.min(520, window.innerHeight * 0.55));
+    return layoutGrid({
+      width,
+      maxHeight,
+      start: view.start,
+      end: view.end,
+      clusterSize: chain.clusterSize,
+      subclusters: top?.extendedL2 === true,
+    });
+  }, [chain, boxWidth, showAxis, view.start, view.end, top]);
+  const gridRef = useRef(grid);
+  gridRef.current = grid;
+
+  // Ask the worker for this grid's bins; only the newest answer is kept.
+  const binsSeq = useRef(0);
+  useEffect(() => {
+    if (!grid || !chain) return;
+    const seq = ++binsSeq.current;
+    const end = grid.start + grid.cells * grid.bytesPerCell;
+    client.bins(openId, grid.start, end, grid.cells * grid.subPerCell).then(
+      (b) => {
+        if (seq === binsSeq.current) setBins(b);
+      },
+      () => {},
+    );
+  }, [client, openId, chain, grid]);
+
+  const fresh = bins && grid && bins.start === grid.start && bins.bins === grid.cells * grid.subPerCell;
+  const palette = PALETTES[theme];
+  const selectedCell = grid && selection !== undefined ? cellOfOffset(grid, selection) : -1;
+  const cursorCell = grid && cursor !== undefined && focused ? cellOfOffset(grid, cursor) : -1;
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas || !grid || !fresh || !chain) return;
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.round(grid.width * dpr);
+    canvas.height = Math.round(grid.height * dpr);
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawHeatmap(ctx, {
+      grid,
+      fractions: bins.fractions,
+      classes: bins.classes,
+      layers,
+      palette,
+      layerCount: chain.layers.length,
+      cursor: cursorCell,
+      selected: selectedCell,
+    });
+  }, [grid, bins, fresh, layers, palette, chain, cursorCell, selectedCell]);
+
+  // Hit-test the hovered (or keyboard) cell in the worker.
+  const probe = hover ? hover.cell : cursorCell;
+  const hitSeq = useRef(0);
+  useEffect(() => {
+    if (!grid || probe < 0) return;
+    const seq = ++hitSeq.current;
+    client.hit(openId, cellStart(grid, probe)).then(
+      (d) => {
+        if (seq === hitSeq.current) setHit(d);
+      },
+      () => {},
+    );
+  }, [client, openId, grid, probe]);
+
+  // Wheel and drag through d3-zoom: each event's change of k zooms about the pointer, a change
+  // of x/y pans by whole cells (rows for y); the store clamps.
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    let prev = zoomIdentity;
+    let carry = 0;
+    const z = zoom<HTMLCanvasElement, unknown>()
+      .scaleExtent([1e-9, 1e9])
+      .on('zoom', (ev: D3ZoomEvent<HTMLCanvasElement, unknown>) => {
+        const g = gridRef.current;
+        const t = ev.transform;
+        if (!g) return;
+        if (t.k !== prev.k) {
+          const [px, py] = ev.sourceEvent ? pointer(ev.sourceEvent, canvas) : [g.width / 2, g.height / 2];
+          const i = Math.max(0, cellAt(g, px, py));
+          const within = ((px % g.cellPx) / g.cellPx) * g.bytesPerCell;
+          store.getState().zoom(t.k / prev.k, cellStart(g, i) + within);
+        } else {
+          const cells = -((t.y - prev.y) / g.cellPx) * g.cols - (t.x - prev.x) / g.cellPx + carry;
+          const whole = Math.trunc(cells);
+          carry = cells - whole;
+          if (whole) store.getState().pan(whole * g.bytesPerCell);
+        }
+        prev = t;
+      });
+    select(canvas).call(z).on('dblclick.zoom', null);
+    return () => {
+      select(canvas).on('.zoom', null);
+    };
+  }, [store]);
+
+  const onKey = useCallback(
+    (e: React.KeyboardEvent) => {
+      const g = gridRef.current;
+      if (!g || !chain) return;
+      const s = store.getState();
+      const cur = cursor ?? g.start;
+      const move = (cells: number) => {
+        const next = Math.min(chain.length - 1, Math.max(0, cur + cells * g.bytesPerCell));
+        setCursor(next);
+        const v = s.view;
+        if (next < v.start) s.pan(next - v.start - (next % g.bytesPerCell));
+        else if (next >= g.start + g.cells * g.bytesPerCell || next >= v.end)
+          s.pan(next - v.end + g.bytesPerCell);
+      };
+      const act = (): boolean => {
+        switch (e.key) {
+          case 'ArrowLeft':
+            move(-1);
+            return true;
+          case 'ArrowRight':
+            move(1);
+            return true;
+          case 'ArrowUp':
+            move(-g.cols);
+            return true;
+          case 'ArrowDown':
+            move(g.cols);
+            return true;
+          case 'PageUp':
+            s.pan(-(s.view.end - s.view.start));
+            return true;
+          case 'PageDown':
+            s.pan(s.view.end - s.view.start);
+            return true;
+          case 'Home':
+            setCursor(0);
+            s.pan(-s.view.start);
+            return true;
+          case '+':
+          case '=':
+            s.zoom(2, cur);
+            return true;
+          case '-':
+            s.zoom(0.5, cur);
+            return true;
+          case '0':
+            s.resetView();
+            return true;
+          case 'Enter':
+          case ' ':
+            s.select(cur - (cur % chain.clusterSize));
+            return true;
+          case 'Escape':
+            s.select(undefined);
+            return true;
+          default:
+            return false;
+        }
+      };
+      if (act()) e.preventDefault();
+    },
+    [chain, cursor, store],
+  );
+
+  if (!chain) return null;
+  const cellInfo = (i: number): CellInfo | undefined => {
+    if (!grid || i < 0) return undefined;
+    const start = cellStart(grid, i);
+    const end = Math.min(chain.length, start + grid.bytesPerCell);
+    const sub = grid.subPerCell;
+    return {
+      start,
+      end,
+      clusters: Math.ceil((end - start) / chain.clusterSize),
+      mix: fresh && sub === 1 ? cellMix(bins.fractions, bins.classes, i, chain.layers) : '',
+    };
+  };
+  const tipCell = hover ? hover.cell : cursorCell;
+  const info = cellInfo(tipCell);
+  let tipXY: [number, number] | undefined;
+  if (hover) tipXY = [hover.x + 14, hover.y + 14];
+  else if (grid && cursorCell >= 0) {
+    const [cx, cy] = cellXY(grid, cursorCell);
+    tipXY = [cx + grid.cellPx + 6, cy + grid.cellPx + 6];
+  }
+  const caption = grid
+    ? `${rangeLabel(view.start, view.end)} · one cell = ${binarySize(grid.bytesPerCell)}${
+        grid.bytesPerCell === chain.clusterSize
+          ? ' (one cluster)'
+          : ` (${grid.bytesPerCell / chain.clusterSize} clusters)`
+      }${grid.subPerCell > 1 ? ', 32 subclusters each' : ''}`
+    : '';
+
+  return (
+    <section className="heatmap" aria-label="Cluster heatmap">
+      <p className="heatmap-caption" id="heatmap-caption">
+        {caption}
+      </p>
+      <div className="heatmap-body" ref={boxRef}>
+        {grid && showAxis && <OffsetAxis grid={grid} />}
+        <div className="heatmap-canvas-wrap">
+          <canvas
+            ref={canvasRef}
+            data-testid="heatmap-canvas"
+            data-cell-px={grid?.cellPx}
+            data-cols={grid?.cols}
+            data-bytes-per-cell={grid?.bytesPerCell}
+            data-ready={fresh ? 'true' : 'false'}
+            style={{ width: grid?.width ?? 0, height: grid?.height ?? 0 }}
+            tabIndex={0}
+            aria-roledescription="cluster heatmap"
+            aria-label="Cluster heatmap. Arrow keys move between cells, Enter selects, plus and minus zoom, 0 resets, Page Up and Page Down scroll."
+            aria-describedby="heatmap-caption"
+            onKeyDown={onKey}
+            onFocus={() => {
+              setFocused(true);
+              if (cursor === undefined && grid) setCursor(grid.start);
+            }}
+            onBlur={() => setFocused(false)}
+            onPointerMove={(e) => {
+              if (!grid) return;
+              const r = e.currentTarget.getBoundingClientRect();
+              const cell = cellAt(grid, e.clientX - r.left, e.clientY - r.top);
+              setHover(cell < 0 ? undefined : { cell, x: e.clientX - r.left, y: e.clientY - r.top });
+            }}
+            onPointerLeave={() => setHover(undefined)}
+            onClick={(e) => {
+              if (!grid) return;
+              const r = e.currentTarget.getBoundingClientRect();
+              const cell = cellAt(grid, e.clientX - r.left, e.clientY - r.top);
+              if (cell >= 0) store.getState().select(cellStart(grid, cell));
+            }}
+          />
+          {info && tipXY && <Tooltip cell={info} detail={hit} x={tipXY[0]} y={tipXY[1]} />}
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,79 @@
+/** The selected cluster: every field, refcounts, and each interpretation's explanation. */
+import { useApp } from './appContext.ts';
+import { hexOffset } from './format.ts';
+import { HitFields } from './Tooltip.tsx';
+
+export function Inspector() {
+  const selection = useApp((s) => s.selection);
+  const d = useApp((s) => s.detail);
+  const select = useApp((s) => s.select);
+  if (selection === undefined) {
+    return (
+      <section className="panel inspector" aria-label="Inspector">
+        <h2>Inspector</h2>
+        <p className="muted">Click a cell (or focus the map and press Enter) to inspect its cluster.</p>
+      </section>
+    );
+  }
+  return (
+    <section className="panel inspector" aria-label="Inspector" data-testid="inspector">
+      <h2>
+        Cluster at {hexOffset(selection)}{' '}
+        <button
+          type="button"
+          className="close"
+          aria-label="Close inspector"
+          onClick={() => select(undefined)}
+        >
+          ×
+        </button>
+      </h2>
+      {!d ? (
+        <p className="muted">Reading…</p>
+      ) : (
+        <>
+          <p>{d.summary}</p>
+          <HitFields d={d} />
+          <h3>L2 entries, top down to the owner</h3>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Layer</th>
+                <th scope="col">L1 / L2</th>
+                <th scope="col">Raw entry</th>
+                <th scope="col">Type</th>
+                <th scope="col">Host</th>
+                <th scope="col">Refcount</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.entries.map((e) => (
+                <tr key={e.layer}>
+                  <td>{e.name}</td>
+                  <td>
+                    {e.l1Index} / {e.l2Index}
+                    {e.l2TableOffset > 0 && <small> (table {hexOffset(e.l2TableOffset)})</small>}
+                  </td>
+                  <td>
+                    <code>{e.raw ?? '—'}</code>
+                  </td>
+                  <td>{e.type}</td>
+                  <td>{e.hostOffset !== undefined ? hexOffset(e.hostOffset) : '—'}</td>
+                  <td>{e.refcount ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <h3>Why</h3>
+          <ul className="explain">
+            {d.values.map((v) => (
+              <li key={v.id}>
+                <strong>{v.title}:</strong> {v.explain}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}

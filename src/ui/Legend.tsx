@@ -1,0 +1,77 @@
+/** Layer toggles, each with its legend swatch; depth colours are named by file. */
+import { LAYER_IDS, LAYER_LABELS, type LayerId } from '../state/layers.ts';
+import { useApp } from './appContext.ts';
+import { depthColour, type Palette } from './palette.ts';
+
+const DESCRIPTIONS: Readonly<Record<LayerId, string>> = {
+  data: 'block status DATA: read from host storage',
+  zero: 'block status ZERO, owned by some layer',
+  absent: 'found in no layer; reads as zero (qemu-img map "present": false)',
+  depth: 'colour each cell by the layer that owns it (qemu:allocation-depth)',
+  top: 'bar: share of the cell allocated in the top layer itself',
+  hole: 'corner mark: NBD_STATE_HOLE as qemu-nbd 6.0+ reports it (not DATA)',
+  compressed: 'hatch: compressed clusters',
+};
+
+function Swatch({ id, p }: { id: LayerId; p: Palette }) {
+  const style: React.CSSProperties =
+    id === 'data'
+      ? { background: p.data }
+      : id === 'zero'
+        ? { background: p.zero }
+        : id === 'absent'
+          ? { background: p.absent }
+          : id === 'depth'
+            ? { background: `linear-gradient(90deg, ${p.depth.slice(0, 3).join(', ')})` }
+            : id === 'top'
+              ? { background: `linear-gradient(0deg, ${p.top} 25%, ${p.empty} 25%)` }
+              : id === 'hole'
+                ? { background: `linear-gradient(135deg, ${p.hole} 35%, ${p.empty} 35%)` }
+                : { background: `repeating-linear-gradient(135deg, ${p.hatch} 0 2px, ${p.empty} 2px 6px)` };
+  return <span className="swatch" style={style} aria-hidden="true" />;
+}
+
+export function Legend({ palette }: { palette: Palette }) {
+  const layers = useApp((s) => s.layers);
+  const toggle = useApp((s) => s.toggleLayer);
+  const chain = useApp((s) => s.chain);
+  const chainLayers = chain?.layers ?? [];
+  return (
+    <fieldset className="legend">
+      <legend>Layers</legend>
+      <ul>
+        {LAYER_IDS.map((id) => (
+          <li key={id}>
+            <label title={DESCRIPTIONS[id]}>
+              <input type="checkbox" checked={layers[id]} onChange={() => toggle(id)} />
+              <Swatch id={id} p={palette} />
+              {LAYER_LABELS[id]}
+            </label>
+          </li>
+        ))}
+      </ul>
+      {layers.depth && (
+        <ul className="depth-legend" aria-label="Allocation depth colours">
+          {chainLayers.map((l, i) => (
+            <li key={l.name}>
+              <span
+                className="swatch"
+                style={{ background: depthColour(palette, i + 1) }}
+                aria-hidden="true"
+              />
+              {i + 1}: {l.name}
+            </li>
+          ))}
+          <li>
+            <span className="swatch" style={{ background: palette.absent }} aria-hidden="true" />
+            0: absent
+          </li>
+        </ul>
+      )}
+      <p className="legend-error">
+        <span className="swatch" style={{ background: palette.error }} aria-hidden="true" /> Unreadable (QEMU
+        refuses: corrupt metadata)
+      </p>
+    </fieldset>
+  );
+}

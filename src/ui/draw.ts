@@ -1,0 +1,170 @@
+/**
+ * Paints binned fractions onto the heatmap canvas. A cell shows its mix, not its majority:
+ * large cells stack their fill classes as bands in proportion, small cells blend the colours.
+ * Overlays: a bar along the bottom for "allocated in top", a corner mark for NBD holes, a
+ * diagonal hatch for compressed clusters. With subclusters, a cluster cell is an 8x4 grid of
+ * them (extended L2 allows no compressed clusters; overlays are left out there).
+ */
+import type { LayerToggles } from '../state/layers.ts';
+import {
+  BIN_ABSENT,
+  BIN_COMPRESSED,
+  BIN_DATA,
+  BIN_DEPTH,
+  BIN_ERROR,
+  BIN_HOLE,
+  BIN_TOP,
+  BIN_ZERO,
+} from '../worker/protocol.ts';
+import type { Grid } from './grid.ts';
+import { cellXY } from './grid.ts';
+import { depthColour, hexToRgb, type Palette } from './palette.ts';
+
+export interface DrawInput {
+  readonly grid: Grid;
+  readonly fractions: Float32Array;
+  readonly classes: number;
+  readonly layers: LayerToggles;
+  readonly palette: Palette;
+  /** Chain layers; depths run 0 (absent) .. layerCount. */
+  readonly layerCount: number;
+  readonly cursor: number;
+  readonly selected: number;
+}
+
+type Segment = readonly [string, number];
+
+/** The fill classes of one bin, in drawing order, as (colour, fraction). */
+export function fillSegments(d: DrawInput, bin: number): Segment[] {
+  const f = (c: number) => d.fractions[bin * d.classes + c] ?? 0;
+  const p = d.palette;
+  const L = d.layers;
+  const out: Segment[] = [];
+  if (L.depth) {
+    for (let k = 1; k <= d.layerCount; k++) out.push([depthColour(p, k), f(BIN_DEPTH + k)]);
+    if (L.absent) out.push([p.absent, f(BIN_DEPTH)]);
+  } else {
+    if (L.data) out.push([p.data, f(BIN_DATA)]);
+    if (L.zero) out.push([p.zero, Math.max(0, f(BIN_ZERO) - f(BIN_ABSENT))]);
+    if (L.absent) out.push([p.absent, f(BIN_ABSENT)]);
+  }
+  out.push([p.error, f(BIN_ERROR)]);
+  return out.filter((s) => s[1] > 1e-6);
+}
+
+function blend(segs: Segment[], empty: string): string {
+  let r = 0;
+  let g = 0;
+  let b = 0;
+  let total = 0;
+  for (const [c, w] of segs) {
+    const [cr, cg, cb] = hexToRgb(c);
+    r += cr * w;
+    g += cg * w;
+    b += cb * w;
+    total += w;
+  }
+  const [er, eg, eb] = hexToRgb(empty);
+  const rest = Math.max(0, 1 - total);
+  return `rgb(${Math.round(r + er * rest)},${Math.round(g + eg * rest)},${Math.round(b + eb * rest)})`;
+}
+
+function fillBox(
+  ctx: CanvasRenderingContext2D,
+  d: DrawInput,
+  bin: number,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+) {
+  const segs = fillSegments(d, bin);
+  if (h < 8) {
+    ctx.fillStyle = blend(segs, d.palette.empty);
+    ctx.fillRect(x, y, w, h);
+    return;
+  }
+  ctx.fillStyle = d.palette.empty;
+  ctx.fillRect(x, y, w, h);
+  let acc = 0;
+  for (const [c, frac] of segs) {
+    const y0 = y + Math.round(acc * h);
+    acc += frac;
+    const y1 = y + Math.round(Math.min(1, acc) * h);
+    if (y1 > y0) {
+      ctx.fillStyle = c;
+      ctx.fillRect(x, y0, w, y1 - y0);
+    }
+  }
+}
+
+function overlays(ctx: CanvasRenderingContext2D, d: DrawInput, bin: number, x: number, y: number, s: number) {
+  const f = (c: number) => d.fractions[bin * d.classes + c] ?? 0;
+  const p = d.palette;
+  if (s < 6) return;
+  if (d.layers.compressed && f(BIN_COMPRESSED) > 0) {
+    ctx.globalAlpha = Math.max(0.35, f(BIN_COMPRESSED));
+    ctx.strokeStyle = p.hatch;
+    ctx.lineWidth = Math.max(1, s / 24);
+    ctx.beginPath();
+    for (const k of [0.25, 0.5, 0.75]) {
+      ctx.moveTo(x, y + s * k);
+      ctx.lineTo(x + s * k, y);
+      ctx.moveTo(x + s * k, y + s);
+      ctx.lineTo(x + s, y + s * k);
+    }
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+  }
+  if (d.layers.hole && f(BIN_HOLE) > 0) {
+    const t = Math.max(3, Math.floor(s / 3));
+    ctx.globalAlpha = Math.max(0.35, f(BIN_HOLE));
+    ctx.fillStyle = p.hole;
+    ctx.beginPath();
+    ctx.moveTo(x, y);
+    ctx.lineTo(x + t, y);
+    ctx.lineTo(x, y + t);
+    ctx.fill();
+    ctx.globalAlpha = 1;
+  }
+  if (d.layers.top && f(BIN_TOP) > 0) {
+    const h = Math.max(2, Math.floor(s / 8));
+    ctx.fillStyle = p.top;
+    ctx.fillRect(x, y + s - h, Math.max(1, Math.round(s * f(BIN_TOP))), h);
+  }
+}
+
+export function drawHeatmap(ctx: CanvasRenderingContext2D, d: DrawInput): void {
+  const g = d.grid;
+  ctx.clearRect(0, 0, g.width, g.height);
+  const gap = g.cellPx >= 8 ? 1 : 0;
+  const s = g.cellPx - gap;
+  const sub = g.subPerCell;
+  for (let i = 0; i < g.cells; i++) {
+    const [x, y] = cellXY(g, i);
+    if (sub === 1) {
+      fillBox(ctx, d, i, x, y, s, s);
+      overlays(ctx, d, i, x, y, s);
+      continue;
+    }
+    // 32 subclusters as 8 columns x 4 rows, in guest order.
+    const sw = s / 8;
+    const sh = s / 4;
+    for (let k = 0; k < sub; k++) {
+      const sx = Math.round(x + (k % 8) * sw);
+      const sy = Math.round(y + Math.floor(k / 8) * sh);
+      const ex = Math.round(x + ((k % 8) + 1) * sw);
+      const ey = Math.round(y + (Math.floor(k / 8) + 1) * sh);
+      fillBox(ctx, d, i * sub + k, sx, sy, ex - sx, ey - sy);
+    }
+  }
+  const mark = (i: number, colour: string, w: number) => {
+    if (i < 0 || i >= g.cells) return;
+    const [x, y] = cellXY(g, i);
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = w;
+    ctx.strokeRect(x + w / 2, y + w / 2, Math.max(1, s - w), Math.max(1, s - w));
+  };
+  mark(d.selected, d.palette.selection, Math.max(2, Math.min(3, s / 6)));
+  mark(d.cursor, d.palette.cursor, Math.max(1, Math.min(2, s / 8)));
+}
