@@ -114,7 +114,12 @@ describe('qcow2 header validation', () => {
   });
 
   it('reports compatible and autoclear bits and keeps going', async () => {
-    const img = await open(patched((dv) => (setU64(dv, 80, 0x1n | (1n << 40n)), setU64(dv, 88, 1n << 33n))));
+    const img = await open(
+      patched((dv) => {
+        setU64(dv, 80, 0x1n | (1n << 40n));
+        setU64(dv, 88, 1n << 33n);
+      }),
+    );
     expect(img.header.compatibleFeatures).toBe(0x1n | (1n << 40n));
     expect(img.header.autoclearFeatures).toBe(1n << 33n);
   });
