@@ -73,6 +73,13 @@ describe('clusterscope info arguments', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ filename: 'top.qcow2', 'backing-filename': 'mid.qcow2' });
   });
+  it('opens the top with -f qcow2 as qemu-img does, refusing a non-qcow2 file instead of probing it', async () => {
+    const r = await runCli(['info', '-f', 'qcow2', 'base.raw'], fixtureImageDir('chain-raw-base'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Image is not in qcow2 format/);
+    const probed = await runCli(['info', '--output=json', 'base.raw'], fixtureImageDir('chain-raw-base'));
+    expect(JSON.parse(probed.stdout)).toMatchObject({ format: 'raw', filename: 'base.raw' });
+  });
   it('refuses an unknown --output with exit status 1', async () => {
     const r = await runCli(['info', '--output=xml', 'top.qcow2'], fixtureImageDir('snapshots'));
     expect(r.code).toBe(1);

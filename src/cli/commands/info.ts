@@ -1,5 +1,5 @@
 /**
- * clusterscope info [--output=json|human] [--backing-chain] [--format=FMT] FILE
+ * clusterscope info [--output=json|human] [--backing-chain] [-f FMT] FILE
  * The answer of `qemu-img info` (QEMU 7.2), computed from the file's bytes. "actual-size" (disk
  * size) is the one host-dependent member: the file's allocated blocks, as QEMU reports it.
  */
@@ -11,17 +11,18 @@ import { toQemuJson } from '../../core/info/qemuJson.ts';
 import { type CliIo, parseArgs, UsageError } from '../io.ts';
 import { openChainFromPath } from '../openChain.ts';
 
-const KNOWN = new Set(['output', 'backing-chain', 'format']);
+/** qemu-img info's options that apply here; -U/--force-share is accepted and has nothing to do. */
+const KNOWN = new Set(['output', 'backing-chain', 'format', 'f', 'U', 'force-share']);
 
 export async function runInfo(args: string[], io: CliIo): Promise<number> {
-  const { options, positionals } = parseArgs(args, new Set(['output', 'format']));
+  const { options, positionals } = parseArgs(args, new Set(['output', 'format', 'f']));
   for (const k of options.keys()) {
     if (!KNOWN.has(k)) throw new UsageError(`info: unknown option '${k.length === 1 ? '-' : '--'}${k}'`);
   }
   const output = options.get('output') ?? 'human';
   if (output !== 'json' && output !== 'human')
     throw new UsageError(`--output must be json or human, not '${output}'`);
-  const format = options.get('format');
+  const format = options.get('format') ?? options.get('f');
   if (format === true) throw new UsageError('--format needs a format name (qcow2, raw)');
   if (positionals.length !== 1)
     throw new UsageError('info takes exactly one FILE (try: clusterscope --help)');
