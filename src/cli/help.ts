@@ -13,10 +13,30 @@ Usage:
       Equals 'nbdinfo --map[=CONTEXT]' against 'qemu-nbd -r -t -A -f qcow2 FILE'.
       --qemu=X.Y     server semantics: 5.2 and older set HOLE for "not allocated";
                      6.0 and newer set HOLE for "no data"
-  clusterscope info [--output=json|human] FILE
-      The format fields of 'qemu-img info --output=json --backing-chain FILE'.
+  clusterscope info [--output=json|human] [--backing-chain] [-f FMT] FILE
+      Equals 'qemu-img info [--output=json] [--backing-chain] FILE' (as qemu-img, the chain
+      only with --backing-chain); "actual-size" is the file's allocated size on this host.
   clusterscope check [--output=json|human] FILE
       The fields of 'qemu-img check --output=json FILE', and its exit status.
+
+  clusterscope diff --a=INTERP[@VIEW] [--b=[INTERP][@VIEW]] [--output=text|json|csv]
+                    [--no-reasons] FILE [FILE2]
+      Where two interpretations disagree: differing extents, bytes per kind of
+      disagreement ("A zero / B hole,zero") and the reason in words for each.
+      With FILE2, A reads FILE and B reads FILE2 (compared where both sizes reach;
+      the longer one's tail is its own kind). Without --b, B is A; --b=@VIEW keeps
+      A's interpretation. Exit status 0 whether or not they differ.
+      INTERP: qemu-img-map-6.0 (1.7-6.0), qemu-img-map-7.2 (6.1-8.1), qemu-img-map-8.2,
+              nbd-base-allocation-6.0, nbd-base-allocation-5.2, nbd-allocation-depth,
+              nbd-base-allocation-proposed-2021-06 (proposed, not merged),
+              nbd-joint-allocation-proposed-2021-06 (proposed, never merged),
+              reads-as-zero (content scan)            (clusterscope diff --list)
+      VIEW:   comma-separated: chain (default) | backing-null | snapshot:NAME | zero-scan
+      e.g. diff --a=nbd-base-allocation-5.2@backing-null --b=nbd-base-allocation-6.0@backing-null top.qcow2
+  clusterscope diff --a=INTERP[@VIEW] --format=FORMAT FILE
+      One interpretation in its tool's text: qemu-img-map-json, qemu-img-map-human
+      (qemu-img map of that release), nbdinfo, nbdinfo-json (nbdinfo --map [--json]),
+      or native (the first of those the interpretation has).
 
 Backing files are found as QEMU finds them: relative names relative to the image's directory.
 

@@ -82,7 +82,7 @@ describe('qcow2 header validation', () => {
       'unaligned snapshot table',
       (dv: DataView) => setU64(dv, 64, 0x200n),
       CorruptError,
-      /Invalid snapshot table offset/,
+      /Snapshot table offset invalid/,
     ],
     [
       'backing name offset past the cluster',

@@ -224,10 +224,10 @@ export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
     throw new CorruptError(at('header refcount_table_offset', 48), 'Invalid reference count table offset');
   }
   if (nbSnapshots > MAX_SNAPSHOTS) {
-    throw new LimitError(at('header nb_snapshots', 60), 'Too many snapshots (MAX_SNAPSHOTS)');
+    throw new LimitError(at('header nb_snapshots', 60), 'Snapshot table too large (MAX_SNAPSHOTS)');
   }
   if (snapshotsOffset % clusterSize) {
-    throw new CorruptError(at('header snapshots_offset', 64), 'Invalid snapshot table offset');
+    throw new CorruptError(at('header snapshots_offset', 64), 'Snapshot table offset invalid');
   }
   if (l1Size > MAX_L1_ENTRIES) {
     throw new LimitError(at('header l1_size', 36), 'Active L1 table too large (MAX_L1_ENTRIES)');

@@ -9,6 +9,7 @@ import { type ByteSource, readPadded } from '../io/byteSource.ts';
 import { MAX_READ_BYTES } from '../limits.ts';
 import { type HeaderExtensions, parseExtensions } from './extensions.ts';
 import {
+  AUTOCLEAR_DATA_FILE_RAW,
   CRYPT_LUKS,
   CRYPT_NONE,
   HEADER_PROBE_BYTES,
@@ -93,6 +94,13 @@ export async function openQcow2(source: ByteSource): Promise<Qcow2Image> {
       offset: 72,
       message: 'external data file bit set but no data file name extension',
     });
+  }
+  if (!hasDataFile && header.autoclearFeatures & AUTOCLEAR_DATA_FILE_RAW) {
+    // qcow2_do_open(): the raw-external-data bit makes no sense without a data file.
+    throw new CorruptError(
+      { file, structure: 'header autoclear_features', offset: 88 },
+      'data-file-raw requires a data file',
+    );
   }
   if (!hasDataFile && extensions.dataFile !== undefined) {
     throw new CorruptError(
