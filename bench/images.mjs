@@ -1,0 +1,161 @@
+// Benchmark images, made with qemu-img and qemu-io and cached under the output directory.
+// Each image set lives in a directory named after a hash of its parameters and the qemu-img
+// version; a `ready.json` written last marks it complete, so an interrupted run starts over.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+/** The 1 TiB image with preallocation=metadata: every L2 entry points at a (sparse) host cluster. */
+export const PREALLOC = {
+  name: 'prealloc-1T',
+  kind: 'prealloc',
+  size: 1024 * GiB,
+  clusterSize: 64 * KiB,
+};
+
+/**
+ * The fragmented 3-layer chain base <- mid <- top, 64 GiB virtual. Writes land at
+ * pseudo-random cluster-aligned offsets (fixed seed), 4-64 KiB long, so every written
+ * cluster gets a host cluster that does not continue its guest neighbour's: each one is
+ * its own map entry, and so is the gap after it. Mid and top also get zero writes
+ * (`write -z`: zero clusters), and top gets discards (with a backing file, a discarded
+ * cluster becomes a zero cluster in qcow2 v3).
+ */
+export const CHAIN = {
+  name: 'chain-64G',
+  kind: 'chain',
+  size: 64 * GiB,
+  clusterSize: 64 * KiB,
+  seed: 0x5eed_c0de,
+  layers: [
+    { file: 'base.qcow2', writes: 24000, zeroes: 0, discards: 0 },
+    { file: 'mid.qcow2', writes: 14000, zeroes: 3000, discards: 0 },
+    { file: 'top.qcow2', writes: 10000, zeroes: 3000, discards: 3000 },
+  ],
+};
+
+/** mulberry32: a small, fixed, portable PRNG, so the images are the same on every machine. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, ...opts });
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}${r.error ?? ''}`);
+  }
+  return r;
+}
+
+export function qemuImgVersion() {
+  const out = run('qemu-img', ['--version']).stdout;
+  const m = /version (\d+)\.(\d+)(?:\.(\d+))?/.exec(out);
+  if (!m) throw new Error(`cannot parse qemu-img --version: ${out}`);
+  return { full: `${m[1]}.${m[2]}${m[3] ? `.${m[3]}` : ''}`, release: `${m[1]}.${m[2]}`, line: out.split('\n')[0] };
+}
+
+function cacheDir(outDir, spec, version) {
+  const key = createHash('sha256')
+    .update(JSON.stringify({ spec, qemu: version.line, v: 1 }))
+    .digest('hex')
+    .slice(0, 12);
+  return join(outDir, `${spec.name}-${key}`);
+}
+
+/**
+ * Makes (or reuses) one image set; returns { dir, file, created, seconds }, `file` being the
+ * image to map (the top of a chain).
+ */
+export function ensureImage(outDir, spec, version, log = () => {}) {
+  const dir = cacheDir(outDir, spec, version);
+  const ready = join(dir, 'ready.json');
+  const top = spec.kind === 'prealloc' ? 'big.qcow2' : spec.layers.at(-1).file;
+  if (existsSync(ready)) {
+    const info = JSON.parse(readFileSync(ready, 'utf8'));
+    return { dir, file: join(dir, top), created: false, seconds: info.seconds };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  if (spec.kind === 'prealloc') {
+    log(`creating ${spec.name}: qemu-img create -f qcow2 -o preallocation=metadata big.qcow2 ${spec.size}`);
+    run(
+      'qemu-img',
+      [
+        'create',
+        '-q',
+        '-f',
+        'qcow2',
+        '-o',
+        `preallocation=metadata,cluster_size=${spec.clusterSize}`,
+        'big.qcow2',
+        String(spec.size),
+      ],
+      { cwd: dir },
+    );
+  } else {
+    makeChain(dir, spec, log);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  writeFileSync(ready, `${JSON.stringify({ spec, qemu: version.line, seconds }, null, 2)}\n`);
+  return { dir, file: join(dir, top), created: true, seconds };
+}
+
+function makeChain(dir, spec, log) {
+  const rand = prng(spec.seed);
+  const cs = spec.clusterSize;
+  const clusters = Math.floor(spec.size / cs);
+  const sub = 4 * KiB;
+  let backing;
+  for (const [li, layer] of spec.layers.entries()) {
+    const args = ['create', '-q', '-f', 'qcow2', '-o', `cluster_size=${cs}`];
+    if (backing) args.push('-b', backing, '-F', 'qcow2');
+    args.push(layer.file, String(spec.size));
+    run('qemu-img', args, { cwd: dir });
+    // One command list, interleaving the operations so zero writes and discards hit clusters
+    // that lower layers (and this one) have written as well as fresh ones.
+    const ops = [
+      ...Array(layer.writes).fill('w'),
+      ...Array(layer.zeroes).fill('z'),
+      ...Array(layer.discards).fill('d'),
+    ];
+    for (let i = ops.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [ops[i], ops[j]] = [ops[j], ops[i]];
+    }
+    const lines = [];
+    for (const op of ops) {
+      const off = Math.floor(rand() * clusters) * cs;
+      if (op === 'w') {
+        // 4-64 KiB inside one cluster, starting on a 4 KiB boundary: a partial write over a
+        // backing cluster makes qemu copy the rest of the cluster up (COW), as in real use.
+        const n = 1 + Math.floor(rand() * 16);
+        const at = Math.floor(rand() * (16 - n + 1)) * sub;
+        const pattern = 1 + ((li * 17 + lines.length) % 254);
+        lines.push(`write -P ${pattern} ${off + at} ${n * sub}`);
+      } else if (op === 'z') {
+        const n = 1 + Math.floor(rand() * 4); // 1-4 whole clusters
+        lines.push(`write -z ${off} ${Math.min(n * cs, spec.size - off)}`);
+      } else {
+        lines.push(`discard ${off} ${cs}`);
+      }
+    }
+    log(`creating ${spec.name}: ${layer.file} (${lines.length} qemu-io commands)`);
+    const cmds = join(dir, `${layer.file}.qemu-io.txt`);
+    writeFileSync(cmds, `${lines.join('\n')}\nquit\n`);
+    run('sh', ['-c', `qemu-io -t unsafe -f qcow2 ${layer.file} < ${layer.file}.qemu-io.txt > /dev/null`], { cwd: dir });
+    backing = layer.file;
+  }
+}
