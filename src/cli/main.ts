@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'nbd-map': async () => (await import('./commands/nbdMap.ts')).runNbdMap,
   info: async () => (await import('./commands/info.ts')).runInfo,
   check: async () => (await import('./commands/check.ts')).runCheck,
+  diff: async () => (await import('./commands/diff.ts')).runDiff,
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
