@@ -124,7 +124,7 @@ describe('fuzz: generated images (fast-check)', () => {
           const o = await one('generated', `generated-${SEED}-${n++}`, g, `fast-check seed ${SEED}`);
           return o.failures.length === 0;
         }),
-        { numRuns: GENERATED, seed: SEED, endOnFailure: !SAVE },
+        { numRuns: GENERATED, seed: SEED, endOnFailure: SAVE },
       );
     },
     600_000,
