@@ -41,7 +41,7 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
   const selection = useApp((s) => s.selection);
   const [boxRef, boxWidth] = useWidth<HTMLDivElement>(chain !== undefined);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const [bins, setBins] = useState<BinsResult>();
+  const [bins, setBins] = useState<BinsResult & { openId: number }>();
   const [hover, setHover] = useState<{ cell: number; x: number; y: number }>();
   const [cursor, setCursor] = useState<number>();
   const [focused, setFocused] = useState(false);
@@ -73,13 +73,18 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
     const end = grid.start + grid.cells * grid.bytesPerCell;
     client.bins(openId, grid.start, end, grid.cells * grid.subPerCell).then(
       (b) => {
-        if (seq === binsSeq.current) setBins(b);
+        if (seq === binsSeq.current) setBins({ ...b, openId });
       },
       () => {},
     );
   }, [client, openId, chain, grid]);
 
-  const fresh = bins && grid && bins.start === grid.start && bins.bins === grid.cells * grid.subPerCell;
+  const fresh =
+    bins &&
+    grid &&
+    bins.openId === openId &&
+    bins.start === grid.start &&
+    bins.bins === grid.cells * grid.subPerCell;
   const palette = PALETTES[theme];
   const selectedCell = grid && selection !== undefined ? cellOfOffset(grid, selection) : -1;
   const cursorCell = grid && cursor !== undefined && focused ? cellOfOffset(grid, cursor) : -1;
@@ -121,6 +126,8 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
 
   // Wheel and drag through d3-zoom: each event's change of k zooms about the pointer, a change
   // of x/y pans by whole cells (rows for y); the store clamps.
+  const hasChain = chain !== undefined;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: attach once the canvas mounts
   useEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas) return;
@@ -149,7 +156,7 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
     return () => {
       select(canvas).on('.zoom', null);
     };
-  }, [store]);
+  }, [store, hasChain]);
 
   const onKey = useCallback(
     (e: React.KeyboardEvent) => {
@@ -236,6 +243,14 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
     const [cx, cy] = cellXY(grid, cursorCell);
     tipXY = [cx + grid.cellPx + 6, cy + grid.cellPx + 6];
   }
+  if (tipXY && canvasRef.current) {
+    // Keep the tooltip on screen: flip it left of the pointer near the right edge.
+    const left = canvasRef.current.getBoundingClientRect().left;
+    const tipWidth = Math.min(432, window.innerWidth * 0.86);
+    if (left + tipXY[0] + tipWidth > window.innerWidth - 8) {
+      tipXY = [Math.max(-left + 4, window.innerWidth - 8 - tipWidth - left), tipXY[1]];
+    }
+  }
   const caption = grid
     ? `${rangeLabel(view.start, view.end)} · one cell = ${binarySize(grid.bytesPerCell)}${
         grid.bytesPerCell === chain.clusterSize
@@ -259,6 +274,7 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
             data-cols={grid?.cols}
             data-bytes-per-cell={grid?.bytesPerCell}
             data-ready={fresh ? 'true' : 'false'}
+            data-open-id={openId}
             style={{ width: grid?.width ?? 0, height: grid?.height ?? 0 }}
             tabIndex={0}
             aria-roledescription="cluster heatmap"

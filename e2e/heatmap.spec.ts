@@ -1,0 +1,91 @@
+import { expect, test } from '@playwright/test';
+import { cellCentre, cellColour, dropAndWait, fixture, openApp } from './helpers.ts';
+
+const DATA = '#0072b2';
+const ZERO = '#e69f00';
+
+test.beforeEach(async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await openApp(page);
+  await dropAndWait(page, [
+    fixture('nbd-hole-example', 'top.qcow2'),
+    fixture('nbd-hole-example', 'base.raw'),
+  ]);
+});
+
+test('pixels: the NBD-hole example reads data, data, zero, zero', async ({ page }) => {
+  expect(await cellColour(page, 0)).toBe(DATA);
+  expect(await cellColour(page, 1)).toBe(DATA);
+  expect(await cellColour(page, 2)).toBe(ZERO);
+  expect(await cellColour(page, 3)).toBe(ZERO);
+});
+
+test('allocation depth colours each cluster by the layer that owns it', async ({ page }) => {
+  await page.getByLabel('Allocation depth').check();
+  expect(await cellColour(page, 0)).toBe('#009e73'); // base.raw, depth 2
+  expect(await cellColour(page, 1)).toBe('#cc79a7'); // top.qcow2, depth 1
+  await expect(page.getByRole('list', { name: 'Allocation depth colours' })).toContainText('2: base.raw');
+});
+
+test('hover shows the cluster, its L2 entry and every interpretation', async ({ page }) => {
+  const canvas = page.getByTestId('heatmap-canvas');
+  const c = await cellCentre(page, 2);
+  await canvas.hover({ position: c });
+  const tip = page.getByRole('tooltip');
+  await expect(tip).toContainText('0x20000–0x30000 (64 KiB)');
+  await expect(tip).toContainText('L1[0] L2[2] in top.qcow2');
+  await expect(tip).toContainText('0x0000000000000001');
+  await expect(tip).toContainText('ZERO_PLAIN');
+  await expect(tip).toContainText('depth 0, present, zero');
+  await expect(tip).toContainText('hole,zero');
+  await expect(tip).toContainText('local');
+});
+
+test('click selects a cluster and the inspector explains it', async ({ page }) => {
+  await page.getByTestId('heatmap-canvas').click({ position: await cellCentre(page, 0) });
+  const insp = page.getByTestId('inspector');
+  await expect(insp).toContainText('Cluster at 0x0');
+  await expect(insp).toContainText('RAW_DATA in base.raw');
+  await expect(insp).toContainText('qemu:allocation-depth 2');
+  await expect(insp.locator('tbody tr')).toHaveCount(1);
+});
+
+test('keyboard: arrows move, Enter selects, Escape closes', async ({ page }) => {
+  const canvas = page.getByTestId('heatmap-canvas');
+  await canvas.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tooltip')).toContainText('0x10000–0x20000');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('inspector')).toContainText('Cluster at 0x10000');
+  await expect(page.getByTestId('inspector')).toContainText('refcount', { ignoreCase: true });
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('inspector')).toHaveCount(0);
+});
+
+test('wheel zooms about the pointer, 0 resets, and layer toggles hide classes', async ({ page }) => {
+  await dropAndWait(
+    page,
+    ['top.qcow2', 'mid.qcow2', 'base.qcow2'].map((n) => fixture('chain-3', n)),
+  );
+  const caption = page.locator('.heatmap-caption');
+  await expect(caption).toContainText('0x0–0x80000 (512 KiB)');
+  const canvas = page.getByTestId('heatmap-canvas');
+  const box = (await canvas.boundingBox())!;
+  const c = await cellCentre(page, 7);
+  await page.mouse.move(box.x + c.x, box.y + c.y);
+  await page.mouse.wheel(0, -400);
+  await expect(caption).not.toContainText('(512 KiB)');
+  // Zoomed about cluster 7: the range still holds it.
+  const [start, end] = ((await caption.textContent()) ?? '')
+    .split(' ')[0]!
+    .split('–')
+    .map((h) => Number.parseInt(h, 16));
+  expect(start).toBeGreaterThan(0);
+  expect(start).toBeLessThanOrEqual(0x70000);
+  expect(end).toBeGreaterThan(0x70000);
+  await canvas.focus();
+  await page.keyboard.press('0');
+  await expect(caption).toContainText('0x0–0x80000 (512 KiB)');
+  await page.getByLabel('Data', { exact: true }).uncheck();
+  await expect.poll(() => cellColour(page, 1)).not.toBe(DATA);
+});
