@@ -131,7 +131,15 @@ export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
     }
     if (headerLength > 104) {
       const ct = u8(b, 104);
-      // validate_compression_type(): the byte and incompatible bit 3 must agree.
+      // validate_compression_type(): an unknown type is refused first (-ENOTSUP), then the
+      // byte and incompatible bit 3 must agree. Fuzzing found the order mattered: type 64
+      // without the bit was reported as corrupt where QEMU says "unknown compression type".
+      if (ct > 1) {
+        throw new UnsupportedError(
+          at('header compression_type', 104),
+          `qcow2: unknown compression type: ${ct}`,
+        );
+      }
       if (ct === 0 && incompatibleFeatures & INCOMPAT_COMPRESSION) {
         throw new CorruptError(
           at('header compression_type', 104),
@@ -145,12 +153,6 @@ export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
         );
       }
       if (ct === 1) compressionType = 'zstd';
-      else if (ct !== 0) {
-        throw new UnsupportedError(
-          at('header compression_type', 104),
-          `qcow2: unknown compression type: ${ct}`,
-        );
-      }
     } else if (incompatibleFeatures & INCOMPAT_COMPRESSION) {
       throw new CorruptError(
         at('header compression_type', 104),
