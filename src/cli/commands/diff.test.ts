@@ -54,6 +54,31 @@ describe('clusterscope diff', () => {
     ]);
   });
 
+  it('active L1 vs snapshot s1 (qemu-nbd vs qemu-nbd -l s1, both recorded)', async () => {
+    // fixtures/golden/snapshots: nbd-base.txt (active) and nbd-snapshot-s1.txt (recorded with -l s1).
+    expect(golden('snapshots', 'nbd-base.txt')).toBe(
+      '         0      131072    3  hole,zero\n    131072       65536    0  data\n    196608       65536    3  hole,zero\n',
+    );
+    expect(golden('snapshots', 'nbd-snapshot-s1.txt')).toBe(
+      '         0      131072    0  data\n    131072      131072    3  hole,zero\n',
+    );
+    const r = await runCli(
+      [
+        'diff',
+        '--a=nbd-base-allocation-6.0',
+        '--b=@snapshot:s1',
+        '--output=csv',
+        '--no-reasons',
+        'top.qcow2',
+      ],
+      dir('snapshots'),
+    );
+    expect(r.stdout.split('\r\n').slice(1, -1)).toEqual([
+      '0,131072,131072,a3-b0,"hole,zero",data',
+      '131072,196608,65536,a0-b3,data,"hole,zero"',
+    ]);
+  });
+
   it('two files: the same interpretation, compared where both sizes reach', async () => {
     const r = await runCli(
       [

@@ -19,7 +19,7 @@ export const NO_VALUE = 0xffffffff;
 
 export interface DiffKind {
   readonly index: number;
-  /** URL-safe, stable for a pair of values: "a3-b2"; tails "a-only" / "b-only"; "none" for no answer. */
+  /** URL-safe, stable for a pair of values: "a3-b2"; tails "a-only" / "b-only"; "none-ax-b3" where A has no answer. */
   readonly id: string;
   /** "A hole,zero / B zero" */
   readonly label: string;
