@@ -139,23 +139,30 @@ export function mapEntries(m: Interpreted, release = NEWEST_RELEASE): MapEntry[]
   return out;
 }
 
-/** qemu-img map --output=json text, byte for byte (reference §4.2). */
+/**
+ * qemu-img map --output=json text, byte for byte (reference §4.2), written straight from the
+ * typed arrays: no object per entry, so 100k-entry maps print in milliseconds.
+ */
 export function formatMapJson(m: Interpreted, release = NEWEST_RELEASE, start = 0): string {
-  const entries = mapEntries(m, release);
-  if (entries.length === 0) {
+  const present = release >= RELEASE_PRESENT;
+  const compressed = release >= RELEASE_COMPRESSED;
+  if (m.count === 0) {
     // The loop never ran: qemu-img prints one zero-length entry (reference §4.5).
-    const empty: MapEntry = { start, length: 0, depth: 0 } as MapEntry;
-    if (release >= RELEASE_PRESENT) empty.present = false;
-    empty.zero = false;
-    empty.data = false;
-    if (release >= RELEASE_COMPRESSED) empty.compressed = false;
-    entries.push(empty);
+    return `[{ "start": ${start}, "length": 0, "depth": 0${present ? ', "present": false' : ''}, "zero": false, "data": false${compressed ? ', "compressed": false' : ''}}]\n`;
   }
-  const obj = (e: MapEntry) =>
-    `{ ${Object.entries(e)
-      .map(([k, v]) => `"${k}": ${v}`)
-      .join(', ')}}`;
-  return `[${entries.map(obj).join(',\n')}]\n`;
+  const parts: string[] = new Array(m.count);
+  for (let i = 0; i < m.count; i++) {
+    const v = m.value[i]!;
+    const host = m.host[i]!;
+    parts[i] =
+      `{ "start": ${m.start[i]}, "length": ${m.length[i]}, "depth": ${v >>> MAP_DEPTH_SHIFT}` +
+      (present ? (v & MAP_PRESENT ? ', "present": true' : ', "present": false') : '') +
+      (v & MAP_ZERO ? ', "zero": true' : ', "zero": false') +
+      (v & MAP_DATA ? ', "data": true' : ', "data": false') +
+      (compressed ? (v & MAP_COMPRESSED ? ', "compressed": true' : ', "compressed": false') : '') +
+      (host >= 0 ? `, "offset": ${host}}` : '}');
+  }
+  return `[${parts.join(',\n')}]\n`;
 }
 
 /** C's printf("%#-16x"): "0" for zero, else 0x-prefixed hex, left-justified in 16 columns. */

@@ -3,17 +3,18 @@
  * for each (sub)cluster (qcow2_co_block_status(), reference §3.1-3.4), as extents of
  * (kind, host offset). The chain walk (resolve.ts) adds ALLOCATED and the synthesized ZERO.
  *
- * L2 tables are read whole, neighbours coalesced into one read (READ_COALESCE_GAP,
- * MAX_READ_BYTES), and decoded from typed arrays without an object per entry.
+ * L2 tables are read whole, neighbours coalesced into one read (l2Reader.ts), and decoded
+ * with a DataView straight from the bytes read: no object per entry, and runs of entries of
+ * one kind (contiguous host clusters, unallocated, zero) become one extent before they reach
+ * the ExtentBuilder.
  */
 
 import type { Layer } from '../chain/layer.ts';
 import { type ClusterscopeError, CorruptError, hex, LimitError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
-import type { ByteSource } from '../io/byteSource.ts';
-import { MAX_METADATA_BYTES, MAX_READ_BYTES, MAX_SAFE_OFFSET, READ_COALESCE_GAP } from '../limits.ts';
+import { MAX_SAFE_OFFSET } from '../limits.ts';
 import { INCOMPAT_DATA_FILE } from '../qcow2/header.ts';
-import { entryOffset, type Qcow2Image, readTable, toU32Pairs } from '../qcow2/image.ts';
+import { entryOffset, type Qcow2Image } from '../qcow2/image.ts';
 import { ExtentBuilder, type Extents, NO_HOST } from './extents.ts';
 import {
   KIND_COMPRESSED,
@@ -26,6 +27,7 @@ import {
   KIND_ZERO_ALLOC,
   KIND_ZERO_PLAIN,
 } from './kinds.ts';
+import { L2Reader } from './l2Reader.ts';
 
 export interface LayerStatus {
   /** Extents over [0, length): kind and host offset; flags and layer are 0 here. */
@@ -66,65 +68,6 @@ export async function layerStatus(layer: Layer, opts: LayerStatusOptions = {}): 
   return qcow2Status(layer, opts);
 }
 
-interface TableRef {
-  readonly l1Index: number;
-  readonly offset: number;
-}
-
-/**
- * Reads L2 tables in guest order with read-ahead: a read that fetches table T also fetches
- * the tables that follow T in the file within READ_COALESCE_GAP, up to MAX_READ_BYTES.
- */
-class L2Reader {
-  private readonly byOffset: TableRef[];
-  private readonly pos = new Map<number, number>();
-  private readonly cache = new Map<number, Uint32Array>();
-  tablesRead = 0;
-  bytesRead = 0;
-
-  constructor(
-    private readonly src: ByteSource,
-    refs: TableRef[],
-    private readonly tableBytes: number,
-  ) {
-    this.byOffset = [...refs].sort((a, b) => a.offset - b.offset);
-    for (const [i, r] of this.byOffset.entries()) this.pos.set(r.offset, i);
-  }
-
-  async table(offset: number): Promise<Uint32Array> {
-    const hit = this.cache.get(offset);
-    if (hit) {
-      this.cache.delete(offset);
-      return hit;
-    }
-    const first = this.pos.get(offset)!;
-    let last = first;
-    while (last + 1 < this.byOffset.length) {
-      const next = this.byOffset[last + 1]!.offset;
-      const end = this.byOffset[last]!.offset + this.tableBytes;
-      if (next - end > READ_COALESCE_GAP || next + this.tableBytes - offset > MAX_READ_BYTES) break;
-      last++;
-    }
-    const span = this.byOffset[last]!.offset + this.tableBytes - offset;
-    const bytes = await readTable(this.src, offset, span);
-    this.bytesRead += span;
-    if (this.bytesRead > MAX_METADATA_BYTES) {
-      throw new LimitError(
-        { file: this.src.name, structure: 'L2 tables' },
-        'more than MAX_METADATA_BYTES of metadata',
-      );
-    }
-    for (let i = first; i <= last; i++) {
-      const o = this.byOffset[i]!.offset;
-      const t = toU32Pairs(bytes.subarray(o - offset, o - offset + this.tableBytes));
-      this.tablesRead++;
-      if (o === offset) continue;
-      this.cache.set(o, t);
-    }
-    return toU32Pairs(bytes.subarray(0, this.tableBytes));
-  }
-}
-
 async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<LayerStatus> {
   const h = img.header;
   const file = img.name;
@@ -156,15 +99,15 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
     errors.push(err);
   };
 
-  // Pass 1: which L1 entries point to an L2 table, and which of those are usable.
-  const refs: TableRef[] = [];
+  // Pass 1: the L2 tables the scan will read (allocated, aligned, inside the file).
+  const wanted: number[] = [];
   const l1Needed = Math.min(l1Count, Math.ceil(length / l2Span));
   for (let i = 0; i < l1Needed; i++) {
     const off = entryOffset(l1[2 * i]!, l1[2 * i + 1]!);
-    if (off && off % cs === 0 && off <= MAX_SAFE_OFFSET) refs.push({ l1Index: i, offset: off });
+    if (off && off % cs === 0 && off < fileSize && off <= MAX_SAFE_OFFSET) wanted.push(off);
   }
-  const reader = new L2Reader(img.source, refs, cs);
-  const total = refs.length;
+  const reader = new L2Reader(img.source, wanted, cs);
+  const total = wanted.length;
   let done = 0;
 
   for (let i = 0; i < l1Needed; i++) {
@@ -209,7 +152,7 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
 /** Classifies the entries of one L2 table (qcow2_get_subcluster_type(), reference §3.1-3.3). */
 function scanL2(
   img: Qcow2Image,
-  t: Uint32Array,
+  t: Uint8Array,
   l1Index: number,
   l2Offset: number,
   base: number,
@@ -224,80 +167,114 @@ function scanL2(
   const file = img.name;
   const cs = h.clusterSize;
   const ext = h.extendedL2;
-  const words = ext ? 4 : 2;
+  const stride = h.l2EntryBytes;
   const n = Math.ceil(span / cs);
   const scSize = cs / 32;
+  const dv = new DataView(t.buffer, t.byteOffset, t.byteLength);
   let pastEofReported = false;
+
+  // The run being built: flushed to `out` when an entry does not continue it.
+  let rKind = -1;
+  let rStart = 0;
+  let rLen = 0;
+  let rHost = NO_HOST;
+  const flush = () => {
+    if (rKind >= 0) out.push(rStart, rLen, rKind, 0, 0, rHost);
+    rKind = -1;
+  };
+  const emit = (start: number, len: number, kind: number, host: number) => {
+    if (
+      kind === rKind &&
+      rStart + rLen === start &&
+      (host === NO_HOST ? rHost === NO_HOST : rHost !== NO_HOST && rHost + rLen === host)
+    ) {
+      rLen += len;
+      return;
+    }
+    flush();
+    rKind = kind;
+    rStart = start;
+    rLen = len;
+    rHost = host;
+  };
+  const failHere = (start: number, len: number, err: ClusterscopeError, lookAhead = false) => {
+    flush();
+    fail(start, len, err, lookAhead ? base : undefined);
+  };
+
   for (let j = 0; j < n; j++) {
-    const hi = t[j * words]!;
-    const lo = t[j * words + 1]!;
+    const at = j * stride;
+    const hi = dv.getUint32(at);
+    const lo = dv.getUint32(at + 4);
     const guest = base + j * cs;
-    const len = Math.min(cs, base + span - guest);
-    if (hi === 0 && lo === 0 && (!ext || (t[j * 4 + 2] === 0 && t[j * 4 + 3] === 0))) {
-      out.push(guest, len, KIND_UNALLOCATED_PLAIN, 0, 0, NO_HOST);
+    const len = guest + cs <= base + span ? cs : base + span - guest;
+    const zeroBits = ext ? dv.getUint32(at + 8) : 0;
+    const allocBits = ext ? dv.getUint32(at + 12) : 0;
+    if (hi === 0 && lo === 0 && zeroBits === 0 && allocBits === 0) {
+      emit(guest, len, KIND_UNALLOCATED_PLAIN, NO_HOST);
       continue;
     }
     const entryWhere = () => ({
       file,
       structure: `L2 entry (L1[${l1Index}], L2[${j}])`,
-      offset: l2Offset + j * h.l2EntryBytes,
+      offset: l2Offset + at,
     });
     if (hi & 0x40000000) {
       if (hasDataFile) {
-        fail(
+        failHere(
           guest,
           len,
           new CorruptError(entryWhere(), 'Compressed cluster entry found in image with external data file'),
         );
         continue;
       }
-      out.push(guest, len, KIND_COMPRESSED, 0, 0, NO_HOST);
+      // Compressed runs never extend past one cluster (qcow2_get_host_offset()); the merge
+      // into one extent is the output's business, as qemu-img map merges them too.
+      emit(guest, len, KIND_COMPRESSED, NO_HOST);
       continue;
     }
-    const host = entryOffset(hi, lo);
+    const host = (hi & 0x00ffffff) * 0x100000000 + ((lo & 0xfffffe00) >>> 0);
     const copied = (hi & 0x80000000) !== 0;
     if (!ext && lo & 1) {
       if (h.version === 2) {
-        fail(guest, len, new CorruptError(entryWhere(), 'Zero cluster entry found in pre-v3 image'));
+        failHere(guest, len, new CorruptError(entryWhere(), 'Zero cluster entry found in pre-v3 image'));
         continue;
       }
       if (host === 0) {
-        out.push(guest, len, KIND_ZERO_PLAIN, 0, 0, NO_HOST);
+        emit(guest, len, KIND_ZERO_PLAIN, NO_HOST);
         continue;
       }
     }
-    const allocated = host !== 0 || (hasDataFile && copied);
-    if (!allocated) {
+    if (host === 0 && !(hasDataFile && copied)) {
       if (!ext) {
-        out.push(guest, len, KIND_UNALLOCATED_PLAIN, 0, 0, NO_HOST);
+        emit(guest, len, KIND_UNALLOCATED_PLAIN, NO_HOST);
         continue;
       }
-      const alloc = t[j * 4 + 3]!;
-      const zero = t[j * 4 + 2]!;
-      if (alloc) {
-        fail(
+      if (allocBits) {
+        failHere(
           guest,
           len,
           new CorruptError(
             entryWhere(),
-            `Invalid cluster entry found (L2 bitmap 0x${hex32(zero)}${hex32(alloc)}: allocation bits set in an unallocated cluster)`,
+            `Invalid cluster entry found (L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: allocation bits set in an unallocated cluster)`,
           ),
+          true,
         );
         continue;
       }
-      pushSubclusters(
-        out,
-        guest,
-        len,
-        scSize,
-        (k) => ((zero >>> k) & 1 ? KIND_ZERO_PLAIN : KIND_UNALLOCATED_PLAIN),
-        NO_HOST,
-      );
+      for (let k = 0; k < 32 && k * scSize < len; k++) {
+        emit(
+          guest + k * scSize,
+          Math.min(scSize, len - k * scSize),
+          (zeroBits >>> k) & 1 ? KIND_ZERO_PLAIN : KIND_UNALLOCATED_PLAIN,
+          NO_HOST,
+        );
+      }
       continue;
     }
     // A host cluster: NORMAL, ZERO_ALLOC, or with subclusters any of NORMAL/ZERO_ALLOC/UNALLOCATED_ALLOC.
     if (host % cs) {
-      fail(
+      failHere(
         guest,
         len,
         new CorruptError(
@@ -308,7 +285,7 @@ function scanL2(
       continue;
     }
     if (hasDataFile && host !== guest) {
-      fail(
+      failHere(
         guest,
         len,
         new CorruptError(
@@ -319,7 +296,7 @@ function scanL2(
       continue;
     }
     if (host > MAX_SAFE_OFFSET - cs) {
-      fail(
+      failHere(
         guest,
         len,
         new LimitError(entryWhere(), `host offset ${hex(host)} exceeds 2^53 (MAX_SAFE_OFFSET)`),
@@ -334,49 +311,28 @@ function scanL2(
       });
     }
     if (!ext) {
-      out.push(guest, len, lo & 1 ? KIND_ZERO_ALLOC : KIND_NORMAL, 0, 0, host);
+      emit(guest, len, lo & 1 ? KIND_ZERO_ALLOC : KIND_NORMAL, host);
       continue;
     }
-    const alloc = t[j * 4 + 3]!;
-    const zero = t[j * 4 + 2]!;
-    if (alloc & zero) {
-      fail(
+    if (allocBits & zeroBits) {
+      failHere(
         guest,
         len,
         new CorruptError(
           entryWhere(),
-          `Invalid cluster entry found (L2 bitmap 0x${hex32(zero)}${hex32(alloc)}: a subcluster is both allocated and zero)`,
+          `Invalid cluster entry found (L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: a subcluster is both allocated and zero)`,
         ),
+        true,
       );
       continue;
     }
-    pushSubclusters(
-      out,
-      guest,
-      len,
-      scSize,
-      (k) => ((zero >>> k) & 1 ? KIND_ZERO_ALLOC : (alloc >>> k) & 1 ? KIND_NORMAL : KIND_UNALLOCATED_ALLOC),
-      host,
-    );
+    for (let k = 0; k < 32 && k * scSize < len; k++) {
+      const kind =
+        (zeroBits >>> k) & 1 ? KIND_ZERO_ALLOC : (allocBits >>> k) & 1 ? KIND_NORMAL : KIND_UNALLOCATED_ALLOC;
+      emit(guest + k * scSize, Math.min(scSize, len - k * scSize), kind, host + k * scSize);
+    }
   }
+  flush();
 }
 
 const hex32 = (v: number) => v.toString(16).padStart(8, '0');
-
-function pushSubclusters(
-  out: ExtentBuilder,
-  guest: number,
-  len: number,
-  scSize: number,
-  kindOf: (k: number) => number,
-  host: number,
-): void {
-  for (let k = 0; k < 32 && k * scSize < len; k++) {
-    const kind = kindOf(k);
-    const h =
-      host === NO_HOST || kind === KIND_ZERO_PLAIN || kind === KIND_UNALLOCATED_PLAIN
-        ? NO_HOST
-        : host + k * scSize;
-    out.push(guest + k * scSize, Math.min(scSize, len - k * scSize), kind, 0, 0, h);
-  }
-}
