@@ -4,6 +4,7 @@ import { useApp } from './appContext.ts';
 import { ChainPanel } from './ChainPanel.tsx';
 import { DropTarget, FilePicker } from './DropZone.tsx';
 import { ErrorPanel } from './ErrorPanel.tsx';
+import { ExportPanel } from './ExportPanel.tsx';
 import { Heatmap } from './Heatmap.tsx';
 import { Inspector } from './Inspector.tsx';
 import { Legend } from './Legend.tsx';
@@ -34,6 +35,7 @@ export function App() {
           <ErrorPanel />
           <Heatmap theme={theme} />
           <Legend palette={PALETTES[theme]} />
+          <ExportPanel />
           <p className="hint">
             Drop a qcow2 image (or a whole backing chain at once) anywhere on the page. Files are read in this
             tab only; nothing is uploaded.

@@ -158,13 +158,26 @@ export function drawHeatmap(ctx: CanvasRenderingContext2D, d: DrawInput): void {
       fillBox(ctx, d, i * sub + k, sx, sy, ex - sx, ey - sy);
     }
   }
-  const mark = (i: number, colour: string, w: number) => {
+  // Selection: a thick outline in the text colour with an inner line in the background colour,
+  // visible on every fill. Cursor: a dashed outline.
+  const outline = (i: number, colour: string, w: number, dash: number[]) => {
     if (i < 0 || i >= g.cells) return;
     const [x, y] = cellXY(g, i);
+    ctx.setLineDash(dash);
     ctx.strokeStyle = colour;
     ctx.lineWidth = w;
     ctx.strokeRect(x + w / 2, y + w / 2, Math.max(1, s - w), Math.max(1, s - w));
+    ctx.setLineDash([]);
   };
-  mark(d.selected, d.palette.selection, Math.max(2, Math.min(3, s / 6)));
-  mark(d.cursor, d.palette.cursor, Math.max(1, Math.min(2, s / 8)));
+  const w = Math.max(2, Math.min(3, s / 6));
+  outline(d.selected, d.palette.selection, w, []);
+  if (s >= 10) {
+    const [x, y] = d.selected >= 0 && d.selected < g.cells ? cellXY(g, d.selected) : [-1, -1];
+    if (x >= 0) {
+      ctx.strokeStyle = d.palette.empty;
+      ctx.lineWidth = 1;
+      ctx.strokeRect(x + w + 0.5, y + w + 0.5, s - 2 * w - 1, s - 2 * w - 1);
+    }
+  }
+  outline(d.cursor, d.palette.cursor, Math.max(1, Math.min(2, s / 8)), [4, 3]);
 }

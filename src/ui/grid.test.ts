@@ -13,8 +13,8 @@ describe('heatmap grid', () => {
       clusterSize: K,
       subclusters: false,
     });
-    expect(g).toMatchObject({ bytesPerCell: K, cells: 4, cols: 4, rows: 1, cellPx: 96 });
-    expect(cellStart(g, cellAt(g, 96 + 10, 10))).toBe(K);
+    expect(g).toMatchObject({ bytesPerCell: K, cells: 4, cols: 4, rows: 1, cellPx: 128 });
+    expect(cellStart(g, cellAt(g, 128 + 10, 10))).toBe(K);
   });
 
   it('bins whole clusters when there are more clusters than cells, never more cells than pixels', () => {

@@ -4,7 +4,7 @@
  * more cells than pixels (cells are at least MIN_CELL_PX wide).
  */
 export const MIN_CELL_PX = 4;
-export const MAX_CELL_PX = 96;
+export const MAX_CELL_PX = 128;
 
 export interface Grid {
   /** Guest offset of cell 0 (cluster-aligned). */

@@ -51,7 +51,7 @@ export const PALETTES: Readonly<Record<ResolvedTheme, Palette>> = {
     hole: OKABE_ITO.bluishGreen,
     hatch: '#000000',
     cursor: '#000000',
-    selection: OKABE_ITO.vermillion,
+    selection: '#000000',
     depth: DEPTH,
   },
   dark: {
@@ -64,7 +64,7 @@ export const PALETTES: Readonly<Record<ResolvedTheme, Palette>> = {
     hole: OKABE_ITO.bluishGreen,
     hatch: '#ffffff',
     cursor: '#ffffff',
-    selection: OKABE_ITO.yellow,
+    selection: '#ffffff',
     depth: DEPTH,
   },
 };

@@ -6,6 +6,7 @@
 import {
   type ChainInfo,
   type ErrorInfo,
+  type ExportFormat,
   type HitDetail,
   isResponse,
   PROTOCOL_VERSION,
@@ -99,6 +100,18 @@ export class WorkerClient {
         { v: PROTOCOL_VERSION, id, type: 'bins', openId, start, end, bins },
         {
           resolve: (m) => (m.type === 'bins' ? resolve(m) : reject(new Superseded('bins refused'))),
+        },
+      );
+    });
+  }
+
+  exportMap(openId: number, format: ExportFormat, release: number): Promise<string> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.send(
+        { v: PROTOCOL_VERSION, id, type: 'export', openId, format, release },
+        {
+          resolve: (m) => (m.type === 'export' ? resolve(m.text) : reject(new Superseded('export refused'))),
         },
       );
     });

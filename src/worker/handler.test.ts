@@ -70,6 +70,31 @@ describe('worker handler', () => {
     expect(mix.fractions[BIN_ZERO]).toBe(0.5);
   });
 
+  it('exports the whole map as qemu-img map JSON and nbdinfo --map text, as QEMU printed them', async () => {
+    const { send } = harness();
+    await send({
+      v,
+      id: 1,
+      type: 'open',
+      files: [fixtureFile('nbd-hole-example', 'top.qcow2'), fixtureFile('nbd-hole-example', 'base.raw')],
+    });
+    const json = (
+      await send({ v, id: 2, type: 'export', openId: 1, format: 'qemu-img-map-json', release: 7002 })
+    ).at(-1);
+    if (json?.type !== 'export') throw new Error(JSON.stringify(json));
+    expect(json.text).toContain(
+      '{ "start": 0, "length": 65536, "depth": 1, "present": true, "zero": false, "data": true',
+    );
+    expect(json.text).toContain(
+      '{ "start": 131072, "length": 131072, "depth": 0, "present": true, "zero": true',
+    );
+    const nbd = (
+      await send({ v, id: 3, type: 'export', openId: 1, format: 'nbdinfo-map', release: 10002 })
+    ).at(-1);
+    if (nbd?.type !== 'export') throw new Error();
+    expect(nbd.text).toBe('         0      131072    0  data\n    131072      131072    3  hole,zero\n');
+  });
+
   it('names a missing backing file and still maps the top as with backing: null', async () => {
     const { send } = harness();
     const out = await send({ v, id: 1, type: 'open', files: [fixtureFile('nbd-hole-example', 'top.qcow2')] });

@@ -108,6 +108,17 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
         );
         return;
       }
+      case 'export': {
+        if (session?.id !== req.openId) return stale(req.id, req.openId);
+        post({
+          v,
+          id: req.id,
+          type: 'export',
+          format: req.format,
+          text: session.s.export(req.format, req.release),
+        });
+        return;
+      }
       case 'hit': {
         if (session?.id !== req.openId) return stale(req.id, req.openId);
         try {

@@ -131,6 +131,9 @@ export interface HitDetail {
   readonly summary: string;
 }
 
+/** Whole-image map exports, byte for byte as the tools print them. */
+export type ExportFormat = 'qemu-img-map-json' | 'nbdinfo-map';
+
 interface Msg {
   readonly v: typeof PROTOCOL_VERSION;
   readonly id: number;
@@ -146,6 +149,13 @@ export type Request =
       readonly bins: number;
     })
   | (Msg & { readonly type: 'hit'; readonly openId: number; readonly offset: number })
+  | (Msg & {
+      readonly type: 'export';
+      readonly openId: number;
+      readonly format: ExportFormat;
+      /** QEMU release whose output to reproduce, as major * 1000 + minor (7.2 -> 7002). */
+      readonly release: number;
+    })
   | (Msg & { readonly type: 'cancel'; readonly target: number });
 
 export type Response =
@@ -166,6 +176,7 @@ export type Response =
       readonly fractions: Float32Array;
     })
   | (Msg & { readonly type: 'hit'; readonly detail: HitDetail | undefined })
+  | (Msg & { readonly type: 'export'; readonly format: ExportFormat; readonly text: string })
   | (Msg & { readonly type: 'error'; readonly error: ErrorInfo; readonly files?: readonly ErrorInfo[] })
   | (Msg & { readonly type: 'cancelled' });
 

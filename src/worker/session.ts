@@ -6,8 +6,8 @@
 import type { Chain } from '../core/chain/chain.ts';
 import type { Layer } from '../core/chain/layer.ts';
 import type { Interpretation, Interpreted } from '../core/interpret/interpretation.ts';
-import { allocationDepth, baseAllocation } from '../core/interpret/nbd.ts';
-import { qemuImgMap } from '../core/interpret/qemuImgMap.ts';
+import { allocationDepth, baseAllocation, formatNbdinfo } from '../core/interpret/nbd.ts';
+import { formatMapJson, qemuImgMap } from '../core/interpret/qemuImgMap.ts';
 import { describeResolved, resolvedAt } from '../core/status/describe.ts';
 import { flagNames } from '../core/status/flags.ts';
 import { kindName } from '../core/status/kinds.ts';
@@ -16,7 +16,7 @@ import { binStatus, mappedEnd } from './bins.ts';
 import type { DroppedChain } from './chainFiles.ts';
 import { toErrorInfo, toFindingInfo } from './errorInfo.ts';
 import { l2EntryAt } from './l2Lookup.ts';
-import type { ChainInfo, HitDetail, InterpretationValue, LayerInfo } from './protocol.ts';
+import type { ChainInfo, ExportFormat, HitDetail, InterpretationValue, LayerInfo } from './protocol.ts';
 
 export const INTERPRETATIONS: readonly Interpretation[] = [
   qemuImgMap(),
@@ -101,6 +101,14 @@ export class Session {
         host: e.host.slice(),
       },
     };
+  }
+
+  /** qemu-img map --output=json, or nbdinfo --map of base:allocation, as `release` prints them. */
+  export(format: ExportFormat, release: number): string {
+    if (format === 'qemu-img-map-json')
+      return formatMapJson(qemuImgMap(release).compute(this.status), release);
+    const nbd = baseAllocation(release);
+    return formatNbdinfo(nbd.compute(this.status), nbd.label);
   }
 
   bins(start: number, end: number, n: number): Float32Array {
