@@ -21,7 +21,7 @@ test('pixels: the NBD-hole example reads data, data, zero, zero', async ({ page 
 });
 
 test('allocation depth colours each cluster by the layer that owns it', async ({ page }) => {
-  await page.getByLabel('Allocation depth').check();
+  await page.getByLabel('Allocation depth', { exact: true }).check();
   expect(await cellColour(page, 0)).toBe('#009e73'); // base.raw, depth 2
   expect(await cellColour(page, 1)).toBe('#cc79a7'); // top.qcow2, depth 1
   await expect(page.getByRole('list', { name: 'Allocation depth colours' })).toContainText('2: base.raw');

@@ -17,7 +17,7 @@ test('after load, nothing leaves the page: drops, hovers, clicks and zooms make 
   await canvas.click({ position: await cellCentre(page, 2) });
   await expect(page.getByTestId('inspector')).toContainText('Why');
   await page.mouse.wheel(0, -300);
-  await page.getByLabel('Allocation depth').check();
+  await page.getByLabel('Allocation depth', { exact: true }).check();
   await page.waitForTimeout(300);
   expect(requests).toEqual([]);
 });

@@ -3,6 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { fetchSample, followSelection, openFiles } from './state/loader.ts';
 import { createAppStore } from './state/store.ts';
+import { bindUrl } from './state/urlSync.ts';
 import { App } from './ui/App.tsx';
 import { AppContext, type AppServices, type Sample } from './ui/appContext.ts';
 import './ui/app.css';
@@ -13,6 +14,10 @@ const store = createAppStore();
 const worker = new Worker(new URL('./worker/worker.ts', import.meta.url), { type: 'module' });
 const client = new WorkerClient(worker);
 followSelection(store, client);
+const fromUrl = bindUrl(store, {
+  get: () => window.location.hash,
+  set: (h) => window.history.replaceState(null, '', h),
+});
 
 async function loadSamples(): Promise<Sample[]> {
   try {
@@ -57,5 +62,5 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 
-const first = samples[0];
+const first = samples.find((s) => s.id === fromUrl.sample) ?? samples[0];
 if (first) services.openSample(first.id);

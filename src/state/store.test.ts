@@ -121,3 +121,22 @@ describe('URL state', () => {
     expect(fromHash('#v=99&sel=10')).toEqual({});
   });
 });
+
+describe('URL binding', () => {
+  it('applies the hash to the first chain, then writes changes back', async () => {
+    const { bindUrl } = await import('./urlSync.ts');
+    let hash = '#v=1&sample=chain-3&view=10000-50000&layers=data,depth&sel=20000';
+    const s = createAppStore();
+    const initial = bindUrl(s, { get: () => hash, set: (h) => (hash = h) });
+    expect(initial.sample).toBe('chain-3');
+    expect(s.getState().layers.depth).toBe(true);
+    expect(s.getState().layers.zero).toBe(false);
+    s.getState().startLoad([], 'chain-3');
+    s.getState().opened(1, chain(8 * K));
+    expect(s.getState().view).toEqual({ start: K, end: 5 * K });
+    expect(s.getState().selection).toBe(2 * K);
+    s.getState().zoom(0.1);
+    expect(hash).toContain('view=0-80000');
+    expect(hash).toContain('sample=chain-3');
+  });
+});

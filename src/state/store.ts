@@ -45,6 +45,7 @@ export interface AppActions {
   pan(bytes: number): void;
   resetView(): void;
   toggleLayer(id: LayerId): void;
+  setLayers(layers: LayerToggles): void;
   select(offset: number | undefined): void;
   setDetail(detail: HitDetail | undefined): void;
   setTheme(t: Theme): void;
@@ -114,6 +115,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
         if (c) set({ view: fullView(c.length) });
       },
       toggleLayer: (id) => set({ layers: { ...get().layers, [id]: !get().layers[id] } }),
+      setLayers: (layers) => set({ layers }),
       select: (offset) => {
         const { selection: _s, detail: _d, ...rest } = get();
         set(offset === undefined ? rest : { ...rest, selection: offset }, true);
