@@ -44,6 +44,15 @@ export async function openChainFromPath(path: string, opts: CliChainOptions = {}
             return undefined;
           }
         },
+        async dataFile(name, from) {
+          try {
+            const source = await NodeFileSource.open(pathCombine(from.name, name));
+            opened.push(source);
+            return source;
+          } catch {
+            return undefined;
+          }
+        },
       },
       {
         topKey: await keyOf(path),

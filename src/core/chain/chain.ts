@@ -13,6 +13,8 @@ export interface Chain {
   readonly layers: readonly Layer[];
   /** True when the chain was cut below the top on purpose (`backing: null`). */
   readonly noBacking: boolean;
+  /** External data files (incompatible bit 2), by layer index, where the resolver found them. */
+  readonly dataFiles?: ReadonlyMap<number, ByteSource>;
 }
 
 export interface BackingResolver {
@@ -22,6 +24,12 @@ export interface BackingResolver {
    * when it is not there.
    */
   resolve(name: string, from: Layer): Promise<{ source: ByteSource; key: string } | undefined>;
+  /**
+   * Finds the external data file `name` of layer `from`. A resolver without this method (an
+   * in-memory test, a map-only view) leaves data files unopened: maps still work, since
+   * qcow2 metadata alone gives the offsets.
+   */
+  dataFile?(name: string, from: Layer): Promise<ByteSource | undefined>;
 }
 
 export interface OpenChainOptions {
@@ -41,8 +49,20 @@ export async function openChain(
   const layers: Layer[] = [await openLayer(top, opts.format)];
   const noBacking = opts.noBacking === true;
   const seen = new Set<string>([opts.topKey ?? top.name]);
+  const dataFiles = new Map<number, ByteSource>();
   for (;;) {
     const cur = layers[layers.length - 1]!;
+    if (cur.format === 'qcow2' && cur.dataFileName !== undefined && resolver.dataFile) {
+      // qcow2_do_open() opens the data file with the image: a missing one fails the open.
+      const df = await resolver.dataFile(cur.dataFileName, cur);
+      if (!df) {
+        throw new IoError(
+          { file: cur.name, structure: 'data file header extension' },
+          `Could not open '${cur.dataFileName}': No such file or directory`,
+        );
+      }
+      dataFiles.set(layers.length - 1, df);
+    }
     if (noBacking || cur.format !== 'qcow2' || cur.backingName === undefined) break;
     const where = { file: cur.name, structure: 'backing file name', offset: cur.header.backingFileOffset };
     if (layers.length >= MAX_CHAIN_DEPTH) {
@@ -58,10 +78,13 @@ export async function openChain(
     seen.add(found.key);
     layers.push(await openLayer(found.source, cur.backingFormat));
   }
-  return { layers, noBacking };
+  return { layers, noBacking, dataFiles };
 }
 
 /** Closes every layer's source (file handles in Node; a no-op for Blobs). */
 export async function closeChain(chain: Chain): Promise<void> {
-  await Promise.all(chain.layers.map((l) => l.source.close?.()));
+  await Promise.all([
+    ...chain.layers.map((l) => l.source.close?.()),
+    ...[...(chain.dataFiles?.values() ?? [])].map((s) => s.close?.()),
+  ]);
 }

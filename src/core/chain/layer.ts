@@ -1,8 +1,10 @@
 /** A layer of a backing chain: a qcow2 image or a raw file. */
 import { FormatError, UnsupportedError } from '../errors.ts';
 import type { ByteSource } from '../io/byteSource.ts';
+import { readBitmaps, readBitmapTable } from '../qcow2/bitmaps.ts';
 import { isQcow2Magic } from '../qcow2/header.ts';
 import { openQcow2, type Qcow2Image } from '../qcow2/image.ts';
+import { readSnapshots } from '../qcow2/snapshots.ts';
 import { openRaw, type RawImage } from '../raw/rawImage.ts';
 
 export type Layer = Qcow2Image | RawImage;
@@ -17,7 +19,7 @@ export const SUPPORTED_FORMATS: readonly LayerFormat[] = ['qcow2', 'raw'];
 export async function openLayer(source: ByteSource, format?: string): Promise<Layer> {
   if (format === undefined) {
     const magic = await source.read(0, 4);
-    return isQcow2Magic(magic) ? openQcow2(source) : openRaw(source);
+    return isQcow2Magic(magic) ? openQcow2Checked(source) : openRaw(source);
   }
   if (format === 'qcow2') {
     const magic = await source.read(0, 4);
@@ -27,11 +29,26 @@ export async function openLayer(source: ByteSource, format?: string): Promise<La
         'Image is not in qcow2 format',
       );
     }
-    return openQcow2(source);
+    return openQcow2Checked(source);
   }
   if (format === 'raw') return openRaw(source);
   throw new UnsupportedError(
     { file: source.name, structure: 'format' },
     `format '${format}' is not supported (qcow2, raw)`,
   );
+}
+
+/**
+ * Opens a qcow2 image and reads what QEMU reads when it opens one (qcow2_do_open()): the
+ * snapshot table (qcow2_read_snapshots()) and the persistent bitmaps with their tables
+ * (qcow2_load_dirty_bitmaps()). A damaged table there makes QEMU refuse the image even for
+ * `qemu-img map`, which never uses them, so it is refused here too.
+ */
+async function openQcow2Checked(source: ByteSource): Promise<Qcow2Image> {
+  const img = await openQcow2(source);
+  if (img.header.nbSnapshots > 0) await readSnapshots(img);
+  for (const bm of await readBitmaps(img)) {
+    if (!bm.flags.inUse) await readBitmapTable(img, bm);
+  }
+  return img;
 }

@@ -91,7 +91,10 @@ export async function readBitmaps(img: Qcow2Image): Promise<PersistentBitmap[]> 
     const granularityBits = u8(dir, pos + 17);
     const nameSize = u16(dir, pos + 18);
     const extraDataSize = u32(dir, pos + 20);
-    const next = pos + Math.ceil((BITMAP_DIR_ENTRY_BYTES + extraDataSize + nameSize) / 8) * 8;
+    // calc_dir_entry_size() computes in C `int`: a huge extra_data_size wraps around, so the
+    // "Broken bitmap directory" check can pass and "extra data is not supported" is what QEMU
+    // reports (found by the fuzz oracle, seed 5094).
+    const next = pos + ((((BITMAP_DIR_ENTRY_BYTES + nameSize + extraDataSize) | 0) + 7) & ~7);
     if (next > dir.length) throw broken(pos);
     if (extraDataSize !== 0) throw new UnsupportedError(where, 'Bitmap extra data is not supported');
     const nameStart = pos + BITMAP_DIR_ENTRY_BYTES + extraDataSize;

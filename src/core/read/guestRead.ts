@@ -48,7 +48,7 @@ export async function readGuest(
       }
       const hasDataFile =
         layer.format === 'qcow2' && (layer.header.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n;
-      const src = hasDataFile ? opts.dataFiles?.get(layerIndex) : layer.source;
+      const src = hasDataFile ? (opts.dataFiles ?? st.chain.dataFiles)?.get(layerIndex) : layer.source;
       if (!src) {
         throw new UnsupportedError(
           { file: layer.name, structure: 'external data file' },
