@@ -22,7 +22,7 @@ test('pixels: the NBD-hole example reads data, data, zero, zero', async ({ page 
 
 test('allocation depth colours each cluster by the layer that owns it', async ({ page }) => {
   await page.getByLabel('Allocation depth', { exact: true }).check();
-  expect(await cellColour(page, 0)).toBe('#009e73'); // base.raw, depth 2
+  expect(await cellColour(page, 0)).toBe('#56b4e9'); // base.raw, depth 2
   expect(await cellColour(page, 1)).toBe('#cc79a7'); // top.qcow2, depth 1
   await expect(page.getByRole('list', { name: 'Allocation depth colours' })).toContainText('2: base.raw');
 });
@@ -88,4 +88,39 @@ test('wheel zooms about the pointer, 0 resets, and layer toggles hide classes', 
   await expect(caption).toContainText('0x0–0x80000 (512 KiB)');
   await page.getByLabel('Data', { exact: true }).uncheck();
   await expect.poll(() => cellColour(page, 1)).not.toBe(DATA);
+});
+
+test('tracks: one lane per layer and interpretation; brushing a range zooms to it', async ({ page }) => {
+  await dropAndWait(
+    page,
+    ['top.qcow2', 'mid.qcow2', 'base.qcow2'].map((n) => fixture('chain-3', n)),
+  );
+  const tracks = page.getByRole('region', { name: 'Extent tracks' });
+  await expect(tracks.locator('.track-labels li')).toHaveText([
+    'top.qcow2',
+    'mid.qcow2',
+    'base.qcow2',
+    'qemu-img map',
+    'NBD base:allocation',
+    'allocation depth',
+  ]);
+  const plot = (await tracks.getByTestId('tracks-canvas').boundingBox())!;
+  // Lane 3 (base.qcow2) holds data in [0, 256K): the left half of the axis.
+  const lane = (i: number) => plot.y + i * 20 + 7;
+  const colour = (x: number, y: number) =>
+    tracks.getByTestId('tracks-canvas').evaluate(
+      (c, p) => {
+        const el = c as HTMLCanvasElement;
+        const s = el.width / el.getBoundingClientRect().width;
+        const d = el.getContext('2d')!.getImageData(Math.floor(p.x * s), Math.floor(p.y * s), 1, 1).data;
+        return `#${[d[0], d[1], d[2]].map((v) => (v ?? 0).toString(16).padStart(2, '0')).join('')}`;
+      },
+      { x, y },
+    );
+  await expect.poll(() => colour(plot.width * 0.25, lane(2) - plot.y)).toBe(DATA);
+  await page.mouse.move(plot.x + plot.width * 0.25, lane(0));
+  await page.mouse.down();
+  await page.mouse.move(plot.x + plot.width * 0.75, lane(4), { steps: 5 });
+  await page.mouse.up();
+  await expect(page.locator('.heatmap-caption')).toContainText('0x20000–0x60000 (256 KiB)');
 });

@@ -12,6 +12,7 @@ import { ProgressBar } from './ProgressBar.tsx';
 import { PALETTES } from './palette.ts';
 import { SampleGallery } from './SampleGallery.tsx';
 import { ThemeToggle, useResolvedTheme } from './ThemeToggle.tsx';
+import { Tracks } from './Tracks.tsx';
 
 export function App() {
   const theme = useResolvedTheme();
@@ -35,6 +36,7 @@ export function App() {
           <ErrorPanel />
           <Heatmap theme={theme} />
           <Legend palette={PALETTES[theme]} />
+          <Tracks palette={PALETTES[theme]} />
           <ExportPanel />
           <p className="hint">
             Drop a qcow2 image (or a whole backing chain at once) anywhere on the page. Files are read in this

@@ -69,6 +69,25 @@ function blend(segs: Segment[], empty: string): string {
   return `rgb(${Math.round(r + er * rest)},${Math.round(g + eg * rest)},${Math.round(b + eb * rest)})`;
 }
 
+/**
+ * A class present in a cell but covering a tiny share of it (64 KiB of data in a 166 GiB cell)
+ * is drawn at VISIBLE_SHARE so it can be found; the neutral "absent" gives up the room. The
+ * tooltip states the true fractions.
+ */
+const VISIBLE_SHARE = 0.3;
+
+function visible(segs: Segment[], absent: string): Segment[] {
+  let others = 0;
+  const out = segs.map(([c, f]): [string, number] => {
+    if (c === absent) return [c, f];
+    const g = Math.max(f, VISIBLE_SHARE);
+    others += g;
+    return [c, g];
+  });
+  if (others <= 1) return out.map(([c, f]) => (c === absent ? [c, Math.min(f, 1 - others)] : [c, f]));
+  return out.filter(([c]) => c !== absent).map(([c, f]) => [c, f / others]);
+}
+
 function fillBox(
   ctx: CanvasRenderingContext2D,
   d: DrawInput,
@@ -78,7 +97,7 @@ function fillBox(
   w: number,
   h: number,
 ) {
-  const segs = fillSegments(d, bin);
+  const segs = visible(fillSegments(d, bin), d.palette.absent);
   if (h < 8) {
     ctx.fillStyle = blend(segs, d.palette.empty);
     ctx.fillRect(x, y, w, h);

@@ -30,11 +30,12 @@ export interface Palette {
   readonly depth: readonly string[];
 }
 
+/** Depth 1 (top), 2, ...; bluish green is left for NBD holes so the two never meet in one view. */
 const DEPTH = [
   OKABE_ITO.reddishPurple,
-  OKABE_ITO.bluishGreen,
   OKABE_ITO.skyBlue,
   OKABE_ITO.yellow,
+  OKABE_ITO.bluishGreen,
   OKABE_ITO.orange,
   OKABE_ITO.blue,
   OKABE_ITO.vermillion,

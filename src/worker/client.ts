@@ -22,6 +22,14 @@ export interface BinsResult {
   readonly fractions: Float32Array;
 }
 
+export interface TracksResult {
+  readonly start: number;
+  readonly end: number;
+  readonly px: number;
+  readonly lanes: number;
+  readonly values: Uint8Array;
+}
+
 export interface OpenCallbacks {
   onProgress(phase: string, done: number, total: number): void;
 }
@@ -101,6 +109,16 @@ export class WorkerClient {
         {
           resolve: (m) => (m.type === 'bins' ? resolve(m) : reject(new Superseded('bins refused'))),
         },
+      );
+    });
+  }
+
+  tracks(openId: number, start: number, end: number, px: number): Promise<TracksResult> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.send(
+        { v: PROTOCOL_VERSION, id, type: 'tracks', openId, start, end, px },
+        { resolve: (m) => (m.type === 'tracks' ? resolve(m) : reject(new Superseded('tracks refused'))) },
       );
     });
   }

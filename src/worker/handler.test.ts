@@ -95,6 +95,25 @@ describe('worker handler', () => {
     expect(nbd.text).toBe('         0      131072    0  data\n    131072      131072    3  hole,zero\n');
   });
 
+  it('reduces each lane to one category per pixel: layers, qemu-img map, NBD, depth', async () => {
+    const { send } = harness();
+    await send({
+      v,
+      id: 1,
+      type: 'open',
+      files: [fixtureFile('nbd-hole-example', 'top.qcow2'), fixtureFile('nbd-hole-example', 'base.raw')],
+    });
+    const t = (await send({ v, id: 2, type: 'tracks', openId: 1, start: 0, end: 4 * K, px: 4 })).at(-1);
+    if (t?.type !== 'tracks') throw new Error(JSON.stringify(t));
+    expect(t.lanes).toBe(5);
+    const lane = (i: number) => [...t.values.subarray(i * 4, i * 4 + 4)];
+    expect(lane(0)).toEqual([0, 1, 2, 2]); // top.qcow2: unallocated, data, zero, zero
+    expect(lane(1)).toEqual([1, 1, 1, 1]); // base.raw: data
+    expect(lane(2)).toEqual([1, 1, 2, 2]); // qemu-img map
+    expect(lane(3)).toEqual([1, 1, 5, 5]); // base:allocation: data, data, hole,zero, hole,zero
+    expect(lane(4)).toEqual([10, 9, 9, 9]); // depth 2, then local
+  });
+
   it('names a missing backing file and still maps the top as with backing: null', async () => {
     const { send } = harness();
     const out = await send({ v, id: 1, type: 'open', files: [fixtureFile('nbd-hole-example', 'top.qcow2')] });

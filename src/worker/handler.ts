@@ -108,6 +108,13 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
         );
         return;
       }
+      case 'tracks': {
+        if (session?.id !== req.openId) return stale(req.id, req.openId);
+        const px = Math.max(1, Math.min(req.px, 8192));
+        const t = session.s.tracks(req.start, req.end, px);
+        post({ v, id: req.id, type: 'tracks', start: req.start, end: req.end, px, ...t }, [t.values.buffer]);
+        return;
+      }
       case 'export': {
         if (session?.id !== req.openId) return stale(req.id, req.openId);
         post({

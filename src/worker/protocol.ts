@@ -28,6 +28,18 @@ export const BIN_COMPRESSED = 7;
 export const BIN_DEPTH = 8;
 export const binClassCount = (layers: number): number => BIN_DEPTH + layers + 1;
 
+/** Track lane categories, one byte per pixel column. */
+export const TRACK_ABSENT = 0;
+export const TRACK_DATA = 1;
+export const TRACK_ZERO = 2;
+export const TRACK_COMPRESSED = 3;
+export const TRACK_ERROR = 4;
+export const TRACK_HOLE = 5;
+/** Allocation depth d sits at TRACK_DEPTH + d. */
+export const TRACK_DEPTH = 8;
+/** Nothing there: past the end of the lane's layer or of the image. */
+export const TRACK_NONE = 255;
+
 export interface ErrorInfo {
   /** One of core's typed error kinds, or 'internal' for a bug. */
   readonly kind: ErrorKind | 'internal';
@@ -156,6 +168,13 @@ export type Request =
       /** QEMU release whose output to reproduce, as major * 1000 + minor (7.2 -> 7002). */
       readonly release: number;
     })
+  | (Msg & {
+      readonly type: 'tracks';
+      readonly openId: number;
+      readonly start: number;
+      readonly end: number;
+      readonly px: number;
+    })
   | (Msg & { readonly type: 'cancel'; readonly target: number });
 
 export type Response =
@@ -176,6 +195,15 @@ export type Response =
       readonly fractions: Float32Array;
     })
   | (Msg & { readonly type: 'hit'; readonly detail: HitDetail | undefined })
+  | (Msg & {
+      readonly type: 'tracks';
+      readonly start: number;
+      readonly end: number;
+      readonly px: number;
+      /** Lanes x px categories: the chain's layers top first, then qemu-img map, NBD base:allocation, depth. */
+      readonly lanes: number;
+      readonly values: Uint8Array;
+    })
   | (Msg & { readonly type: 'export'; readonly format: ExportFormat; readonly text: string })
   | (Msg & { readonly type: 'error'; readonly error: ErrorInfo; readonly files?: readonly ErrorInfo[] })
   | (Msg & { readonly type: 'cancelled' });

@@ -17,6 +17,7 @@ import type { DroppedChain } from './chainFiles.ts';
 import { toErrorInfo, toFindingInfo } from './errorInfo.ts';
 import { l2EntryAt } from './l2Lookup.ts';
 import type { ChainInfo, ExportFormat, HitDetail, InterpretationValue, LayerInfo } from './protocol.ts';
+import { computeTracks } from './tracks.ts';
 
 export const INTERPRETATIONS: readonly Interpretation[] = [
   qemuImgMap(),
@@ -109,6 +110,15 @@ export class Session {
       return formatMapJson(qemuImgMap(release).compute(this.status), release);
     const nbd = baseAllocation(release);
     return formatNbdinfo(nbd.compute(this.status), nbd.label);
+  }
+
+  /** Track lanes for [start, end) at `px` columns, packed lane after lane. */
+  tracks(start: number, end: number, px: number): { lanes: number; values: Uint8Array } {
+    const c = this.computed;
+    const lanes = computeTracks(this.status, c[0]!, c[1]!, c[3]!, start, end, px);
+    const values = new Uint8Array(lanes.length * px);
+    lanes.forEach((l, i) => values.set(l, i * px));
+    return { lanes: lanes.length, values };
   }
 
   bins(start: number, end: number, n: number): Float32Array {
