@@ -86,7 +86,10 @@ describe('live oracle: qemu-img map on fuzzed fixtures', () => {
         if (ours.code === 0) {
           const same = JSON.stringify(JSON.parse(ours.stdout)) === JSON.stringify(JSON.parse(q.stdout));
           verdict = same ? 'equal' : warned ? 'differs, flagged suspect' : 'DISAGREE';
-        } else verdict = `qemu maps, clusterscope refuses (${engine.outcome})`;
+        } else {
+          verdict = `qemu maps, clusterscope refuses (${engine.outcome})`;
+          console.log(`fuzz oracle: ${verdict}\n  ${ctx}`);
+        }
       } else {
         const want = classesForQemuError(q.stderr);
         // The in-memory harness has no file system, so a refusal only the CLI can make (a missing

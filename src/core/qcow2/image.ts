@@ -2,7 +2,7 @@
  * Opening a qcow2 image: header, extensions, backing file name and the active L1 table.
  * Everything else (L2 tables, refcounts, snapshots, bitmaps) is read on demand.
  */
-import { CorruptError, hex, IoError, LimitError, UnsupportedError } from '../errors.ts';
+import { CorruptError, hex, LimitError, UnsupportedError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
 import { utf8 } from '../io/bigEndian.ts';
 import { type ByteSource, readPadded } from '../io/byteSource.ts';
@@ -75,13 +75,22 @@ export async function openQcow2(source: ByteSource): Promise<Qcow2Image> {
 
   let backingName: string | undefined;
   if (header.backingFileOffset) {
-    if (header.backingFileOffset + header.backingFileSize > source.size) {
-      throw new IoError(
-        { file, structure: 'backing file name', offset: header.backingFileOffset },
-        `lies past end of file (size ${hex(source.size)})`,
-      );
+    // QEMU reads the name into a C string: bytes past EOF read as zeros and a NUL ends it, so
+    // a name cut off by a truncated file is shorter, or empty, which means no backing file.
+    const raw = first.subarray(header.backingFileOffset, header.backingFileOffset + header.backingFileSize);
+    const nul = raw.indexOf(0);
+    const name = utf8(raw, 0, nul < 0 ? raw.length : nul);
+    if (header.backingFileOffset + header.backingFileSize > source.size || nul >= 0) {
+      findings.push({
+        file,
+        structure: 'backing file name',
+        offset: header.backingFileOffset,
+        message: name
+          ? `reads as '${name}' (cut at a NUL byte or the end of the file)`
+          : 'reads as empty (past the end of the file, or starting with a NUL byte): QEMU opens the image without a backing file',
+      });
     }
-    backingName = utf8(first, header.backingFileOffset, header.backingFileSize);
+    if (name) backingName = name;
   }
 
   const hasDataFile = (header.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n;
