@@ -117,7 +117,7 @@ export class Session {
     const c = this.computed;
     const lanes = computeTracks(this.status, c[0]!, c[1]!, c[3]!, start, end, px);
     const values = new Uint8Array(lanes.length * px);
-    lanes.forEach((l, i) => values.set(l, i * px));
+    for (const [i, l] of lanes.entries()) values.set(l, i * px);
     return { lanes: lanes.length, values };
   }
 
