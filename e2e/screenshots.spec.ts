@@ -13,6 +13,7 @@ for (const width of [1440, 390]) {
       await canvas.hover({ position: await cellCentre(page, 1) });
       await page.getByRole('tooltip').waitFor();
       await page.screenshot({ path: `test-results/screenshots/${width}-${theme}.png`, fullPage: true });
+      await page.screenshot({ path: `test-results/screenshots/${width}-${theme}-viewport.png` });
     });
   }
 }

@@ -297,7 +297,9 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
               if (!grid) return;
               const r = e.currentTarget.getBoundingClientRect();
               const cell = cellAt(grid, e.clientX - r.left, e.clientY - r.top);
-              if (cell >= 0) store.getState().select(cellStart(grid, cell));
+              if (cell < 0) return;
+              setCursor(cellStart(grid, cell));
+              store.getState().select(cellStart(grid, cell));
             }}
           />
           {info && tipXY && <Tooltip cell={info} detail={hit} x={tipXY[0]} y={tipXY[1]} />}

@@ -21,8 +21,10 @@ import { depthColour, OKABE_ITO, type Palette } from './palette.ts';
 
 const LANE_H = 14;
 const LANE_GAP = 6;
-const LABEL_W = 170;
+const MAX_LABEL_W = 170;
 const AXIS_H = 22;
+/** Room on the right for the last tick label. */
+const AXIS_PAD = 24;
 
 function colourOf(p: Palette, c: number): string | undefined {
   if (c === TRACK_NONE) return undefined;
@@ -42,6 +44,9 @@ function colourOf(p: Palette, c: number): string | undefined {
               : undefined;
 }
 
+/** Lane labels take at most a third of narrow screens. */
+const labelWidth = (w: number) => Math.min(MAX_LABEL_W, Math.floor(w / 3));
+
 export function Tracks({ palette }: { palette: Palette }) {
   const { store, client } = useServices();
   const chain = useApp((s) => s.chain);
@@ -59,7 +64,7 @@ export function Tracks({ palette }: { palette: Palette }) {
   useEffect(() => {
     const el = boxRef.current;
     if (!el) return;
-    const ro = new ResizeObserver(() => setWidth(Math.max(0, el.clientWidth - LABEL_W)));
+    const ro = new ResizeObserver(() => setWidth(Math.max(0, el.clientWidth - labelWidth(el.clientWidth) - AXIS_PAD)));
     ro.observe(el);
     return () => ro.disconnect();
   }, [hasChain]);
@@ -145,7 +150,7 @@ export function Tracks({ palette }: { palette: Palette }) {
     <section className="tracks" aria-label="Extent tracks">
       <h2>Tracks</h2>
       <div className="tracks-body" ref={boxRef}>
-        <ul className="track-labels" style={{ width: LABEL_W }}>
+        <ul className="track-labels" style={{ width: labelWidth((px + AXIS_PAD) * 1.5) }}>
           {names.map((n) => (
             <li key={n} style={{ height: LANE_H, marginBottom: LANE_GAP }}>
               {n}
