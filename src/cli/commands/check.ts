@@ -20,7 +20,7 @@ export async function runCheck(args: string[], io: CliIo): Promise<number> {
   const path = positionals[0]!;
   const source = await NodeFileSource.open(path);
   try {
-    const layer = await openLayer(source, typeof fmt === 'string' ? fmt : undefined);
+    const layer = await openLayer(source, typeof fmt === 'string' ? fmt : undefined, { check: true });
     if (layer.format !== 'qcow2') {
       // img_check(): bdrv_check() returns -ENOTSUP for formats without a check.
       io.err('clusterscope: This image format does not support checks\n');

@@ -70,7 +70,10 @@ export async function openChain(
     }
     const found = await resolver.resolve(cur.backingName, cur);
     if (!found) {
-      throw new IoError(where, `Could not open backing file '${cur.backingName}': No such file or directory`);
+      throw new IoError(
+        where,
+        `Could not open backing file: Could not open '${cur.backingName}': No such file or directory`,
+      );
     }
     if (seen.has(found.key)) {
       throw new IoError(where, `backing file '${cur.backingName}' is already in the chain (loop)`);

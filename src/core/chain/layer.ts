@@ -2,7 +2,7 @@
 import { FormatError, UnsupportedError } from '../errors.ts';
 import type { ByteSource } from '../io/byteSource.ts';
 import { readBitmaps, readBitmapTable } from '../qcow2/bitmaps.ts';
-import { isQcow2Magic } from '../qcow2/header.ts';
+import { isQcow2Magic, type OpenMode } from '../qcow2/header.ts';
 import { openQcow2, type Qcow2Image } from '../qcow2/image.ts';
 import { readSnapshots } from '../qcow2/snapshots.ts';
 import { openRaw, type RawImage } from '../raw/rawImage.ts';
@@ -16,10 +16,10 @@ export const SUPPORTED_FORMATS: readonly LayerFormat[] = ['qcow2', 'raw'];
  * Opens a source as `format`, or probes it when no format is given: QEMU's probe picks qcow2
  * for the qcow2 magic and falls back to raw (bdrv_probe_all(); other formats are not read here).
  */
-export async function openLayer(source: ByteSource, format?: string): Promise<Layer> {
+export async function openLayer(source: ByteSource, format?: string, mode: OpenMode = {}): Promise<Layer> {
   if (format === undefined) {
     const magic = await source.read(0, 4);
-    return isQcow2Magic(magic) ? openQcow2Checked(source) : openRaw(source);
+    return isQcow2Magic(magic) ? openQcow2Checked(source, mode) : openRaw(source);
   }
   if (format === 'qcow2') {
     const magic = await source.read(0, 4);
@@ -29,7 +29,7 @@ export async function openLayer(source: ByteSource, format?: string): Promise<La
         'Image is not in qcow2 format',
       );
     }
-    return openQcow2Checked(source);
+    return openQcow2Checked(source, mode);
   }
   if (format === 'raw') return openRaw(source);
   throw new UnsupportedError(
@@ -44,8 +44,10 @@ export async function openLayer(source: ByteSource, format?: string): Promise<La
  * (qcow2_load_dirty_bitmaps()). A damaged table there makes QEMU refuse the image even for
  * `qemu-img map`, which never uses them, so it is refused here too.
  */
-async function openQcow2Checked(source: ByteSource): Promise<Qcow2Image> {
-  const img = await openQcow2(source);
+async function openQcow2Checked(source: ByteSource, mode: OpenMode): Promise<Qcow2Image> {
+  const img = await openQcow2(source, mode);
+  // qemu-img check opens with BDRV_O_CHECK and reports these tables' problems itself.
+  if (mode.check) return img;
   if (img.header.nbSnapshots > 0) await readSnapshots(img);
   for (const bm of await readBitmaps(img)) {
     if (!bm.flags.inUse) await readBitmapTable(img, bm);

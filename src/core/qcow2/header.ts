@@ -77,7 +77,15 @@ export function isQcow2Magic(b: Uint8Array): boolean {
  * the file (or the whole file if shorter). Offsets past the end of the file are not errors
  * here: QEMU reads them as zeros (reference §3.3, §6.9); the image model reports them as findings.
  */
-export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
+export interface OpenMode {
+  /**
+   * Open for `qemu-img check` (BDRV_O_CHECK): QEMU then tolerates a missing refcount table and
+   * a bad snapshot table position, which the check itself reports.
+   */
+  readonly check?: boolean;
+}
+
+export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Qcow2Header {
   const at = (structure: string, offset: number) => ({ file, structure, offset });
   if (b.length < V2_HEADER_LENGTH) {
     if (!isQcow2Magic(b)) throw new FormatError(at('header', 0), 'Image is not in qcow2 format');
@@ -210,7 +218,7 @@ export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
   const snapshotsOffset = field64(64, 'snapshots_offset');
 
   // The order of the following checks is qcow2_do_open()'s.
-  if (refcountTableClusters === 0) {
+  if (refcountTableClusters === 0 && !mode.check) {
     throw new CorruptError(
       at('header refcount_table_clusters', 56),
       'Image does not contain a reference count table',
@@ -225,10 +233,10 @@ export function parseHeader(file: string, b: Uint8Array): Qcow2Header {
   if (refcountTableOffset % clusterSize) {
     throw new CorruptError(at('header refcount_table_offset', 48), 'Invalid reference count table offset');
   }
-  if (nbSnapshots > MAX_SNAPSHOTS) {
+  if (nbSnapshots > MAX_SNAPSHOTS && !mode.check) {
     throw new LimitError(at('header nb_snapshots', 60), 'Snapshot table too large (MAX_SNAPSHOTS)');
   }
-  if (snapshotsOffset % clusterSize) {
+  if (snapshotsOffset % clusterSize && !mode.check) {
     throw new CorruptError(at('header snapshots_offset', 64), 'Snapshot table offset invalid');
   }
   if (l1Size > MAX_L1_ENTRIES) {

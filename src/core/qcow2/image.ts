@@ -14,6 +14,7 @@ import {
   CRYPT_NONE,
   HEADER_PROBE_BYTES,
   INCOMPAT_DATA_FILE,
+  type OpenMode,
   parseHeader,
   type Qcow2Header,
 } from './header.ts';
@@ -59,10 +60,10 @@ export function toU32Pairs(bytes: Uint8Array): Uint32Array {
 export const entryOffset = (hi: number, lo: number): number =>
   (hi & 0x00ffffff) * 0x100000000 + ((lo & 0xfffffe00) >>> 0);
 
-export async function openQcow2(source: ByteSource): Promise<Qcow2Image> {
+export async function openQcow2(source: ByteSource, mode: OpenMode = {}): Promise<Qcow2Image> {
   const file = source.name;
   const probe = await source.read(0, HEADER_PROBE_BYTES);
-  const header = parseHeader(file, probe);
+  const header = parseHeader(file, probe, mode);
   const findings: Finding[] = [];
 
   // The extension area and the backing file name both live in the first cluster.
