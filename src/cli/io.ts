@@ -1,6 +1,7 @@
 /** What a CLI command may touch: its arguments, its output streams. Tests pass their own. */
 export interface CliIo {
-  readonly out: (text: string) => void;
+  /** Standard output; large outputs come as bytes (ASCII) to spare building a string. */
+  readonly out: (text: string | Uint8Array) => void;
   readonly err: (text: string) => void;
 }
 

@@ -60,7 +60,11 @@ function build(seed: number): Scenario {
     const clusters = 16 + Math.floor(r() * 48);
     const size = clusters * cluster + (r() < 0.2 ? 512 * Math.floor(r() * 8) : 0);
     const name = i === 0 && rawBase ? 'base.raw' : `l${i}.qcow2`;
-    const opts = [`cluster_size=${cluster}`, `compat=${v2 ? '0.10' : '1.1'}`, ...(extl2 ? ['extended_l2=on'] : [])];
+    const opts = [
+      `cluster_size=${cluster}`,
+      `compat=${v2 ? '0.10' : '1.1'}`,
+      ...(extl2 ? ['extended_l2=on'] : []),
+    ];
     if (name.endsWith('.raw')) {
       run('qemu-img', ['create', '-f', 'raw', name, String(size)], dir);
       // Dense and non-zero: raw holes are invisible to a browser (README, "inherent difference").
@@ -83,7 +87,9 @@ function build(seed: number): Scenario {
         else cmds.push(`discard ${off} ${len}`);
       }
       if (cmds.length) run('qemu-io', ['-f', 'qcow2', ...cmds.flatMap((c) => ['-c', c]), name], dir);
-      log.push(`${name}: ${opts.join(',')} size ${size}${backing ? ` backing ${backing}` : ''}: ${cmds.join('; ')}`);
+      log.push(
+        `${name}: ${opts.join(',')} size ${size}${backing ? ` backing ${backing}` : ''}: ${cmds.join('; ')}`,
+      );
     }
     // Densify: git checkouts and browser Files have no host holes (reference §3.5).
     run('sh', ['-c', `cp --sparse=never ${name} ${name}.d && mv ${name}.d ${name}`], dir);

@@ -15,7 +15,7 @@ export async function runCli(args: string[], cwd?: string): Promise<CliResult> {
   try {
     const code = await main(args, {
       out: (t) => {
-        stdout += t;
+        stdout += typeof t === 'string' ? t : new TextDecoder().decode(t);
       },
       err: (t) => {
         stderr += t;

@@ -5,7 +5,7 @@
 import { formatFinding } from '../../core/findings.ts';
 import {
   formatMapHuman,
-  formatMapJson,
+  formatMapJsonBytes,
   NEWEST_RELEASE,
   qemuImgMap,
 } from '../../core/interpret/qemuImgMap.ts';
@@ -35,7 +35,7 @@ export async function runMap(args: string[], io: CliIo): Promise<number> {
       io.err(`clusterscope: ${st.error.message}\n`);
       return 1;
     }
-    io.out(formatMapJson(m, release));
+    io.out(formatMapJsonBytes(m, release));
     return 0;
   }
   const human = formatMapHuman(m, (layer) => dataFileName(st, layer), st.error !== undefined);

@@ -290,6 +290,27 @@ function scanL2(
     }
     if (!ext) {
       run.add(guest, len, lo & 1 ? KIND_ZERO_ALLOC : KIND_NORMAL, host);
+      // Fast path: following entries that are this entry plus one cluster each (contiguous
+      // host clusters with the same flags: preallocated or sequentially written images) extend
+      // the run without being classified again; they pass every check this one passed.
+      let nextHi = hi;
+      let nextLo = lo;
+      let k = j + 1;
+      let h = host;
+      while (k < n) {
+        nextLo = (nextLo + cs) >>> 0;
+        if (nextLo < cs) nextHi = (nextHi + 1) >>> 0; // carry into the high half
+        h += cs;
+        if (dv.getUint32(k * stride) !== nextHi || dv.getUint32(k * stride + 4) !== nextLo) break;
+        if (!hasDataFile && h >= fileSize) break;
+        if (h > MAX_SAFE_OFFSET - cs || (hasDataFile && h !== base + k * cs)) break;
+        k++;
+      }
+      if (k > j + 1) {
+        const until = Math.min(base + k * cs, base + span);
+        run.add(guest + len, until - guest - len, lo & 1 ? KIND_ZERO_ALLOC : KIND_NORMAL, host + len);
+        j = k - 1;
+      }
       continue;
     }
     if (allocBits & zeroBits) {
