@@ -10,6 +10,7 @@ import { BlobSource } from './blobSource.ts';
 import { NothingOpened, openDropped } from './chainFiles.ts';
 import { toErrorInfo } from './errorInfo.ts';
 import { binClassCount, PROTOCOL_VERSION, type Request, type Response } from './protocol.ts';
+import { isolatedL2Tables } from './readAhead.ts';
 import { Session } from './session.ts';
 
 export type Post = (msg: Response, transfer?: Transferable[]) => void;
@@ -32,6 +33,12 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       post({ v, id, type: 'progress', phase: 'opening', done: 0, total: 1 });
       const dropped = await openDropped(sources);
       if (ctl.signal.aborted) return;
+      for (const layer of dropped.chain.layers) {
+        if (layer.source instanceof BlobSource) {
+          const plan = isolatedL2Tables(layer);
+          layer.source.readAhead(plan.offsets, plan.tableBytes);
+        }
+      }
       const layers = dropped.chain.layers.length;
       let layer = 0;
       let lastDone = 0;
