@@ -64,7 +64,9 @@ export function Tracks({ palette }: { palette: Palette }) {
   useEffect(() => {
     const el = boxRef.current;
     if (!el) return;
-    const ro = new ResizeObserver(() => setWidth(Math.max(0, el.clientWidth - labelWidth(el.clientWidth) - AXIS_PAD)));
+    const ro = new ResizeObserver(() =>
+      setWidth(Math.max(0, el.clientWidth - labelWidth(el.clientWidth) - AXIS_PAD)),
+    );
     ro.observe(el);
     return () => ro.disconnect();
   }, [hasChain]);
