@@ -47,8 +47,9 @@ export async function openDropped(files: readonly NamedSource[]): Promise<Droppe
   const find = (backing: string) => byName.get(backing) ?? byName.get(baseName(backing));
   const referenced = new Set<string>();
   for (const o of opened) {
-    if (o.layer.format === 'qcow2' && o.layer.backingName !== undefined) {
-      const b = find(o.layer.backingName);
+    if (o.layer.format !== 'qcow2') continue;
+    for (const name of [o.layer.backingName, o.layer.dataFileName]) {
+      const b = name === undefined ? undefined : find(name);
       if (b) referenced.add(b.file.name);
     }
   }
@@ -78,6 +79,8 @@ export async function openDropped(files: readonly NamedSource[]): Promise<Droppe
           const f = find(name);
           return f && { source: f.file.source, key: f.file.name };
         },
+        // An external data file (incompatible bit 2) is matched by name like a backing file.
+        dataFile: async (name) => find(name)?.file.source,
       },
       { topKey: top.file.name },
     );
@@ -89,6 +92,10 @@ export async function openDropped(files: readonly NamedSource[]): Promise<Droppe
     chain = { layers: reached, noBacking: true };
   }
   const inChain = new Set(chain.layers.map((l) => l.name));
+  for (const l of chain.layers) {
+    const df = l.format === 'qcow2' && l.dataFileName !== undefined ? find(l.dataFileName) : undefined;
+    if (df) inChain.add(df.file.name);
+  }
   return {
     chain,
     ...(missingBacking && { missingBacking }),

@@ -114,6 +114,20 @@ describe('worker handler', () => {
     expect(lane(4)).toEqual([10, 9, 9, 9]); // depth 2, then local
   });
 
+  it('matches an external data file by name and does not list it as unused', async () => {
+    const { send } = harness();
+    const out = await send({
+      v,
+      id: 1,
+      type: 'open',
+      files: [fixtureFile('datafile', 'data.raw'), fixtureFile('datafile', 'top.qcow2')],
+    });
+    const opened = out.find((m) => m.type === 'opened');
+    if (opened?.type !== 'opened') throw new Error(JSON.stringify(out.at(-1)));
+    expect(opened.chain.layers.map((l) => l.name)).toEqual(['top.qcow2']);
+    expect(opened.chain.unused).toEqual([]);
+  });
+
   it('names a missing backing file and still maps the top as with backing: null', async () => {
     const { send } = harness();
     const out = await send({ v, id: 1, type: 'open', files: [fixtureFile('nbd-hole-example', 'top.qcow2')] });
