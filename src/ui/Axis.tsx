@@ -4,7 +4,7 @@ import { useEffect, useRef } from 'react';
 import { offsetLabel } from './format.ts';
 import type { Grid } from './grid.ts';
 
-export const AXIS_WIDTH = 150;
+export const AXIS_WIDTH = 200;
 
 export function OffsetAxis({ grid }: { grid: Grid }) {
   const ref = useRef<SVGGElement>(null);

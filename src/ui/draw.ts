@@ -52,21 +52,66 @@ export function fillSegments(d: DrawInput, bin: number): Segment[] {
   return out.filter((s) => s[1] > 1e-6);
 }
 
-function blend(segs: Segment[], empty: string): string {
+const rgbCache = new Map<string, [number, number, number]>();
+const rgb = (hex: string) => {
+  let c = rgbCache.get(hex);
+  if (!c) {
+    c = hexToRgb(hex);
+    rgbCache.set(hex, c);
+  }
+  return c;
+};
+
+function blendRgb(segs: Segment[], empty: string): [number, number, number] {
   let r = 0;
   let g = 0;
   let b = 0;
   let total = 0;
   for (const [c, w] of segs) {
-    const [cr, cg, cb] = hexToRgb(c);
+    const [cr, cg, cb] = rgb(c);
     r += cr * w;
     g += cg * w;
     b += cb * w;
     total += w;
   }
-  const [er, eg, eb] = hexToRgb(empty);
+  const [er, eg, eb] = rgb(empty);
   const rest = Math.max(0, 1 - total);
-  return `rgb(${Math.round(r + er * rest)},${Math.round(g + eg * rest)},${Math.round(b + eb * rest)})`;
+  return [Math.round(r + er * rest), Math.round(g + eg * rest), Math.round(b + eb * rest)];
+}
+
+function blend(segs: Segment[], empty: string): string {
+  const [r, g, b] = blendRgb(segs, empty);
+  return `rgb(${r},${g},${b})`;
+}
+
+/**
+ * Small cells (binned, zoomed out: tens of thousands of them) are written straight into an
+ * ImageData in device pixels: one blended colour per cell, no per-cell canvas calls.
+ */
+function drawSmallCells(ctx: CanvasRenderingContext2D, d: DrawInput): void {
+  const g = d.grid;
+  const W = ctx.canvas.width;
+  const H = ctx.canvas.height;
+  const k = W / Math.max(1, g.width);
+  const img = ctx.createImageData(W, H);
+  const px = img.data;
+  for (let i = 0; i < g.cells; i++) {
+    const [x, y] = cellXY(g, i);
+    const [r, gg, b] = blendRgb(visible(fillSegments(d, i), d.palette.absent), d.palette.empty);
+    const x0 = Math.round(x * k);
+    const x1 = Math.min(W, Math.round((x + g.cellPx) * k));
+    const y1 = Math.min(H, Math.round((y + g.cellPx) * k));
+    for (let yy = Math.round(y * k); yy < y1; yy++) {
+      for (let xx = x0; xx < x1; xx++) {
+        const o = (yy * W + xx) * 4;
+        px[o] = r;
+        px[o + 1] = gg;
+        px[o + 2] = b;
+        px[o + 3] = 255;
+      }
+    }
+  }
+  ctx.putImageData(img, 0, 0);
 }
 
 /**
@@ -153,11 +198,8 @@ function overlays(ctx: CanvasRenderingContext2D, d: DrawInput, bin: number, x: n
   }
 }
 
-export function drawHeatmap(ctx: CanvasRenderingContext2D, d: DrawInput): void {
+function drawCells(ctx: CanvasRenderingContext2D, d: DrawInput, s: number): void {
   const g = d.grid;
-  ctx.clearRect(0, 0, g.width, g.height);
-  const gap = g.cellPx >= 8 ? 1 : 0;
-  const s = g.cellPx - gap;
   const sub = g.subPerCell;
   for (let i = 0; i < g.cells; i++) {
     const [x, y] = cellXY(g, i);
@@ -177,6 +219,15 @@ export function drawHeatmap(ctx: CanvasRenderingContext2D, d: DrawInput): void {
       fillBox(ctx, d, i * sub + k, sx, sy, ex - sx, ey - sy);
     }
   }
+}
+
+export function drawHeatmap(ctx: CanvasRenderingContext2D, d: DrawInput): void {
+  const g = d.grid;
+  ctx.clearRect(0, 0, g.width, g.height);
+  const gap = g.cellPx >= 8 ? 1 : 0;
+  const s = g.cellPx - gap;
+  if (g.subPerCell === 1 && g.cellPx < 6) drawSmallCells(ctx, d);
+  else drawCells(ctx, d, s);
   // Selection: a thick outline in the text colour with an inner line in the background colour,
   // visible on every fill. Cursor: a dashed outline.
   const outline = (i: number, colour: string, w: number, dash: number[]) => {
