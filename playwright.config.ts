@@ -1,5 +1,9 @@
 import { defineConfig } from '@playwright/test';
 
+/** CS_E2E_PORT lets several e2e runs (one per developer session) share a machine. */
+const port = Number(process.env.CS_E2E_PORT ?? 4173);
+const outDir = `dist/e2e-${port}`;
+
 /** e2e against the Vite dev server, driving Debian's chromium (npx playwright install does not work here). */
 export default defineConfig({
   testDir: 'e2e',
@@ -10,17 +14,18 @@ export default defineConfig({
   workers: 1,
   reporter: [['list']],
   use: {
-    baseURL: 'http://localhost:4173',
+    baseURL: `http://localhost:${port}`,
     browserName: 'chromium',
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     },
   },
+  // The production build, served by vite preview: what users get, under the same CSP.
   webServer: {
-    command: 'npx vite --port 4173 --strictPort',
-    url: 'http://localhost:4173',
-    reuseExistingServer: true,
-    timeout: 60_000,
+    command: `npx vite build --logLevel warn --outDir ${outDir} && npx vite preview --outDir ${outDir} --port ${port} --strictPort`,
+    url: `http://localhost:${port}`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 120_000,
   },
 });
