@@ -22,9 +22,9 @@ test('after load, nothing leaves the page: drops, hovers, clicks and zooms make 
   expect(requests).toEqual([]);
 });
 
-test('the start-up load stays on this origin', async ({ page }) => {
+test('the start-up load stays on this origin', async ({ page, baseURL }) => {
   const origins = new Set<string>();
   page.on('request', (r) => origins.add(new URL(r.url()).origin));
   await openApp(page);
-  expect([...origins]).toEqual(['http://localhost:4173']);
+  expect([...origins]).toEqual([new URL(baseURL!).origin]);
 });
