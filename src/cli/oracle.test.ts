@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rng } from '../core/fuzz/prng.ts';
 import { runCli } from '../testing/cli.ts';
 import { parseNbdinfo } from '../testing/fixtures.ts';
 
@@ -21,18 +22,6 @@ const SEEDS = process.env.CS_ORACLE_SEED
 const work = mkdtempSync(join(tmpdir(), 'cs-oracle-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** mulberry32: a small seeded PRNG, so a seed names one exact scenario. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -44,7 +33,7 @@ interface Scenario {
 }
 
 function build(seed: number): Scenario {
-  const r = rng(seed);
+  const r = rng(seed).next; // mulberry32 (core/fuzz/prng.ts): a seed names one exact scenario
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const dir = join(work, `s${seed}`);
   execFileSync('mkdir', ['-p', dir]);

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../testing/cli.ts';
 import { FIXTURES } from '../../testing/fixtures.ts';
 import { openLayer } from '../chain/layer.ts';
+import { rng } from '../fuzz/prng.ts';
 import { MemorySource } from '../io/byteSource.ts';
 import { kindName } from '../status/kinds.ts';
 import { layerStatus } from '../status/layerStatus.ts';
@@ -602,21 +603,9 @@ function readGolden(c: string, f: string): string {
   return readFileSync(join(FIXTURES, 'golden', c, f), 'utf8');
 }
 
-/** mulberry32: a seed names one exact session. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random sandbox session: a chain of 1-3 layers and 6-30 qemu-io-like operations. */
 function randomSession(seed: number): Scenario {
-  const r = rng(seed);
+  const r = rng(seed).next; // mulberry32 (core/fuzz/prng.ts): a seed names one exact scenario
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const depth = 1 + Math.floor(r() * 3);
   const rawBase = depth > 1 && r() < 0.35;
