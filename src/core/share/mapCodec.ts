@@ -1,0 +1,216 @@
+/**
+ * A map carried inside a permalink ("Copy link with map", issue 5): the extents of a few
+ * interpretations, without host offsets, as varints, DEFLATE-compressed (fflate, raw deflate),
+ * in base64url. Extents are contiguous from 0, so only lengths and values are stored; lengths
+ * are stored in units of their largest common power of two (a cluster, usually).
+ *
+ * Layout before deflate: "CSM" version(1) varint(guestLength) varint(layerCount) varint(maps),
+ * then per map: varint(idLength) id(ASCII) varint(shift) varint(count) count x
+ * (varint(length >> shift), varint(value)).
+ *
+ * Decoding takes untrusted text from a URL: every size is capped (constants below) and every
+ * refusal is a LinkMapError with a sentence a person can act on.
+ */
+import { deflateSync, inflateSync } from 'fflate';
+import type { Interpreted } from '../interpret/interpretation.ts';
+import { MAX_SAFE_OFFSET } from '../limits.ts';
+
+export const LINK_MAP_VERSION = 1;
+/** Longest encoded map accepted from a link (the whole link is kept under 32 KiB). */
+export const MAX_LINK_MAP_CHARS = 32 * 1024;
+/** Inflated size cap: stops a small hostile payload expanding into gigabytes. */
+export const MAX_LINK_MAP_INFLATED = 8 * 1024 * 1024;
+/** At most this many interpretations and extents in one link. */
+export const MAX_LINK_MAPS = 8;
+export const MAX_LINK_EXTENTS = 1 << 20;
+/** Deepest chain a link may describe. */
+export const MAX_LINK_LAYERS = 1024;
+
+export interface LinkMapEntry {
+  /** Interpretation id (catalogue.ts / mapFile.ts ids, e.g. "qemu-img-map@10.2"). */
+  readonly id: string;
+  readonly extents: Interpreted;
+}
+
+export interface LinkMap {
+  readonly length: number;
+  readonly layerCount: number;
+  readonly maps: readonly LinkMapEntry[];
+}
+
+export class LinkMapError extends Error {
+  override name = 'LinkMapError';
+}
+
+const MAGIC = [0x43, 0x53, 0x4d];
+
+class Writer {
+  buf = new Uint8Array(1024);
+  n = 0;
+  byte(b: number) {
+    if (this.n === this.buf.length) {
+      const next = new Uint8Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.n++] = b;
+  }
+  /** Unsigned LEB128 of an exact integer up to 2^53 (arithmetic, not 32-bit shifts). */
+  varint(v: number) {
+    let x = v;
+    while (x >= 0x80) {
+      this.byte((x % 0x80) | 0x80);
+      x = Math.floor(x / 0x80);
+    }
+    this.byte(x);
+  }
+}
+
+class Reader {
+  i = 0;
+  constructor(readonly b: Uint8Array) {}
+  byte(): number {
+    if (this.i >= this.b.length) throw new LinkMapError('the map in the link is cut short');
+    return this.b[this.i++]!;
+  }
+  varint(): number {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.byte();
+      v += (b & 0x7f) * mul;
+      if (v > MAX_SAFE_OFFSET) throw new LinkMapError('a number in the map in the link is too large');
+      if (!(b & 0x80)) return v;
+      mul *= 0x80;
+    }
+  }
+}
+
+const commonShift = (m: Interpreted): number => {
+  let s = 30;
+  for (let i = 0; i < m.count && s > 0; i++) {
+    while (s > 0 && m.length[i]! % 2 ** s !== 0) s--;
+  }
+  return s;
+};
+
+export function encodeLinkMap(map: LinkMap): string {
+  const w = new Writer();
+  for (const b of MAGIC) w.byte(b);
+  w.byte(LINK_MAP_VERSION);
+  w.varint(map.length);
+  w.varint(map.layerCount);
+  w.varint(map.maps.length);
+  for (const { id, extents: m } of map.maps) {
+    w.varint(id.length);
+    for (let i = 0; i < id.length; i++) w.byte(id.charCodeAt(i) & 0x7f);
+    const shift = commonShift(m);
+    w.varint(shift);
+    w.varint(m.count);
+    for (let i = 0; i < m.count; i++) {
+      w.varint(m.length[i]! / 2 ** shift);
+      w.varint(m.value[i]!);
+    }
+  }
+  return toBase64Url(deflateSync(w.buf.subarray(0, w.n), { level: 9 }));
+}
+
+export function decodeLinkMap(text: string): LinkMap {
+  if (text.length > MAX_LINK_MAP_CHARS) {
+    throw new LinkMapError(`the map in the link is longer than ${MAX_LINK_MAP_CHARS} characters`);
+  }
+  const packed = fromBase64Url(text);
+  let raw: Uint8Array;
+  try {
+    const out = inflateSync(packed, { out: new Uint8Array(MAX_LINK_MAP_INFLATED + 1) });
+    raw = out;
+  } catch {
+    throw new LinkMapError('the map in the link is damaged (it does not decompress)');
+  }
+  if (raw.length > MAX_LINK_MAP_INFLATED) throw new LinkMapError('the map in the link expands too far');
+  const r = new Reader(raw);
+  for (const b of MAGIC) {
+    if (r.byte() !== b) throw new LinkMapError('the map in the link is not a clusterscope map');
+  }
+  const version = r.byte();
+  if (version !== LINK_MAP_VERSION) {
+    throw new LinkMapError(`the map in the link has version ${version}; this page reads ${LINK_MAP_VERSION}`);
+  }
+  const length = r.varint();
+  const layerCount = r.varint();
+  if (layerCount > MAX_LINK_LAYERS) throw new LinkMapError('the map in the link names too many layers');
+  const nMaps = r.varint();
+  if (nMaps > MAX_LINK_MAPS) throw new LinkMapError(`the link carries more than ${MAX_LINK_MAPS} maps`);
+  const maps: LinkMapEntry[] = [];
+  let total = 0;
+  for (let k = 0; k < nMaps; k++) {
+    const idLen = r.varint();
+    if (idLen > 64) throw new LinkMapError('an interpretation id in the link is too long');
+    let id = '';
+    for (let i = 0; i < idLen; i++) id += String.fromCharCode(r.byte());
+    if (!/^[\w.:@-]+$/.test(id)) throw new LinkMapError('an interpretation id in the link is malformed');
+    const shift = r.varint();
+    if (shift > 30) throw new LinkMapError('the map in the link has a bad length unit');
+    const count = r.varint();
+    total += count;
+    if (total > MAX_LINK_EXTENTS) throw new LinkMapError(`the link carries more than ${MAX_LINK_EXTENTS} extents`);
+    const start = new Float64Array(count);
+    const len = new Float64Array(count);
+    const value = new Uint32Array(count);
+    let pos = 0;
+    for (let i = 0; i < count; i++) {
+      const l = r.varint() * 2 ** shift;
+      const v = r.varint();
+      if (l === 0 || v > 0xffffffff) throw new LinkMapError('the map in the link has a malformed extent');
+      start[i] = pos;
+      len[i] = l;
+      value[i] = v;
+      pos += l;
+      if (pos > length) throw new LinkMapError('the map in the link runs past the image length it states');
+    }
+    maps.push({
+      id,
+      extents: {
+        count,
+        start,
+        length: len,
+        value,
+        host: new Float64Array(count).fill(-1),
+        layer: new Uint16Array(count),
+      },
+    });
+  }
+  if (r.i !== raw.length) throw new LinkMapError('the map in the link has trailing bytes');
+  return { length, layerCount, maps };
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+export function toBase64Url(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 3) {
+    const n = (b[i]! << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0);
+    const k = Math.min(3, b.length - i);
+    s += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]!;
+    if (k > 1) s += B64[(n >> 6) & 63]!;
+    if (k > 2) s += B64[n & 63]!;
+  }
+  return s;
+}
+
+export function fromBase64Url(s: string): Uint8Array {
+  if (!/^[\w-]*$/.test(s) || s.length % 4 === 1) {
+    throw new LinkMapError('the map in the link is not base64url text (was it cut or re-encoded?)');
+  }
+  const out = new Uint8Array(Math.floor((s.length * 3) / 4));
+  let o = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    let n = 0;
+    const k = Math.min(4, s.length - i);
+    for (let j = 0; j < 4; j++) n = (n << 6) | (j < k ? B64.indexOf(s[i + j]!) : 0);
+    out[o++] = (n >> 16) & 255;
+    if (k > 2) out[o++] = (n >> 8) & 255;
+    if (k > 3) out[o++] = n & 255;
+  }
+  return out.subarray(0, o);
+}
