@@ -27,7 +27,14 @@ describe('link map codec', () => {
       length: 8 * K + 512,
       layerCount: 3,
       maps: [
-        { id: 'qemu-img-map@10.2', extents: extents([[K, 6], [3 * K, 0x105], [4 * K + 512, 2]]) },
+        {
+          id: 'qemu-img-map@10.2',
+          extents: extents([
+            [K, 6],
+            [3 * K, 0x105],
+            [4 * K + 512, 2],
+          ]),
+        },
         { id: 'nbd-allocation-depth', extents: extents([[8 * K + 512, 1]]) },
       ],
     };
@@ -44,7 +51,11 @@ describe('link map codec', () => {
   it('a 1 TiB map of 100 000 alternating extents stays small', () => {
     const runs: [number, number][] = [];
     for (let i = 0; i < 100_000; i++) runs.push([K, i % 2 ? 5 : 6]);
-    const text = encodeLinkMap({ length: 100_000 * K, layerCount: 1, maps: [{ id: 'x', extents: extents(runs) }] });
+    const text = encodeLinkMap({
+      length: 100_000 * K,
+      layerCount: 1,
+      maps: [{ id: 'x', extents: extents(runs) }],
+    });
     expect(text.length).toBeLessThan(2000);
   });
   it('refuses truncated, foreign and oversized payloads with a LinkMapError', () => {

@@ -153,7 +153,8 @@ export function decodeLinkMap(text: string): LinkMap {
     if (shift > 30) throw new LinkMapError('the map in the link has a bad length unit');
     const count = r.varint();
     total += count;
-    if (total > MAX_LINK_EXTENTS) throw new LinkMapError(`the link carries more than ${MAX_LINK_EXTENTS} extents`);
+    if (total > MAX_LINK_EXTENTS)
+      throw new LinkMapError(`the link carries more than ${MAX_LINK_EXTENTS} extents`);
     const start = new Float64Array(count);
     const len = new Float64Array(count);
     const value = new Uint32Array(count);
