@@ -144,4 +144,10 @@ export class WorkerClient {
       );
     });
   }
+
+  /** Sends a request made with a fresh id; resolves with its reply (typed wrappers: diffClient.ts). */
+  request(make: (id: number) => Request): Promise<Response> {
+    const id = this.nextId++;
+    return new Promise((resolve) => this.send(make(id), { resolve }));
+  }
 }

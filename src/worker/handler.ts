@@ -8,6 +8,7 @@ import { CancelledError } from '../core/status/layerStatus.ts';
 import { chainStatus } from '../core/status/resolve.ts';
 import { BlobSource } from './blobSource.ts';
 import { NothingOpened, openDropped } from './chainFiles.ts';
+import { createDiffHandler } from './diffHandler.ts';
 import { toErrorInfo } from './errorInfo.ts';
 import { binClassCount, PROTOCOL_VERSION, type Request, type Response } from './protocol.ts';
 import { isolatedL2Tables } from './readAhead.ts';
@@ -19,6 +20,7 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
   let session: { id: number; s: Session } | undefined;
   let inFlight: { id: number; ctl: AbortController } | undefined;
   const v = PROTOCOL_VERSION;
+  const diff = createDiffHandler(post);
 
   const open = async (id: number, files: readonly File[]) => {
     if (inFlight) {
@@ -87,6 +89,12 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       return;
     }
     switch (req.type) {
+      case 'diff':
+      case 'diffBins':
+      case 'diffLanes':
+      case 'diffReasons':
+      case 'diffExport':
+        return diff(req, session);
       case 'open':
         return open(req.id, req.files);
       case 'cancel':

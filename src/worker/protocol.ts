@@ -6,6 +6,7 @@
  * arrays of objects.
  */
 import type { ErrorKind } from '../core/errors.ts';
+import type { DiffRequest, DiffResponse } from './diffProtocol.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -175,7 +176,8 @@ export type Request =
       readonly end: number;
       readonly px: number;
     })
-  | (Msg & { readonly type: 'cancel'; readonly target: number });
+  | (Msg & { readonly type: 'cancel'; readonly target: number })
+  | DiffRequest;
 
 export type Response =
   | (Msg & {
@@ -206,7 +208,8 @@ export type Response =
     })
   | (Msg & { readonly type: 'export'; readonly format: ExportFormat; readonly text: string })
   | (Msg & { readonly type: 'error'; readonly error: ErrorInfo; readonly files?: readonly ErrorInfo[] })
-  | (Msg & { readonly type: 'cancelled' });
+  | (Msg & { readonly type: 'cancelled' })
+  | DiffResponse;
 
 export const isResponse = (m: unknown): m is Response =>
   typeof m === 'object' && m !== null && (m as { v?: unknown }).v === PROTOCOL_VERSION;

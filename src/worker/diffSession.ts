@@ -1,0 +1,277 @@
+/**
+ * One computed diff in the worker: both sides' statuses (views built from the opened chain,
+ * viewSource.ts), their interpretations, the diff (core/diff), and the answers the diff view
+ * asks for: bins for the heatmap, lanes for the tracks, reasons for a window of the list,
+ * exports. Everything bulk is typed arrays sized by pixels or extents, never by clusters.
+ */
+import type { Diff } from '../core/diff/diff.ts';
+import { formatDiffCsv, formatDiffJson } from '../core/diff/export.ts';
+import { type DiffSide, diffSides, explainDifference, topClusterSize } from '../core/diff/reason.ts';
+import { type CatalogueEntry, catalogueEntry } from '../core/interpret/catalogue.ts';
+import type { Interpreted } from '../core/interpret/interpretation.ts';
+import { formatNative } from '../core/interpret/native.ts';
+import {
+  describeView,
+  formatView,
+  parseView,
+  type ViewSource,
+  viewStatus,
+} from '../core/interpret/viewSource.ts';
+import type { ChainStatus } from '../core/status/resolve.ts';
+import {
+  type DiffExportFormat,
+  type DiffSideSpec,
+  type DiffSideSummary,
+  type DiffSummary,
+  LANE_AGREE,
+  LANE_NONE,
+  LANE_OTHER,
+} from './diffProtocol.ts';
+import type { Session } from './session.ts';
+
+export class DiffSpecError extends Error {
+  override readonly name = 'DiffSpecError';
+}
+
+interface Side extends DiffSide {
+  readonly entry: CatalogueEntry;
+  readonly view: ViewSource;
+  readonly computed: Interpreted;
+}
+
+function resolveSpec(spec: DiffSideSpec): { entry: CatalogueEntry; view: ViewSource } {
+  const entry = catalogueEntry(spec.interp);
+  if (!entry) throw new DiffSpecError(`unknown interpretation '${spec.interp}'`);
+  let view = parseView(spec.view);
+  // As the CLI does: the content view means nothing unscanned, so scan for it.
+  if (entry.needsZeroScan && !view.zeroScan) view = { ...view, zeroScan: true };
+  return { entry, view };
+}
+
+/**
+ * Statuses by view text, so A and B under one view (and the chain as opened) are built once.
+ * Lives as long as the session.
+ */
+export class ViewCache {
+  private readonly byView = new Map<string, Promise<ChainStatus>>();
+  constructor(readonly session: Session) {
+    this.byView.set('', Promise.resolve(session.status));
+  }
+  status(v: ViewSource, signal?: AbortSignal): Promise<ChainStatus> {
+    const key = formatView(v);
+    let p = this.byView.get(key);
+    if (!p) {
+      p = viewStatus(this.session.chain, v, signal ? { signal } : {});
+      this.byView.set(key, p);
+      // A cancelled or failed build is not kept: the next request tries again.
+      p.catch(() => this.byView.delete(key));
+    }
+    return p;
+  }
+}
+
+const summary = (s: Side): DiffSideSummary => ({
+  interp: s.entry.id,
+  title: s.entry.interpretation.title,
+  view: formatView(s.view),
+  viewWords: describeView(s.view),
+  provenance: s.entry.provenance,
+  file: s.status.chain.layers[0]?.name ?? '',
+  length: s.status.length,
+  legend: s.entry.interpretation.legend.map((l) => ({ value: l.value, label: l.label })),
+  nativeFormats: s.entry.nativeFormats,
+  ...(s.status.error && { error: s.status.error.message }),
+});
+
+/** Index of the first run ending after `pos`. */
+function firstEndingAfter(start: Float64Array, length: Float64Array, count: number, pos: number): number {
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (start[m]! + length[m]! <= pos) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+export class DiffSession {
+  private constructor(
+    readonly openId: number,
+    readonly a: Side,
+    readonly b: Side,
+    readonly diff: Diff,
+  ) {}
+
+  static async compute(
+    openId: number,
+    cache: ViewCache,
+    specA: DiffSideSpec,
+    specB: DiffSideSpec,
+    signal?: AbortSignal,
+  ): Promise<DiffSession> {
+    const ra = resolveSpec(specA);
+    const rb = resolveSpec(specB);
+    const [sa, sb] = await Promise.all([cache.status(ra.view, signal), cache.status(rb.view, signal)]);
+    const side = (r: typeof ra, st: ChainStatus): Side => ({
+      ...r,
+      interpretation: r.entry.interpretation,
+      status: st,
+      computed: r.entry.interpretation.compute(st),
+    });
+    const a = side(ra, sa);
+    const b = side(rb, sb);
+    return new DiffSession(openId, a, b, diffSides(a, b));
+  }
+
+  /** The summary for the UI, with copies of the extent arrays the caller may transfer. */
+  summary(): DiffSummary {
+    const d = this.diff;
+    return {
+      a: summary(this.a),
+      b: summary(this.b),
+      kinds: d.kinds.map((k) => ({
+        index: k.index,
+        id: k.id,
+        label: k.label,
+        labelA: k.labelA,
+        labelB: k.labelB,
+        bytes: k.bytes,
+        extents: k.extents,
+      })),
+      lengthA: d.lengthA,
+      lengthB: d.lengthB,
+      overlap: d.overlap,
+      bytesDiffering: d.bytesDiffering,
+      bytesAgreeing: d.bytesAgreeing,
+      clusterSize: topClusterSize(this.a.status),
+      count: d.count,
+      start: d.start.slice(),
+      length: d.length.slice(),
+      kind: d.kind.slice(),
+    };
+  }
+
+  /**
+   * Bins of [start, end): per bin, the fraction of its bytes where A and B agree (class 0) and
+   * in each kind of disagreement (class 1 + k). Bytes past both sides' ends are in no class.
+   */
+  bins(start: number, end: number, n: number): { classes: number; fractions: Float32Array } {
+    const d = this.diff;
+    const classes = 1 + d.kinds.length;
+    const out = new Float32Array(Math.max(0, n) * classes);
+    if (n <= 0 || end <= start) return { classes, fractions: out };
+    const span = end - start;
+    const binStart = (k: number) => start + (span * k) / n;
+    const binOf = (pos: number) => Math.min(n - 1, Math.max(0, Math.floor(((pos - start) * n) / span)));
+    const add = (from: number, to: number, cls: number, sign: number) => {
+      if (to <= from) return;
+      for (let k = binOf(from); k < n; k++) {
+        const x = Math.max(from, binStart(k));
+        const y = Math.min(to, binStart(k + 1));
+        if (y <= x) break;
+        out[k * classes + cls]! += sign * (y - x);
+      }
+    };
+    // Agreement: the overlap, minus what differs inside it.
+    add(Math.max(start, 0), Math.min(end, d.overlap), 0, 1);
+    for (let i = firstEndingAfter(d.start, d.length, d.count, start); i < d.count && d.start[i]! < end; i++) {
+      const s = Math.max(start, d.start[i]!);
+      const e = Math.min(end, d.start[i]! + d.length[i]!);
+      add(s, e, 1 + d.kind[i]!, 1);
+      add(s, Math.min(e, d.overlap), 0, -1);
+    }
+    for (let k = 0; k < n; k++) {
+      const w = binStart(k + 1) - binStart(k);
+      for (let c = 0; c < classes; c++) out[k * classes + c] = Math.max(0, out[k * classes + c]! / w);
+    }
+    return { classes, fractions: out };
+  }
+
+  /**
+   * Three lanes of `px` columns: A's and B's values (legend index, majority of the column's
+   * bytes) and the difference (the kind with most bytes in the column, so a difference of one
+   * cluster in a 1 TiB column still shows; LANE_AGREE where none differs).
+   */
+  lanes(start: number, end: number, px: number): Uint8Array {
+    const out = new Uint8Array(3 * px).fill(LANE_NONE);
+    if (px <= 0 || end <= start) return out;
+    const span = (end - start) / px;
+    const side = (s: Side, lane: number) => {
+      const m = s.computed;
+      const legend = s.entry.interpretation.legend;
+      const idx = (v: number) => {
+        const j = legend.findIndex((l) => l.value === v);
+        return j < 0 || j >= LANE_OTHER ? LANE_OTHER : j;
+      };
+      const best = new Float64Array(px);
+      for (
+        let i = firstEndingAfter(m.start, m.length, m.count, start);
+        i < m.count && m.start[i]! < end;
+        i++
+      ) {
+        const a = Math.max(start, m.start[i]!);
+        const b = Math.min(end, m.start[i]! + m.length[i]!);
+        const cat = idx(m.value[i]!);
+        for (let p = Math.floor((a - start) / span); p < px; p++) {
+          const x = Math.max(a, start + p * span);
+          const y = Math.min(b, start + (p + 1) * span);
+          if (y <= x) break;
+          // Runs are disjoint and a column holds few categories: keep the longest piece.
+          if (y - x > best[p]!) {
+            best[p] = y - x;
+            out[lane * px + p] = cat;
+          }
+        }
+      }
+    };
+    side(this.a, 0);
+    side(this.b, 1);
+    const d = this.diff;
+    const reach = Math.max(d.lengthA, d.lengthB);
+    const bytes = new Float64Array(px * (d.kinds.length || 1));
+    for (let p = 0; p < px; p++) if (start + p * span < d.overlap) out[2 * px + p] = LANE_AGREE;
+    for (let i = firstEndingAfter(d.start, d.length, d.count, start); i < d.count && d.start[i]! < end; i++) {
+      const a = Math.max(start, d.start[i]!);
+      const b = Math.min(end, reach, d.start[i]! + d.length[i]!);
+      const k = d.kind[i]!;
+      for (let p = Math.floor((a - start) / span); p < px; p++) {
+        const x = Math.max(a, start + p * span);
+        const y = Math.min(b, start + (p + 1) * span);
+        if (y <= x) break;
+        const j = p * d.kinds.length + k;
+        bytes[j]! += y - x;
+        const cur = out[2 * px + p]!;
+        if (cur >= LANE_OTHER || bytes[j]! > bytes[p * d.kinds.length + cur]!)
+          out[2 * px + p] = Math.min(k, 252);
+      }
+    }
+    return out;
+  }
+
+  reason(i: number): string {
+    return explainDifference(this.diff, i, this.a, this.b);
+  }
+
+  reasons(from: number, to: number): string[] {
+    const out: string[] = [];
+    for (let i = Math.max(0, from); i < Math.min(to, this.diff.count); i++) out.push(this.reason(i));
+    return out;
+  }
+
+  export(format: DiffExportFormat): { text: string; error?: string } {
+    const info = (s: Side) => ({
+      interpretation: s.entry.id,
+      title: s.entry.interpretation.title,
+      view: formatView(s.view),
+      file: s.status.chain.layers[0]?.name ?? '',
+    });
+    const opts = { a: info(this.a), b: info(this.b), reason: (i: number) => this.reason(i) };
+    if (format === 'diff-json') return { text: formatDiffJson(this.diff, opts) };
+    if (format === 'diff-csv') return { text: formatDiffCsv(this.diff, opts) };
+    const s = format.startsWith('a:') ? this.a : this.b;
+    const nf = format.slice(2) as Parameters<typeof formatNative>[2];
+    const r = formatNative(s.entry, s.status, nf, undefined, s.computed);
+    return r.error !== undefined ? { text: r.text, error: r.error } : { text: r.text };
+  }
+}
