@@ -11,8 +11,11 @@ import { WorkerClient } from './worker/client.ts';
 
 const base = import.meta.env.BASE_URL;
 const store = createAppStore();
-const worker = new Worker(new URL('./worker/worker.ts', import.meta.url), { type: 'module' });
-const client = new WorkerClient(worker);
+// A factory, so a worker that crashed or hung is replaced by a fresh one on the next open.
+const client = new WorkerClient(
+  () => new Worker(new URL('./worker/worker.ts', import.meta.url), { type: 'module' }),
+);
+client.onStopped = (error) => store.getState().failed([error]);
 followSelection(store, client);
 const fromUrl = bindUrl(store, {
   get: () => window.location.hash,

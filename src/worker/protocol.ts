@@ -6,6 +6,7 @@
  * arrays of objects.
  */
 import type { ErrorKind } from '../core/errors.ts';
+import type { SandboxOp, SandboxState } from './sandbox.ts';
 import type { DiffRequest, DiffResponse } from './diffProtocol.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -153,7 +154,14 @@ interface Msg {
 }
 
 export type Request =
-  | (Msg & { readonly type: 'open'; readonly files: readonly File[] })
+  | (Msg & {
+      readonly type: 'open';
+      readonly files: readonly File[];
+      /** Open something other than the files: the sandbox's images or a remote URL (sandbox.ts, remoteSource.ts). */
+      readonly source?: OpenSource;
+    })
+  | (Msg & { readonly type: 'sandbox'; readonly ops: readonly SandboxOp[] })
+  | (Msg & { readonly type: 'sandboxFile'; readonly name: string })
   | (Msg & {
       readonly type: 'bins';
       readonly openId: number;
@@ -208,8 +216,15 @@ export type Response =
     })
   | (Msg & { readonly type: 'export'; readonly format: ExportFormat; readonly text: string })
   | (Msg & { readonly type: 'error'; readonly error: ErrorInfo; readonly files?: readonly ErrorInfo[] })
+  | (Msg & { readonly type: 'sandbox'; readonly state: SandboxState; readonly error?: ErrorInfo })
+  | (Msg & { readonly type: 'sandboxFile'; readonly name: string; readonly bytes: Uint8Array })
   | (Msg & { readonly type: 'cancelled' })
   | DiffResponse;
+
+/** Where an `open` without files reads from. */
+export type OpenSource =
+  | { readonly kind: 'sandbox'; readonly top: string }
+  | { readonly kind: 'url'; readonly url: string };
 
 export const isResponse = (m: unknown): m is Response =>
   typeof m === 'object' && m !== null && (m as { v?: unknown }).v === PROTOCOL_VERSION;
