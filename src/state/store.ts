@@ -5,6 +5,7 @@
  */
 import { createStore } from 'zustand/vanilla';
 import type { ChainInfo, ErrorInfo, HitDetail } from '../worker/protocol.ts';
+import type { DiffSpec } from './diff.ts';
 import { DEFAULT_LAYERS, type LayerId, type LayerToggles } from './layers.ts';
 import { clampView, fullView, minViewLength, panView, type ViewRange, zoomView } from './view.ts';
 
@@ -33,6 +34,8 @@ export interface AppState {
   readonly selection?: number;
   readonly detail?: HitDetail;
   readonly theme: Theme;
+  /** The diff view's A and B (issue 4); absent = the single-interpretation map. */
+  readonly diff?: DiffSpec;
 }
 
 export interface AppActions {
@@ -49,6 +52,7 @@ export interface AppActions {
   select(offset: number | undefined): void;
   setDetail(detail: HitDetail | undefined): void;
   setTheme(t: Theme): void;
+  setDiff(d: DiffSpec | undefined): void;
 }
 
 export type Store = ReturnType<typeof createAppStore>;
@@ -127,6 +131,13 @@ export function createAppStore(init: Partial<AppState> = {}) {
         } else if (detail.offset === get().selection) set({ detail });
       },
       setTheme: (theme) => set({ theme }),
+      setDiff: (diff) => {
+        if (diff) set({ diff });
+        else {
+          const { diff: _d, ...rest } = get();
+          set(rest, true);
+        }
+      },
     };
   });
 }

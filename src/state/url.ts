@@ -4,6 +4,7 @@
  * Never file bytes or paths.
  */
 import { DEFAULT_LAYERS, LAYER_IDS, type LayerId, type LayerToggles } from './layers.ts';
+import { type DiffSpec, readDiffParams, writeDiffParams } from './diff.ts';
 import type { ViewRange } from './view.ts';
 
 export const URL_VERSION = 1;
@@ -13,6 +14,8 @@ export interface UrlState {
   readonly view?: ViewRange;
   readonly layers?: LayerToggles;
   readonly selection?: number;
+  /** The diff view's A and B (diff.ts: `a=INTERP@VIEW&b=...`). */
+  readonly diff?: DiffSpec;
 }
 
 export function toHash(s: UrlState): string {
@@ -22,6 +25,7 @@ export function toHash(s: UrlState): string {
   if (s.view) p.set('view', `${s.view.start.toString(16)}-${s.view.end.toString(16)}`);
   if (s.layers) p.set('layers', LAYER_IDS.filter((id) => s.layers?.[id]).join(','));
   if (s.selection !== undefined) p.set('sel', s.selection.toString(16));
+  if (s.diff) writeDiffParams(p, s.diff);
   return `#${p.toString()}`;
 }
 
@@ -40,6 +44,8 @@ export function fromHash(hash: string): UrlState {
   }
   const sel = p.get('sel');
   if (sel && /^[0-9a-f]+$/.test(sel)) out.selection = Number.parseInt(sel, 16);
+  const diff = readDiffParams(p, []);
+  if (diff) out.diff = diff;
   return out;
 }
 

@@ -14,6 +14,7 @@ import {
   type ExportFormat,
   type HitDetail,
   isResponse,
+  type OpenSource,
   PROTOCOL_VERSION,
   type Request,
   type Response,
@@ -179,13 +180,17 @@ export class WorkerClient {
   }
 
   /** Opens dropped files as a chain; rejects with OpenFailed or Superseded. */
-  open(files: readonly File[], cb: OpenCallbacks): Promise<{ openId: number; chain: ChainInfo }> {
+  open(
+    files: readonly File[],
+    cb: OpenCallbacks,
+    source?: OpenSource,
+  ): Promise<{ openId: number; chain: ChainInfo }> {
     const id = this.nextId++;
     this.openId = id;
     this.openNames = files.map((f) => f.name).join(', ');
     return new Promise((resolve, reject) => {
       this.send(
-        { v: PROTOCOL_VERSION, id, type: 'open', files },
+        { v: PROTOCOL_VERSION, id, type: 'open', files, ...(source && { source }) },
         {
           onProgress: (phase, done, total) => {
             if (this.openId === id) cb.onProgress(phase, done, total);

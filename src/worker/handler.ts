@@ -10,8 +10,16 @@ import { BlobSource } from './blobSource.ts';
 import { NothingOpened, openDropped } from './chainFiles.ts';
 import { createDiffHandler } from './diffHandler.ts';
 import { toErrorInfo } from './errorInfo.ts';
-import { binClassCount, PROTOCOL_VERSION, type Request, type Response } from './protocol.ts';
+import {
+  binClassCount,
+  type ErrorInfo,
+  type OpenSource,
+  PROTOCOL_VERSION,
+  type Request,
+  type Response,
+} from './protocol.ts';
 import { isolatedL2Tables } from './readAhead.ts';
+import { Sandbox, sourceName, sourcesFor } from './sandbox.ts';
 import { Session } from './session.ts';
 
 export type Post = (msg: Response, transfer?: Transferable[]) => void;
@@ -20,9 +28,10 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
   let session: { id: number; s: Session } | undefined;
   let inFlight: { id: number; ctl: AbortController } | undefined;
   const v = PROTOCOL_VERSION;
+  const sandbox = new Sandbox();
   const diff = createDiffHandler(post);
 
-  const open = async (id: number, files: readonly File[]) => {
+  const open = async (id: number, files: readonly File[], from?: OpenSource) => {
     if (inFlight) {
       inFlight.ctl.abort();
       post({ v, id: inFlight.id, type: 'cancelled' });
@@ -31,7 +40,9 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
     inFlight = { id, ctl };
     session = undefined;
     try {
-      const sources = files.map((f) => ({ name: f.name, source: new BlobSource(f.name, f) }));
+      const sources = from
+        ? await sourcesFor(from, sandbox, (phase, done, total) => post({ v, id, type: 'progress', phase, done, total }))
+        : files.map((f) => ({ name: f.name, source: new BlobSource(f.name, f) }));
       post({ v, id, type: 'progress', phase: 'opening', done: 0, total: 1 });
       const dropped = await openDropped(sources);
       if (ctl.signal.aborted) return;
@@ -71,7 +82,7 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       if (e instanceof NothingOpened) {
         post({ v, id, type: 'error', error: e.rejected[0]!, files: e.rejected });
       } else {
-        post({ v, id, type: 'error', error: toErrorInfo(e, files[0]?.name ?? '') });
+        post({ v, id, type: 'error', error: toErrorInfo(e, files[0]?.name ?? sourceName(from)) });
       }
     } finally {
       if (inFlight?.id === id) inFlight = undefined;
@@ -96,7 +107,30 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       case 'diffExport':
         return diff(req, session);
       case 'open':
-        return open(req.id, req.files);
+        return open(req.id, req.files, req.source);
+      case 'sandbox': {
+        // Lessons and the sandbox: operations in order; the first failure stops the list.
+        let error: ErrorInfo | undefined;
+        for (const op of req.ops) {
+          try {
+            sandbox.apply(op);
+          } catch (e) {
+            error = toErrorInfo(e);
+            break;
+          }
+        }
+        post({ v, id: req.id, type: 'sandbox', state: sandbox.state(), ...(error && { error }) });
+        return;
+      }
+      case 'sandboxFile': {
+        try {
+          const bytes = sandbox.bytes(req.name);
+          post({ v, id: req.id, type: 'sandboxFile', name: req.name, bytes }, [bytes.buffer]);
+        } catch (e) {
+          post({ v, id: req.id, type: 'error', error: toErrorInfo(e, req.name) });
+        }
+        return;
+      }
       case 'cancel':
         if (inFlight?.id === req.target) {
           inFlight.ctl.abort();

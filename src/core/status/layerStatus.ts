@@ -40,6 +40,13 @@ export interface LayerStatus {
 
 export type Progress = (done: number, total: number) => void;
 
+/**
+ * Partial result: `status` holds the extents covering [0, end) so far (a live view: read it
+ * before the scan resumes, copy what you keep). Called after each L2 table is decoded, so a
+ * caller can show the first part of the map while the rest is read; throttle on your side.
+ */
+export type Partial = (status: LayerStatus, end: number) => void;
+
 /** Structural subset of AbortSignal, so core needs no DOM or Node types. */
 export interface Cancellation {
   readonly aborted: boolean;
@@ -51,6 +58,7 @@ export interface LayerStatusOptions {
   /** Virtual size to scan instead of the image's (a snapshot's disk size). */
   readonly length?: number;
   readonly onProgress?: Progress;
+  readonly onPartial?: Partial;
   readonly signal?: Cancellation;
 }
 
@@ -141,6 +149,7 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
     scanL2(img, table, i, l2Offset, base, span, hasDataFile, out, fail, findings, fileSize);
     done++;
     opts.onProgress?.(done, total);
+    opts.onPartial?.({ extents: out, errors, findings, length }, base + span);
   }
   if (l1Needed * l2Span < length) {
     // Past the L1 table's end everything is unallocated (QEMU: l1_index >= l1_size).

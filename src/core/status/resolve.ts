@@ -88,6 +88,12 @@ export interface ChainStatusOptions {
   /** Status of the top computed elsewhere (e.g. from a snapshot's L1). */
   readonly topStatus?: LayerStatus;
   readonly onProgress?: Progress;
+  /**
+   * Partial chain status over [0, end) while the top layer is read. With this set, the layers
+   * are read base first so that each part of the top resolves at once; the final result is the
+   * same either way. `status.extents` is a fresh copy the callee may keep or transfer.
+   */
+  readonly onPartial?: (status: ChainStatus, end: number) => void;
   readonly signal?: Cancellation;
 }
 
@@ -99,18 +105,32 @@ class StopWalk extends Error {
 
 export async function chainStatus(chain: Chain, opts: ChainStatusOptions = {}): Promise<ChainStatus> {
   const layers = chain.layers;
-  const statuses: LayerStatus[] = [];
-  for (let i = 0; i < layers.length; i++) {
+  const statuses: LayerStatus[] = new Array(layers.length);
+  const onPartial = opts.onPartial;
+  const order = layers.map((_, i) => (onPartial ? layers.length - 1 - i : i));
+  for (const i of order) {
     if (opts.signal?.aborted) throw new CancelledError('cancelled');
-    const st =
+    statuses[i] =
       i === 0 && opts.topStatus
         ? opts.topStatus
         : await layerStatus(layers[i]!, {
             ...(opts.signal && { signal: opts.signal }),
             ...(opts.onProgress && { onProgress: opts.onProgress }),
+            ...(i === 0 &&
+              onPartial && {
+                onPartial: (top: LayerStatus, end: number) => {
+                  const parts = [top, ...statuses.slice(1)];
+                  onPartial(resolveChain(chain, parts, end), end);
+                },
+              }),
           });
-    statuses.push(st);
   }
+  return resolveChain(chain, statuses, statuses[0]!.length);
+}
+
+/** Resolves per-layer statuses into chain status over [0, end) (end = the top's length when complete). */
+function resolveChain(chain: Chain, statuses: readonly LayerStatus[], end: number): ChainStatus {
+  const layers = chain.layers;
   const length = statuses[0]!.length;
   const out = new ExtentBuilder(layers[0]!.name);
   const cursor = new Int32Array(layers.length); // per-layer extent index: the walk only moves forward
@@ -160,7 +180,7 @@ export async function chainStatus(chain: Chain, opts: ChainStatusOptions = {}): 
     ...statuses.flatMap((s) => s.findings),
   ];
   try {
-    walk(0, 0, length);
+    walk(0, 0, end);
   } catch (e) {
     if (e instanceof StopWalk) {
       return { chain, extents: out.finish(), length, error: e.failure, findings, layerStatus: statuses };
