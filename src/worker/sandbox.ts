@@ -1,0 +1,209 @@
+/**
+ * The sandbox (and the lessons, which are scripted sandbox sessions): images made in the worker
+ * by core's writer, changed by qemu-io-like operations, opened by the same engine as dropped
+ * files (their MemoryFiles are ByteSources). Each operation behaves like one qemu-io or qemu-img
+ * invocation on the named image; the files stay valid for QEMU after every step
+ * (writer.oracle.test.ts).
+ */
+import { UnsupportedError } from '../core/errors.ts';
+import { commit } from '../core/write/commit.ts';
+import type { WritableImage } from '../core/write/image.ts';
+import { Qcow2Writer } from '../core/write/qcow2Writer.ts';
+import { RawWriter } from '../core/write/rawWriter.ts';
+import type { NamedSource } from './chainFiles.ts';
+import type { OpenSource } from './protocol.ts';
+import { openRemoteChain } from './remoteSource.ts';
+
+/** qemu-img create / qemu-io / qemu-img snapshot / qemu-img commit, as plain data. */
+export type SandboxOp =
+  | { readonly op: 'reset' }
+  | {
+      readonly op: 'create';
+      readonly name: string;
+      readonly format: 'qcow2' | 'raw';
+      /** Defaults to the backing image's size. */
+      readonly size?: number;
+      readonly version?: 2 | 3;
+      readonly clusterBits?: number;
+      readonly extendedL2?: boolean;
+      /** Name of an image already in the sandbox. */
+      readonly backing?: string;
+    }
+  | { readonly op: 'write'; readonly image: string; readonly offset: number; readonly length: number; readonly pattern: number }
+  | { readonly op: 'zero'; readonly image: string; readonly offset: number; readonly length: number; readonly unmap?: boolean }
+  | { readonly op: 'discard'; readonly image: string; readonly offset: number; readonly length: number }
+  | { readonly op: 'snapshot'; readonly image: string; readonly name: string }
+  | { readonly op: 'commit'; readonly image: string };
+
+export interface SandboxImageInfo {
+  readonly name: string;
+  readonly format: 'qcow2' | 'raw';
+  readonly size: number;
+  readonly fileSize: number;
+  readonly version?: number;
+  readonly extendedL2?: boolean;
+  readonly backing?: string;
+}
+
+export interface SandboxState {
+  readonly images: readonly SandboxImageInfo[];
+  /** Each applied operation as the command a person would type. */
+  readonly log: readonly string[];
+}
+
+const hexPattern = (p: number) => `0x${p.toString(16).padStart(2, '0')}`;
+
+/** The command line a person would type for `o` (qemu-img / qemu-io syntax). */
+export function describeSandboxOp(o: SandboxOp): string {
+  switch (o.op) {
+    case 'reset':
+      return 'rm -f *';
+    case 'create':
+      return [
+        `qemu-img create -f ${o.format}`,
+        ...(o.format === 'qcow2'
+          ? [
+              `-o compat=${o.version === 2 ? '0.10' : '1.1'}${o.clusterBits ? `,cluster_size=${2 ** o.clusterBits}` : ''}${o.extendedL2 ? ',extended_l2=on' : ''}`,
+            ]
+          : []),
+        ...(o.backing ? [`-b ${o.backing} -F ${o.backing.endsWith('.raw') ? 'raw' : 'qcow2'}`] : []),
+        o.name,
+        ...(o.size !== undefined ? [String(o.size)] : []),
+      ].join(' ');
+    case 'write':
+      return `qemu-io -c 'write -P ${hexPattern(o.pattern)} ${o.offset} ${o.length}' ${o.image}`;
+    case 'zero':
+      return `qemu-io -c 'write -z${o.unmap ? ' -u' : ''} ${o.offset} ${o.length}' ${o.image}`;
+    case 'discard':
+      return `qemu-io -c 'discard ${o.offset} ${o.length}' ${o.image}`;
+    case 'snapshot':
+      return `qemu-img snapshot -c ${o.name} ${o.image}`;
+    case 'commit':
+      return `qemu-img commit ${o.image}`;
+  }
+}
+
+export class Sandbox {
+  private readonly images = new Map<string, WritableImage>();
+  private readonly log: string[] = [];
+
+  private get(name: string): WritableImage {
+    const img = this.images.get(name);
+    if (!img) {
+      throw new UnsupportedError({ file: name, structure: 'sandbox' }, `no image named '${name}' in the sandbox`);
+    }
+    return img;
+  }
+
+  private qcow2(name: string, what: string): Qcow2Writer {
+    const img = this.get(name);
+    if (!(img instanceof Qcow2Writer)) {
+      throw new UnsupportedError({ file: name, structure: 'sandbox' }, `${what} needs a qcow2 image`);
+    }
+    return img;
+  }
+
+  /** Applies one operation; on error the images are as they were before it (or partly written, as QEMU would leave them). */
+  apply(o: SandboxOp): void {
+    switch (o.op) {
+      case 'reset':
+        this.images.clear();
+        this.log.length = 0;
+        return;
+      case 'create': {
+        if (!/^[\w.-]{1,64}$/.test(o.name)) {
+          throw new UnsupportedError(
+            { file: o.name, structure: 'sandbox' },
+            'image names are 1-64 letters, digits, dots, dashes or underscores',
+          );
+        }
+        if (this.images.has(o.name)) {
+          throw new UnsupportedError({ file: o.name, structure: 'sandbox' }, `an image named '${o.name}' exists`);
+        }
+        if (o.format === 'raw') {
+          if (o.backing) {
+            throw new UnsupportedError({ file: o.name, structure: 'create options' }, 'raw images have no backing file');
+          }
+          this.images.set(o.name, new RawWriter(o.name, o.size ?? 0));
+        } else {
+          const b = o.backing === undefined ? undefined : this.get(o.backing);
+          this.images.set(
+            o.name,
+            Qcow2Writer.create({
+              name: o.name,
+              ...(o.version !== undefined && { version: o.version }),
+              ...(o.size !== undefined && { size: o.size }),
+              ...(o.clusterBits !== undefined && { clusterBits: o.clusterBits }),
+              ...(o.extendedL2 !== undefined && { extendedL2: o.extendedL2 }),
+              ...(b && o.backing !== undefined && { backing: { name: o.backing, format: b.format, image: b } }),
+            }),
+          );
+        }
+        break;
+      }
+      case 'write': {
+        const data = new Uint8Array(o.length).fill(o.pattern & 0xff);
+        this.get(o.image).write(o.offset, data);
+        break;
+      }
+      case 'zero':
+        this.get(o.image).writeZeroes(o.offset, o.length, o.unmap === true);
+        break;
+      case 'discard':
+        this.get(o.image).discard(o.offset, o.length);
+        break;
+      case 'snapshot':
+        this.qcow2(o.image, 'snapshot').snapshot(o.name);
+        break;
+      case 'commit':
+        commit(this.qcow2(o.image, 'commit'));
+        break;
+    }
+    this.log.push(describeSandboxOp(o));
+  }
+
+  state(): SandboxState {
+    return {
+      images: [...this.images.values()].map((img) => {
+        const q = img instanceof Qcow2Writer ? img : undefined;
+        return {
+          name: img.file.name,
+          format: img.format,
+          size: img.length,
+          fileSize: img.file.size,
+          ...(q && { version: q.version, extendedL2: q.extendedL2 }),
+          ...(q?.backingName !== undefined && { backing: q.backingName }),
+        };
+      }),
+      log: [...this.log],
+    };
+  }
+
+  /** `top` and its backing files, as sources the engine opens like dropped files. */
+  sources(top: string): NamedSource[] {
+    const out: NamedSource[] = [];
+    for (let img: WritableImage | undefined = this.get(top); img; img = img.backing) {
+      out.push({ name: img.file.name, source: img.file });
+    }
+    return out;
+  }
+
+  /** A copy of an image file's bytes, for download. */
+  bytes(name: string): Uint8Array {
+    return this.get(name).file.bytes();
+  }
+}
+
+export type Progress = (phase: string, done: number, total: number) => void;
+
+/** The sources an `open` with a `source` reads: the sandbox's chain below `top`, or a remote chain. */
+export async function sourcesFor(from: OpenSource, sandbox: Sandbox, progress: Progress): Promise<NamedSource[]> {
+  if (from.kind === 'sandbox') return sandbox.sources(from.top);
+  const stats = { requests: 0, bytes: 0 };
+  return openRemoteChain(from.url, (u, init) => fetch(u, init), stats, (name, depth) =>
+    progress(`fetching ${name} (layer ${depth + 1}): ${stats.requests} requests, ${stats.bytes} bytes`, depth, depth + 1),
+  );
+}
+
+export const sourceName = (from: OpenSource | undefined): string =>
+  from === undefined ? '' : from.kind === 'url' ? from.url : from.top;
