@@ -14,6 +14,7 @@ export interface HashLocation {
 export function bindUrl(store: Store, loc: HashLocation): UrlState {
   const initial = fromHash(loc.get());
   if (initial.layers) store.getState().setLayers(initial.layers);
+  if (initial.diff) store.getState().setDiff(initial.diff);
   let pending: UrlState | undefined = initial.view || initial.selection !== undefined ? initial : undefined;
   store.subscribe((s, prev) => {
     if (pending && s.chain && s.chain !== prev.chain) {
@@ -29,6 +30,7 @@ export function bindUrl(store: Store, loc: HashLocation): UrlState {
       view: s.view,
       layers: s.layers,
       ...(s.selection !== undefined && { selection: s.selection }),
+      ...(s.diff && { diff: s.diff }),
     });
     if (hash !== loc.get()) loc.set(hash);
   });

@@ -43,8 +43,8 @@ export const TRACK_DEPTH = 8;
 export const TRACK_NONE = 255;
 
 export interface ErrorInfo {
-  /** One of core's typed error kinds, 'internal' for a bug, 'worker' when the image reader itself stopped. */
-  readonly kind: ErrorKind | 'internal' | 'worker';
+  /** One of core's typed error kinds, or 'internal' for a bug. */
+  readonly kind: ErrorKind | 'internal';
   readonly name: string;
   readonly file: string;
   readonly structure: string;
@@ -185,8 +185,6 @@ export type Request =
       readonly px: number;
     })
   | (Msg & { readonly type: 'cancel'; readonly target: number })
-  /** Heartbeat: worker.ts answers `pong` at once, between the handler's awaits (client.ts watchdog). */
-  | (Msg & { readonly type: 'ping' })
   | DiffRequest;
 
 export type Response =
@@ -221,7 +219,6 @@ export type Response =
   | (Msg & { readonly type: 'sandbox'; readonly state: SandboxState; readonly error?: ErrorInfo })
   | (Msg & { readonly type: 'sandboxFile'; readonly name: string; readonly bytes: Uint8Array })
   | (Msg & { readonly type: 'cancelled' })
-  | (Msg & { readonly type: 'pong' })
   | DiffResponse;
 
 /** Where an `open` without files reads from. */
