@@ -43,8 +43,8 @@ export const TRACK_DEPTH = 8;
 export const TRACK_NONE = 255;
 
 export interface ErrorInfo {
-  /** One of core's typed error kinds, or 'internal' for a bug. */
-  readonly kind: ErrorKind | 'internal';
+  /** One of core's typed error kinds, 'internal' for a bug, 'worker' when the image reader itself stopped. */
+  readonly kind: ErrorKind | 'internal' | 'worker';
   readonly name: string;
   readonly file: string;
   readonly structure: string;
@@ -185,6 +185,8 @@ export type Request =
       readonly px: number;
     })
   | (Msg & { readonly type: 'cancel'; readonly target: number })
+  /** Heartbeat: worker.ts answers `pong` at once, between the handler's awaits (client.ts watchdog). */
+  | (Msg & { readonly type: 'ping' })
   | DiffRequest;
 
 export type Response =
@@ -219,6 +221,7 @@ export type Response =
   | (Msg & { readonly type: 'sandbox'; readonly state: SandboxState; readonly error?: ErrorInfo })
   | (Msg & { readonly type: 'sandboxFile'; readonly name: string; readonly bytes: Uint8Array })
   | (Msg & { readonly type: 'cancelled' })
+  | (Msg & { readonly type: 'pong' })
   | DiffResponse;
 
 /** Where an `open` without files reads from. */
