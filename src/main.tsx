@@ -5,6 +5,7 @@ import { fetchSample, followSelection, openFiles } from './state/loader.ts';
 import { createAppStore } from './state/store.ts';
 import { bindUrl } from './state/urlSync.ts';
 import { App } from './ui/App.tsx';
+import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
 import { AppContext, type AppServices, type Sample } from './ui/appContext.ts';
 import './ui/app.css';
 import { WorkerClient } from './worker/client.ts';
@@ -60,7 +61,9 @@ const services: AppServices = {
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <AppContext.Provider value={services}>
-      <App />
+      <ErrorBoundary>
+        <App />
+      </ErrorBoundary>
     </AppContext.Provider>
   </StrictMode>,
 );
