@@ -11,6 +11,9 @@ import { Legend } from './Legend.tsx';
 import { ProgressBar } from './ProgressBar.tsx';
 import { PALETTES } from './palette.ts';
 import { SampleGallery } from './SampleGallery.tsx';
+import { LessonsPanel } from './lessons/LessonsPanel.tsx';
+import { RemoteOpen } from './sandbox/RemoteOpen.tsx';
+import { SandboxPanel } from './sandbox/SandboxPanel.tsx';
 import { ThemeToggle, useResolvedTheme } from './ThemeToggle.tsx';
 import { Tracks } from './Tracks.tsx';
 
@@ -47,6 +50,9 @@ export function App() {
           <Inspector />
           <ChainPanel />
           <SampleGallery />
+          <RemoteOpen />
+          <LessonsPanel />
+          <SandboxPanel />
         </aside>
       </main>
     </DropTarget>

@@ -36,8 +36,9 @@ describe('lessons', () => {
     it(`${lesson.id}: the expected answers are the engine's, and the images pass qemu-img check`, async () => {
       const send = harness();
       let files: File[] = [];
-      if ('ops' in lesson.build) {
-        const r = await send((id) => ({ v, id, type: 'sandbox', ops: lesson.build.ops }));
+      const build = lesson.build;
+      if ('ops' in build) {
+        const r = await send((id) => ({ v, id, type: 'sandbox', ops: build.ops }));
         if (r.type !== 'sandbox' || r.error) throw new Error(JSON.stringify(r));
         for (const img of r.state.images) {
           const f = await send((id) => ({ v, id, type: 'sandboxFile', name: img.name }));
@@ -50,7 +51,7 @@ describe('lessons', () => {
           expect(c.stdout).toContain('No errors were found on the image.');
         }
       } else {
-        files = lesson.build.files.map((n) => fixtureFile(lesson.build.sample, n));
+        files = build.files.map((n) => fixtureFile(build.sample, n));
       }
       for (const step of lesson.steps) {
         expect(step.choices).toContain(step.answer);

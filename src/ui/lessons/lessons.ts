@@ -41,13 +41,20 @@ export interface Lesson {
   readonly title: string;
   readonly intro: string;
   /** Sandbox operations that build the lesson's images, or a bundled QEMU-made sample. */
-  readonly build: { readonly ops: readonly SandboxOp[] } | { readonly sample: string; readonly files: readonly string[] };
+  readonly build:
+    | { readonly ops: readonly SandboxOp[] }
+    | { readonly sample: string; readonly files: readonly string[] };
   readonly steps: readonly LessonStep[];
 }
 
 const K = 1024;
 const C = 64 * K;
-const MAP_CHOICES = ['depth 0, present, data', 'depth 0, present, zero', 'depth 1, present, data', 'depth 0, absent, zero'];
+const MAP_CHOICES = [
+  'depth 0, present, data',
+  'depth 0, present, zero',
+  'depth 1, present, data',
+  'depth 0, absent, zero',
+];
 const NBD_CHOICES = ['data', 'hole', 'zero', 'hole,zero'];
 const DEPTH_CHOICES = ['absent', 'local', 'backing depth 2'];
 
@@ -75,7 +82,8 @@ export const LESSONS: readonly Lesson[] = [
         top: 'top.qcow2',
         offset: 2 * C,
         tool: 'nbd-base-allocation@6.0',
-        question: 'Cluster 2 was written with write -z (a ZERO_PLAIN entry in the top). What does nbdinfo --map print for it against qemu-nbd 6.0 or newer?',
+        question:
+          'Cluster 2 was written with write -z (a ZERO_PLAIN entry in the top). What does nbdinfo --map print for it against qemu-nbd 6.0 or newer?',
         choices: NBD_CHOICES,
         answer: 'hole,zero',
         note: 'Since 6.0, HOLE means "not DATA". A zero cluster has no data, so it is a hole, even though the top layer owns it.',
@@ -93,7 +101,8 @@ export const LESSONS: readonly Lesson[] = [
         top: 'top.qcow2',
         offset: 3 * C,
         tool: 'nbd-allocation-depth',
-        question: 'Cluster 3 was discarded in an image with a backing file. Does the top still own it? What does qemu:allocation-depth say?',
+        question:
+          'Cluster 3 was discarded in an image with a backing file. Does the top still own it? What does qemu:allocation-depth say?',
         choices: DEPTH_CHOICES,
         answer: 'local',
         note: 'Discard with a backing file writes a ZERO_PLAIN entry (v3), so the top owns the range: it must read zeroes, not the 0xbb below. The maintainers\' answer to "does this layer own it?" is qemu:allocation-depth, not base:allocation.',
@@ -138,7 +147,8 @@ export const LESSONS: readonly Lesson[] = [
         top: 'zero.qcow2',
         offset: C,
         tool: 'kind',
-        question: 'Cluster 1 was allocated, then written with write -z without -u. What L2 entry does it get?',
+        question:
+          'Cluster 1 was allocated, then written with write -z without -u. What L2 entry does it get?',
         choices: ['ZERO_PLAIN', 'ZERO_ALLOC', 'NORMAL', 'UNALLOCATED_PLAIN'],
         answer: 'ZERO_ALLOC',
         note: 'Without unmap QEMU keeps the host cluster (preallocated zero: entry 0x8000000000050001-style, offset kept, zero flag set).',
@@ -198,7 +208,7 @@ export const LESSONS: readonly Lesson[] = [
         question: 'v2 has no zero flag. After the discard, what does qemu-img map say for cluster 1?',
         choices: MAP_CHOICES,
         answer: 'depth 0, present, data',
-        note: 'On v2 with a backing file, discard is refused silently (ENOTSUP treated as success): the cluster keeps its data. Unmapping it would expose the backing file\'s bytes.',
+        note: "On v2 with a backing file, discard is refused silently (ENOTSUP treated as success): the cluster keeps its data. Unmapping it would expose the backing file's bytes.",
       },
       {
         top: 'v3.qcow2',
@@ -230,7 +240,8 @@ export const LESSONS: readonly Lesson[] = [
         top: 'sub.qcow2',
         offset: 8 * K,
         tool: 'qemu-img-map@10.2',
-        question: 'Offset 8 KiB is in the same cluster as the write, but in subcluster 4. What does qemu-img map say?',
+        question:
+          'Offset 8 KiB is in the same cluster as the write, but in subcluster 4. What does qemu-img map say?',
         choices: MAP_CHOICES,
         answer: 'depth 1, present, data',
         note: 'Only subclusters 0-1 were written. The rest of the cluster has a host cluster but no allocation bit (UNALLOCATED_ALLOC), so it reads from the backing file.',
@@ -242,7 +253,7 @@ export const LESSONS: readonly Lesson[] = [
         question: 'Which subcluster type does the top have there?',
         choices: ['UNALLOCATED_PLAIN', 'UNALLOCATED_ALLOC', 'NORMAL', 'RAW_DATA'],
         answer: 'RAW_DATA',
-        note: 'Trick question: the deciding layer is the raw base (RAW_DATA). The top\'s own entry for that subcluster is UNALLOCATED_ALLOC; see the inspector\'s L2 entries.',
+        note: "Trick question: the deciding layer is the raw base (RAW_DATA). The top's own entry for that subcluster is UNALLOCATED_ALLOC; see the inspector's L2 entries.",
       },
     ],
   },
@@ -265,7 +276,8 @@ export const LESSONS: readonly Lesson[] = [
         top: 'long.qcow2',
         offset: 2 * C,
         tool: 'qemu-img-map@10.2',
-        question: 'Cluster 2 lies past the end of the backing file and the top does not allocate it. qemu-img map?',
+        question:
+          'Cluster 2 lies past the end of the backing file and the top does not allocate it. qemu-img map?',
         choices: MAP_CHOICES,
         answer: 'depth 0, absent, zero',
         note: 'Beyond the backing file\'s end the top itself answers ZERO (not ALLOCATED): depth 0, "present": false.',
@@ -293,7 +305,12 @@ export const LESSONS: readonly Lesson[] = [
         offset: 0,
         tool: 'qemu-img-map@10.2',
         question: 'What does qemu-img map (8.2 or newer) print for cluster 0?',
-        choices: ['depth 0, present, data', 'depth 0, present, data, compressed', 'depth 0, present, zero', 'depth 0, absent, zero'],
+        choices: [
+          'depth 0, present, data',
+          'depth 0, present, data, compressed',
+          'depth 0, present, zero',
+          'depth 0, absent, zero',
+        ],
         answer: 'depth 0, present, data, compressed',
         note: 'No host offset (a compressed cluster has none that maps 1:1), "data": true, and since 8.2 "compressed": true. Adjacent compressed clusters merge into one entry.',
       },
@@ -313,7 +330,10 @@ export const LESSONS: readonly Lesson[] = [
 /** The answer the engine gives for `step`, from the worker's hit detail. */
 export function engineAnswer(
   step: LessonStep,
-  detail: { readonly kind: string; readonly values: readonly { readonly id: string; readonly label: string; readonly explain: string }[] },
+  detail: {
+    readonly kind: string;
+    readonly values: readonly { readonly id: string; readonly label: string; readonly explain: string }[];
+  },
 ): { label: string; explain: string } | undefined {
   if (step.tool === 'kind') return { label: detail.kind, explain: '' };
   const v = detail.values.find((x) => x.id === step.tool);
