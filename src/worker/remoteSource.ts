@@ -7,8 +7,9 @@
  * Servers that cannot be read this way get an IoError that says why: no 206 (Range ignored),
  * no readable Content-Range (CORS exposes only safelisted headers), or a network/CORS refusal.
  */
-import { IoError } from '../core/errors.ts';
+
 import { openLayer } from '../core/chain/layer.ts';
+import { IoError } from '../core/errors.ts';
 import type { ByteSource } from '../core/io/byteSource.ts';
 import { MAX_CHAIN_DEPTH } from '../core/limits.ts';
 import type { NamedSource } from './chainFiles.ts';
@@ -21,7 +22,10 @@ export interface FetchStats {
   bytes: number;
 }
 
-export type Fetch = (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
+export type Fetch = (
+  url: string,
+  init: { headers: Record<string, string>; signal?: AbortSignal },
+) => Promise<Response>;
 
 const fileOf = (url: string): string => {
   const path = new URL(url).pathname;
@@ -36,10 +40,16 @@ export function checkRemoteUrl(url: string): URL {
     throw new IoError({ file: url, structure: 'URL' }, 'not a valid URL');
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new IoError({ file: url, structure: 'URL' }, `only http and https URLs can be opened, not ${u.protocol}`);
+    throw new IoError(
+      { file: url, structure: 'URL' },
+      `only http and https URLs can be opened, not ${u.protocol}`,
+    );
   }
   if (u.username || u.password) {
-    throw new IoError({ file: url, structure: 'URL' }, 'URLs with credentials are refused (they would end up in links)');
+    throw new IoError(
+      { file: url, structure: 'URL' },
+      'URLs with credentials are refused (they would end up in links)',
+    );
   }
   return u;
 }
@@ -99,7 +109,10 @@ async function rangeGet(
   let r: Response;
   stats.requests++;
   try {
-    r = await fetchFn(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` }, signal: ctl.signal });
+    r = await fetchFn(url, {
+      headers: { Range: `bytes=${offset}-${offset + length - 1}` },
+      signal: ctl.signal,
+    });
   } catch (e) {
     const origin = new URL(url).origin;
     throw new IoError(

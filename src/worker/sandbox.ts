@@ -29,8 +29,20 @@ export type SandboxOp =
       /** Name of an image already in the sandbox. */
       readonly backing?: string;
     }
-  | { readonly op: 'write'; readonly image: string; readonly offset: number; readonly length: number; readonly pattern: number }
-  | { readonly op: 'zero'; readonly image: string; readonly offset: number; readonly length: number; readonly unmap?: boolean }
+  | {
+      readonly op: 'write';
+      readonly image: string;
+      readonly offset: number;
+      readonly length: number;
+      readonly pattern: number;
+    }
+  | {
+      readonly op: 'zero';
+      readonly image: string;
+      readonly offset: number;
+      readonly length: number;
+      readonly unmap?: boolean;
+    }
   | { readonly op: 'discard'; readonly image: string; readonly offset: number; readonly length: number }
   | { readonly op: 'snapshot'; readonly image: string; readonly name: string }
   | { readonly op: 'commit'; readonly image: string };
@@ -90,7 +102,10 @@ export class Sandbox {
   private get(name: string): WritableImage {
     const img = this.images.get(name);
     if (!img) {
-      throw new UnsupportedError({ file: name, structure: 'sandbox' }, `no image named '${name}' in the sandbox`);
+      throw new UnsupportedError(
+        { file: name, structure: 'sandbox' },
+        `no image named '${name}' in the sandbox`,
+      );
     }
     return img;
   }
@@ -118,11 +133,17 @@ export class Sandbox {
           );
         }
         if (this.images.has(o.name)) {
-          throw new UnsupportedError({ file: o.name, structure: 'sandbox' }, `an image named '${o.name}' exists`);
+          throw new UnsupportedError(
+            { file: o.name, structure: 'sandbox' },
+            `an image named '${o.name}' exists`,
+          );
         }
         if (o.format === 'raw') {
           if (o.backing) {
-            throw new UnsupportedError({ file: o.name, structure: 'create options' }, 'raw images have no backing file');
+            throw new UnsupportedError(
+              { file: o.name, structure: 'create options' },
+              'raw images have no backing file',
+            );
           }
           this.images.set(o.name, new RawWriter(o.name, o.size ?? 0));
         } else {
@@ -135,7 +156,8 @@ export class Sandbox {
               ...(o.size !== undefined && { size: o.size }),
               ...(o.clusterBits !== undefined && { clusterBits: o.clusterBits }),
               ...(o.extendedL2 !== undefined && { extendedL2: o.extendedL2 }),
-              ...(b && o.backing !== undefined && { backing: { name: o.backing, format: b.format, image: b } }),
+              ...(b &&
+                o.backing !== undefined && { backing: { name: o.backing, format: b.format, image: b } }),
             }),
           );
         }
@@ -197,11 +219,23 @@ export class Sandbox {
 export type Progress = (phase: string, done: number, total: number) => void;
 
 /** The sources an `open` with a `source` reads: the sandbox's chain below `top`, or a remote chain. */
-export async function sourcesFor(from: OpenSource, sandbox: Sandbox, progress: Progress): Promise<NamedSource[]> {
+export async function sourcesFor(
+  from: OpenSource,
+  sandbox: Sandbox,
+  progress: Progress,
+): Promise<NamedSource[]> {
   if (from.kind === 'sandbox') return sandbox.sources(from.top);
   const stats = { requests: 0, bytes: 0 };
-  return openRemoteChain(from.url, (u, init) => fetch(u, init), stats, (name, depth) =>
-    progress(`fetching ${name} (layer ${depth + 1}): ${stats.requests} requests, ${stats.bytes} bytes`, depth, depth + 1),
+  return openRemoteChain(
+    from.url,
+    (u, init) => fetch(u, init),
+    stats,
+    (name, depth) =>
+      progress(
+        `fetching ${name} (layer ${depth + 1}): ${stats.requests} requests, ${stats.bytes} bytes`,
+        depth,
+        depth + 1,
+      ),
   );
 }
 
