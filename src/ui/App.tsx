@@ -3,6 +3,8 @@ import { useEffect } from 'react';
 import { useApp } from './appContext.ts';
 import { ChainPanel } from './ChainPanel.tsx';
 import { DropTarget, FilePicker } from './DropZone.tsx';
+import { DiffPicker } from './diff/DiffPicker.tsx';
+import { DiffView } from './diff/DiffView.tsx';
 import { ErrorPanel } from './ErrorPanel.tsx';
 import { ExportPanel } from './ExportPanel.tsx';
 import { Heatmap } from './Heatmap.tsx';
@@ -20,6 +22,7 @@ import { Tracks } from './Tracks.tsx';
 export function App() {
   const theme = useResolvedTheme();
   const files = useApp((s) => s.files);
+  const comparing = useApp((s) => s.diff !== undefined);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
@@ -37,9 +40,16 @@ export function App() {
       <main className="app-main">
         <div className="map-column">
           <ErrorPanel />
-          <Heatmap theme={theme} />
-          <Legend palette={PALETTES[theme]} />
-          <Tracks palette={PALETTES[theme]} />
+          <DiffPicker />
+          {comparing ? (
+            <DiffView theme={theme} />
+          ) : (
+            <>
+              <Heatmap theme={theme} />
+              <Legend palette={PALETTES[theme]} />
+              <Tracks palette={PALETTES[theme]} />
+            </>
+          )}
           <ExportPanel />
           <p className="hint">
             Drop a qcow2 image (or a whole backing chain at once) anywhere on the page. Files are read in this

@@ -1,0 +1,39 @@
+/** The diff legend: agreement and each kind of disagreement, with its colour and its bytes. */
+import type { DiffSummary } from '../../worker/diffProtocol.ts';
+import { binarySize } from '../format.ts';
+import { type DiffPalette, kindColour } from './diffPalette.ts';
+
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+
+export function DiffLegend({ summary, palette }: { summary: DiffSummary; palette: DiffPalette }) {
+  const s = summary;
+  return (
+    <fieldset className="legend diff-legend" data-testid="diff-legend">
+      <legend>Difference</legend>
+      <p className="diff-total">
+        {s.count === 0
+          ? `A and B agree on all ${binarySize(s.overlap)}.`
+          : `${binarySize(s.bytesDiffering)} differ in ${plural(s.count, 'extent')}; ${binarySize(s.bytesAgreeing)} agree.`}
+      </p>
+      <ul>
+        <li data-kind="agree">
+          <span className="swatch" style={{ background: palette.agree }} aria-hidden="true" />
+          <span className="diff-kind-label">A and B agree</span>
+          <span className="diff-bytes">{binarySize(s.bytesAgreeing)}</span>
+        </li>
+        {s.kinds.map((k) => (
+          <li key={k.id} data-kind={k.id}>
+            <span
+              className="swatch"
+              style={{ background: kindColour(palette, k.index) }}
+              aria-hidden="true"
+            />
+            <span className="diff-kind-label">{k.label}</span>
+            <span className="diff-bytes">{binarySize(k.bytes)}</span>
+            <span className="muted"> in {plural(k.extents, 'extent')}</span>
+          </li>
+        ))}
+      </ul>
+    </fieldset>
+  );
+}

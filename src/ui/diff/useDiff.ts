@@ -1,0 +1,49 @@
+/**
+ * The diff the store names, computed in the worker for the open chain: one request per change
+ * of A, B or the chain; a newer one supersedes (its late answer is dropped here too).
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { Superseded } from '../../worker/client.ts';
+import { DiffClient, DiffFailed } from '../../worker/diffClient.ts';
+import type { DiffSummary } from '../../worker/diffProtocol.ts';
+import { useApp, useServices } from '../appContext.ts';
+
+export type DiffResult =
+  | { readonly status: 'idle' }
+  | { readonly status: 'computing' }
+  | { readonly status: 'error'; readonly message: string }
+  | { readonly status: 'ready'; readonly diffId: number; readonly summary: DiffSummary };
+
+export function useDiffClient(): DiffClient {
+  const { client } = useServices();
+  return useMemo(() => new DiffClient(client), [client]);
+}
+
+export function useDiff(): DiffResult {
+  const dc = useDiffClient();
+  const spec = useApp((s) => s.diff);
+  const openId = useApp((s) => s.openId);
+  const ready = useApp((s) => s.chain !== undefined);
+  const [r, setR] = useState<DiffResult>({ status: 'idle' });
+  useEffect(() => {
+    if (!spec || !ready) {
+      setR({ status: 'idle' });
+      return;
+    }
+    let live = true;
+    setR({ status: 'computing' });
+    dc.diff(openId, spec.a, spec.b).then(
+      ({ diffId, summary }) => {
+        if (live) setR({ status: 'ready', diffId, summary });
+      },
+      (e: unknown) => {
+        if (!live || e instanceof Superseded) return;
+        setR({ status: 'error', message: e instanceof DiffFailed ? e.error.message : String(e) });
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [dc, spec, openId, ready]);
+  return r;
+}
