@@ -12,6 +12,6 @@ test('a permalink opens its sample, view range, layers and selection; zooming re
   await expect(page.getByTestId('inspector')).toContainText('Cluster at 0x20000');
   await page.getByTestId('heatmap-canvas').focus();
   await page.keyboard.press('0');
-  await expect.poll(() => page.evaluate(() => window.location.hash)).toContain('view=0-80000');
+  await expect.poll(() => page.evaluate(() => window.location.hash)).toContain('range=0x0-0x80000');
   expect(await page.evaluate(() => window.location.hash)).toContain('sample=chain-3');
 });

@@ -3,6 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { fetchSample, followSelection, openFiles } from './state/loader.ts';
 import { createAppStore } from './state/store.ts';
+import { openAnyFiles, startFromLink } from './state/permalinkOpen.ts';
 import { bindUrl } from './state/urlSync.ts';
 import { App } from './ui/App.tsx';
 import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
@@ -20,7 +21,13 @@ client.onStopped = (error) => store.getState().failed([error]);
 followSelection(store, client);
 const fromUrl = bindUrl(store, {
   get: () => window.location.hash,
-  set: (h) => window.history.replaceState(null, '', h),
+  // pushState for deliberate navigation, replaceState while dragging (urlSync.ts).
+  set: (h, mode) =>
+    mode === 'push' ? window.history.pushState(null, '', h) : window.history.replaceState(null, '', h),
+  onPop: (cb) => {
+    window.addEventListener('popstate', cb);
+    return () => window.removeEventListener('popstate', cb);
+  },
 });
 
 async function loadSamples(): Promise<Sample[]> {
@@ -37,7 +44,7 @@ const services: AppServices = {
   store,
   client,
   samples,
-  openFiles: (files) => void openFiles(store, client, files),
+  openFiles: (files) => void openAnyFiles(store, client, files, (images) => openFiles(store, client, images)),
   openSample: (id) => {
     const s = samples.find((x) => x.id === id);
     if (!s) return;
@@ -69,4 +76,4 @@ createRoot(document.getElementById('root')!).render(
 );
 
 const first = samples.find((s) => s.id === fromUrl.sample) ?? samples[0];
-if (first) services.openSample(first.id);
+startFromLink(store, client, fromUrl, () => first && services.openSample(first.id));

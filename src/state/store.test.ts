@@ -109,7 +109,7 @@ describe('URL state', () => {
       layers: st.layers,
       selection: 3 * K,
     });
-    expect(h).toContain('v=1');
+    expect(h).toContain('v=2');
     expect(fromHash(h)).toEqual({
       sample: 'chain-3',
       view: { start: K, end: 9 * K },
@@ -136,7 +136,7 @@ describe('URL binding', () => {
     expect(s.getState().view).toEqual({ start: K, end: 5 * K });
     expect(s.getState().selection).toBe(2 * K);
     s.getState().zoom(0.1);
-    expect(hash).toContain('view=0-80000');
+    expect(hash).toContain('range=0x0-0x80000');
     expect(hash).toContain('sample=chain-3');
   });
 });

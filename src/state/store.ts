@@ -36,6 +36,15 @@ export interface AppState {
   readonly theme: Theme;
   /** The diff view's A and B (issue 4); absent = the single-interpretation map. */
   readonly diff?: DiffSpec;
+  /** Snapshot the view names (permalinks carry it). */
+  readonly snapshot?: string;
+  /** Messages about the link and the image (permalink.ts), newest last. */
+  readonly notices: readonly Notice[];
+}
+
+export interface Notice {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly text: string;
 }
 
 export interface AppActions {
@@ -53,6 +62,9 @@ export interface AppActions {
   setDetail(detail: HitDetail | undefined): void;
   setTheme(t: Theme): void;
   setDiff(d: DiffSpec | undefined): void;
+  setSnapshot(name: string | undefined): void;
+  notify(level: Notice['level'], text: string): void;
+  dismissNotices(): void;
 }
 
 export type Store = ReturnType<typeof createAppStore>;
@@ -70,6 +82,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
       load: idle,
       openId: 0,
       openErrors: [],
+      notices: [],
       view: { start: 0, end: 0 },
       layers: DEFAULT_LAYERS,
       theme: 'system',
@@ -131,6 +144,13 @@ export function createAppStore(init: Partial<AppState> = {}) {
         } else if (detail.offset === get().selection) set({ detail });
       },
       setTheme: (theme) => set({ theme }),
+      setSnapshot: (name) => {
+        const { snapshot: _s, ...rest } = get();
+        set(name === undefined ? rest : { ...rest, snapshot: name }, true);
+      },
+      // Bounded: a notice list never grows past the last few messages.
+      notify: (level, text) => set({ notices: [...get().notices.slice(-3), { level, text }] }),
+      dismissNotices: () => set({ notices: [] }),
       setDiff: (diff) => {
         if (diff) set({ diff });
         else {

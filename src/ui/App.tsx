@@ -18,11 +18,16 @@ import { RemoteOpen } from './sandbox/RemoteOpen.tsx';
 import { SandboxPanel } from './sandbox/SandboxPanel.tsx';
 import { ThemeToggle, useResolvedTheme } from './ThemeToggle.tsx';
 import { Tracks } from './Tracks.tsx';
+import { LinkNotices } from './share/LinkNotices.tsx';
+import { MapPaste } from './share/MapPaste.tsx';
+import { SharePanel } from './share/SharePanel.tsx';
 
 export function App() {
   const theme = useResolvedTheme();
   const files = useApp((s) => s.files);
   const comparing = useApp((s) => s.diff !== undefined);
+  // A map without its image: no image-only panels (inspector, chain, export).
+  const mapOnly = useApp((s) => s.chain?.mapOnly !== undefined);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
@@ -39,6 +44,7 @@ export function App() {
       <ProgressBar />
       <main className="app-main">
         <div className="map-column">
+          <LinkNotices />
           <ErrorPanel />
           <DiffPicker />
           {comparing ? (
@@ -50,15 +56,17 @@ export function App() {
               <Tracks palette={PALETTES[theme]} />
             </>
           )}
-          <ExportPanel />
+          {!mapOnly && <ExportPanel />}
+          <SharePanel />
           <p className="hint">
             Drop a qcow2 image (or a whole backing chain at once) anywhere on the page. Files are read in this
             tab only; nothing is uploaded.
           </p>
         </div>
         <aside className="side-column">
-          <Inspector />
-          <ChainPanel />
+          {!mapOnly && <Inspector />}
+          {!mapOnly && <ChainPanel />}
+          <MapPaste />
           <SampleGallery />
           <RemoteOpen />
           <LessonsPanel />

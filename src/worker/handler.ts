@@ -21,12 +21,15 @@ import {
 import { isolatedL2Tables } from './readAhead.ts';
 import { Sandbox, sourceName, sourcesFor } from './sandbox.ts';
 import { Session } from './session.ts';
+import { createMapHandler } from './mapFileHandler.ts';
 
 export type Post = (msg: Response, transfer?: Transferable[]) => void;
 
 export function createHandler(post: Post): (req: Request) => Promise<void> {
   let session: { id: number; s: Session } | undefined;
   let inFlight: { id: number; ctl: AbortController } | undefined;
+  // Maps without the image (mapFileHandler.ts) answer their own open ids first.
+  const maps = createMapHandler(post, () => session);
   const v = PROTOCOL_VERSION;
   const sandbox = new Sandbox();
   const diff = createDiffHandler(post);
@@ -66,6 +69,8 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       });
       if (ctl.signal.aborted) return;
       const s = new Session(dropped, st);
+      await s.fingerprint();
+      if (ctl.signal.aborted) return;
       session = { id, s };
       const chain = s.info();
       const x = chain.extents;
@@ -99,6 +104,7 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       });
       return;
     }
+    if (await maps(req)) return;
     switch (req.type) {
       case 'diff':
       case 'diffBins':

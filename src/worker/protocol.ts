@@ -8,6 +8,7 @@
 import type { ErrorKind } from '../core/errors.ts';
 import type { SandboxOp, SandboxState } from './sandbox.ts';
 import type { DiffRequest, DiffResponse } from './diffProtocol.ts';
+import type { MapOnlyInfo, MapRequest, MapResponse } from './mapFileProtocol.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -104,6 +105,10 @@ export interface ChainInfo {
   readonly rejected: readonly ErrorInfo[];
   readonly unused: readonly string[];
   readonly extents: ExtentArrays;
+  /** fnv1a64 of the top image's header and L1 table (mapFileIdentity.ts), for permalinks. */
+  readonly fingerprint?: string;
+  /** Set when the map came from a map file or a link, with no image behind it. */
+  readonly mapOnly?: MapOnlyInfo;
 }
 
 export interface InterpretationValue {
@@ -187,7 +192,8 @@ export type Request =
   | (Msg & { readonly type: 'cancel'; readonly target: number })
   /** Heartbeat: worker.ts answers `pong` at once, between the handler's awaits (client.ts watchdog). */
   | (Msg & { readonly type: 'ping' })
-  | DiffRequest;
+  | DiffRequest
+  | MapRequest;
 
 export type Response =
   | (Msg & {
@@ -222,7 +228,8 @@ export type Response =
   | (Msg & { readonly type: 'sandboxFile'; readonly name: string; readonly bytes: Uint8Array })
   | (Msg & { readonly type: 'cancelled' })
   | (Msg & { readonly type: 'pong' })
-  | DiffResponse;
+  | DiffResponse
+  | MapResponse;
 
 /** Where an `open` without files reads from. */
 export type OpenSource =

@@ -18,6 +18,8 @@ import { toErrorInfo, toFindingInfo } from './errorInfo.ts';
 import { l2EntryAt } from './l2Lookup.ts';
 import type { ChainInfo, ExportFormat, HitDetail, InterpretationValue, LayerInfo } from './protocol.ts';
 import { computeTracks } from './tracks.ts';
+import { fingerprintLayer } from './mapFileIdentity.ts';
+import { encodeLinkMap } from '../core/share/mapCodec.ts';
 
 export const INTERPRETATIONS: readonly Interpretation[] = [
   qemuImgMap(),
@@ -64,6 +66,8 @@ function findIn(m: Interpreted, pos: number): number {
 
 export class Session {
   private readonly computed: readonly Interpreted[];
+  /** fnv1a64 of the top's header + L1 table, once fingerprint() has run (permalinks). */
+  private fp?: string;
 
   constructor(
     readonly dropped: DroppedChain,
@@ -76,6 +80,17 @@ export class Session {
     return this.status.chain;
   }
 
+  async fingerprint(): Promise<string> {
+    this.fp ??= await fingerprintLayer(this.status.chain.layers[0]!);
+    return this.fp;
+  }
+
+  /** The interpretations' extents in link form (core/share/mapCodec.ts), for "Copy link with map". */
+  shareMap(): string {
+    const maps = INTERPRETATIONS.map((i, k) => ({ id: i.id, extents: this.computed[k]! }));
+    return encodeLinkMap({ length: this.status.length, layerCount: this.status.chain.layers.length, maps });
+  }
+
   /** Chain info for the UI, with copies of the extent arrays the caller may transfer. */
   info(): ChainInfo {
     const st = this.status;
@@ -84,6 +99,7 @@ export class Session {
       layers: st.chain.layers.map(layerInfo),
       length: st.length,
       clusterSize: gridClusterSize(st.chain),
+      ...(this.fp !== undefined && { fingerprint: this.fp }),
       ...(this.dropped.missingBacking && { missingBacking: this.dropped.missingBacking }),
       ...(st.error && { error: toErrorInfo(st.error), errorAt: mappedEnd(st) }),
       findings: [

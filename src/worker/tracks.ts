@@ -33,7 +33,7 @@ interface Runs {
   readonly length: Float64Array;
 }
 
-function lane(runs: Runs, cat: (i: number) => number, start: number, end: number, px: number, ncat: number) {
+export function lane(runs: Runs, cat: (i: number) => number, start: number, end: number, px: number, ncat: number) {
   const acc = new Float64Array(px * ncat);
   const span = (end - start) / px;
   let i = 0;
@@ -82,7 +82,7 @@ const kindCategory = (k: number): number =>
           ? TRACK_ERROR
           : TRACK_ABSENT;
 
-const mapCategory = (v: number): number =>
+export const mapCategory = (v: number): number =>
   v & MAP_COMPRESSED
     ? TRACK_COMPRESSED
     : v & MAP_DATA
@@ -92,7 +92,7 @@ const mapCategory = (v: number): number =>
         : TRACK_ABSENT;
 
 /** base:allocation: 0 data, 1 hole, 2 zero, 3 hole,zero. */
-const nbdCategory = (v: number): number => (v === 0 ? TRACK_DATA : v === 2 ? TRACK_ZERO : TRACK_HOLE);
+export const nbdCategory = (v: number): number => (v === 0 ? TRACK_DATA : v === 2 ? TRACK_ZERO : TRACK_HOLE);
 
 /**
  * Lanes, top layer first, then qemu-img map, NBD base:allocation (6.0+), allocation depth.

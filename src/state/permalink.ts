@@ -1,0 +1,106 @@
+/**
+ * Permalinks beyond the view: the image's identity (name, virtual size, fingerprint of header
+ * + L1 table) and the map a link may carry. Pure functions over ChainInfo and strings, so tests
+ * drive them without a page.
+ */
+
+import type { ChainInfo } from '../worker/protocol.ts';
+import { fmtBytes } from './permalinkFormat.ts';
+import type { ImageIdentity } from './url.ts';
+
+/**
+ * Longest link "Copy link with map" makes. Links pass through chat tools, issue trackers and
+ * mail clients; several cut or refuse URLs past 32 KiB (and some browsers' address bars show
+ * far less), so a longer map is offered as a file instead.
+ */
+export const MAX_LINK_CHARS = 32 * 1024;
+/** Version of the downloadable map file ("clusterscope-map"), read back by the paste box and drop. */
+export const MAP_FILE_VERSION = 1;
+
+/** The identity of the image a chain shows (its top), or of the image a link's map came from. */
+export function identityOf(c: ChainInfo): ImageIdentity | undefined {
+  if (c.mapOnly) return c.mapOnly.image;
+  const top = c.layers[0];
+  if (!top) return undefined;
+  return {
+    name: top.name,
+    size: c.length,
+    ...(c.fingerprint !== undefined && { fingerprint: c.fingerprint }),
+  };
+}
+
+const describeImage = (i: ImageIdentity) =>
+  `${i.name} (${fmtBytes(i.size)}${i.fingerprint ? `, fingerprint ${i.fingerprint}` : ''})`;
+
+/**
+ * Same image: equal fingerprints and sizes (the name may differ: a renamed copy is the same
+ * image); without a fingerprint on one side, equal names and sizes.
+ */
+export function compareIdentity(linked: ImageIdentity, c: ChainInfo): { same: boolean; message: string } {
+  const got = identityOf(c);
+  if (!got) return { same: false, message: `The link was made for ${describeImage(linked)}.` };
+  const same =
+    linked.fingerprint && got.fingerprint
+      ? linked.fingerprint === got.fingerprint && linked.size === got.size
+      : linked.name === got.name && linked.size === got.size;
+  if (same) {
+    const renamed = linked.name !== got.name ? ` (renamed from ${linked.name})` : '';
+    return {
+      same,
+      message: `Same image as the link: ${describeImage(got)}${renamed}. Opened where it was shared.`,
+    };
+  }
+  return {
+    same,
+    message: `Different image: the link was made for ${describeImage(linked)}, but this is ${describeImage(got)}. The shared view is shown on this image anyway.`,
+  };
+}
+
+/** The page's address with a new hash (no query, no path beyond the page's). */
+export const linkWithHash = (pageUrl: string, hash: string): string => pageUrl.replace(/#.*$/, '') + hash;
+
+export interface MapFileDoc {
+  readonly format: 'clusterscope-map';
+  readonly version: number;
+  readonly files: readonly string[];
+  readonly image?: ImageIdentity;
+  /** core/share/mapCodec.ts text. */
+  readonly map: string;
+  /** The view's hash, so the file opens where the link would have. */
+  readonly hash: string;
+}
+
+export const mapFileText = (doc: Omit<MapFileDoc, 'format' | 'version'>): string =>
+  `${JSON.stringify({ format: 'clusterscope-map', version: MAP_FILE_VERSION, ...doc }, null, 1)}\n`;
+
+/** Reads a downloaded map file back; undefined when `text` is not one. */
+export function readMapFileDoc(text: string): MapFileDoc | undefined {
+  if (!text.trimStart().startsWith('{') || !text.includes('clusterscope-map')) return undefined;
+  try {
+    const d = JSON.parse(text) as Partial<MapFileDoc>;
+    if (d.format !== 'clusterscope-map' || d.version !== MAP_FILE_VERSION || typeof d.map !== 'string')
+      return undefined;
+    return {
+      format: 'clusterscope-map',
+      version: MAP_FILE_VERSION,
+      files: Array.isArray(d.files) ? d.files.filter((f) => typeof f === 'string') : [],
+      ...(d.image && { image: d.image }),
+      map: d.map,
+      hash: typeof d.hash === 'string' ? d.hash : '',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether dropped bytes look like a map file rather than an image: text that starts like
+ * qemu-img map JSON, nbdinfo --json, a clusterscope map file, or an nbdinfo --map line. A raw
+ * image could start so by chance; such a drop can still be opened through "Open images…".
+ */
+export function looksLikeMapText(head: Uint8Array): boolean {
+  if (head.length === 0) return false;
+  for (const b of head) if (b === 0 || (b < 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09)) return false;
+  const t = new TextDecoder().decode(head).trimStart();
+  return /^(\[\s*\{|\{)/.test(t) || /^\d+\s+\d+\s+\d+(\s|$)/.test(t);
+}

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import type { ChainInfo } from '../worker/protocol.ts';
+import { createAppStore } from './store.ts';
+import { parseHash, parseLocus, parseOffset, toHash } from './url.ts';
+import { bindUrl, HISTORY_SETTLE_MS } from './urlSync.ts';
+
+const K = 65536;
+const chain = (length: number, name = 'top.qcow2', fingerprint?: string): ChainInfo => ({
+  layers: [{ name, format: 'qcow2', virtualSize: length, fileSize: 1, clusterSize: K }],
+  length,
+  clusterSize: K,
+  findings: [],
+  rejected: [],
+  unused: [],
+  ...(fingerprint && { fingerprint }),
+  extents: {
+    count: 0,
+    start: new Float64Array(),
+    length: new Float64Array(),
+    kind: new Uint8Array(),
+    flags: new Uint8Array(),
+    layer: new Uint16Array(),
+    host: new Float64Array(),
+  },
+});
+
+describe('URL format v2', () => {
+  it('reads loci in hex, decimal and binary units, START-END or START+LENGTH', () => {
+    expect(parseLocus('0x20000-0x40000')).toEqual({ start: 0x20000, end: 0x40000 });
+    expect(parseLocus('128K-256KiB')).toEqual({ start: 0x20000, end: 0x40000 });
+    expect(parseLocus('1M+64K')).toEqual({ start: 1 << 20, end: (1 << 20) + K });
+    expect(parseLocus('1M 64K')).toEqual({ start: 1 << 20, end: (1 << 20) + K }); // '+' decoded as a space
+    expect(parseOffset('1.5M')).toBe(1.5 * 2 ** 20);
+    expect(parseLocus('0x40000-0x20000')).toBeUndefined();
+    expect(parseOffset('9P')).toBeUndefined(); // beyond 2^53
+    expect(parseOffset('0x1.8')).toBeUndefined();
+  });
+
+  it('round-trips every shareable field', () => {
+    const st = createAppStore().getState();
+    const s = {
+      files: ['top.qcow2', 'mid.qcow2', 'base.qcow2'],
+      image: { name: 'top.qcow2', size: 8 * K, fingerprint: '0123456789abcdef' },
+      view: { start: K, end: 5 * K },
+      layers: st.layers,
+      selection: 2 * K,
+      snapshot: 'before upgrade',
+      map: 'abc_-DEF',
+    };
+    const h = toHash(s);
+    expect(h).toContain('v=2');
+    expect(h).toContain('range=0x10000-0x50000');
+    expect(h).toContain('file=top.qcow2&file=mid.qcow2');
+    expect(parseHash(h)).toEqual({ state: s, problems: [] });
+  });
+
+  it('upgrades a v1 hash step by step (bare hex view and selection)', () => {
+    const { state, problems } = parseHash('#v=1&sample=chain-3&view=10000-50000&layers=data,depth&sel=20000');
+    expect(problems).toEqual([]);
+    expect(state.sample).toBe('chain-3');
+    expect(state.view).toEqual({ start: 0x10000, end: 0x50000 });
+    expect(state.selection).toBe(0x20000);
+    expect(state.layers?.depth).toBe(true);
+    expect(state.layers?.zero).toBe(false);
+  });
+
+  it('reads a hand-typed hash without a version as the current one', () => {
+    expect(parseHash('#range=1M-2M').state.view).toEqual({ start: 2 ** 20, end: 2 ** 21 });
+  });
+
+  it('hostile and truncated hashes give problems in words and the sound parts, never a throw', () => {
+    expect(parseHash('#v=99&sel=10').state).toEqual({});
+    expect(parseHash('#v=99&sel=10').problems[0]).toMatch(/newer clusterscope/);
+    expect(parseHash('#v=abc').problems[0]).toMatch(/not one this page knows/);
+    expect(parseHash(`#v=2&range=${'9'.repeat(50000)}`).problems[0]).toMatch(/more than/);
+    const cut = parseHash(
+      '#v=2&range=0x10000-0x5&sel=zz&file=../etc&fp=xyz&size=0x10&map=a%20b&layers=data,evil',
+    );
+    expect(cut.state.view).toBeUndefined();
+    expect(cut.state.selection).toBeUndefined();
+    expect(cut.state.files).toBeUndefined();
+    expect(cut.state.map).toBeUndefined();
+    expect(cut.state.layers?.data).toBe(true);
+    expect(cut.problems.join(' ')).toMatch(/file names.*fingerprint.*range.*evil.*selected cluster.*map/s);
+    for (const h of ['#%', '#v=2&range=%E0%A4%A', '#&&&==', `#${'%'.repeat(1000)}`, '#v=2&file=a%00b']) {
+      expect(() => parseHash(h)).not.toThrow();
+    }
+  });
+
+  it('never puts a path into the URL', () => {
+    expect(toHash({ files: ['/home/me/top.qcow2', 'C:\\x\\y.qcow2', 'ok.qcow2'] })).toBe(
+      '#v=2&file=ok.qcow2',
+    );
+  });
+});
+
+describe('URL binding', () => {
+  const loc = (hash: string) => {
+    const calls: { hash: string; mode: string | undefined }[] = [];
+    let pop: (() => void) | undefined;
+    let t = 0;
+    return {
+      calls,
+      tick: (ms: number) => {
+        t += ms;
+      },
+      pop: (h: string) => {
+        hash = h;
+        pop?.();
+      },
+      get hash() {
+        return hash;
+      },
+      l: {
+        get: () => hash,
+        set: (h: string, mode?: 'push' | 'replace') => {
+          hash = h;
+          calls.push({ hash: h, mode });
+        },
+        onPop: (cb: () => void) => {
+          pop = cb;
+          return () => {};
+        },
+        now: () => t,
+      },
+    };
+  };
+
+  it('pushes deliberate changes, replaces during a drag, and Back restores the view', () => {
+    const L = loc('#v=2&range=0x10000-0x50000&sel=0x20000');
+    const s = createAppStore();
+    bindUrl(s, L.l);
+    s.getState().startLoad([{ name: 'top.qcow2', size: 1 }]);
+    s.getState().opened(1, chain(8 * K));
+    expect(s.getState().view).toEqual({ start: K, end: 5 * K });
+    expect(L.calls.at(-1)?.mode).toBe('replace');
+    const shared = L.hash;
+    L.tick(HISTORY_SETTLE_MS + 1);
+    s.getState().pan(K);
+    L.tick(16);
+    s.getState().pan(K);
+    expect(L.calls.slice(-2).map((c) => c.mode)).toEqual(['push', 'replace']);
+    expect(s.getState().view).toEqual({ start: 3 * K, end: 7 * K });
+    L.pop(shared);
+    expect(s.getState().view).toEqual({ start: K, end: 5 * K });
+    expect(s.getState().selection).toBe(2 * K);
+  });
+
+  it('names a different image as different and still opens the view; the same image is confirmed', () => {
+    const h = '#v=2&file=top.qcow2&size=0x80000&fp=00000000000000aa&range=0x10000-0x20000';
+    const s = createAppStore();
+    bindUrl(s, loc(h).l);
+    s.getState().startLoad([{ name: 'other.qcow2', size: 1 }]);
+    s.getState().opened(1, chain(16 * K, 'other.qcow2', '00000000000000bb'));
+    expect(s.getState().notices.at(-1)?.level).toBe('warn');
+    expect(s.getState().notices.at(-1)?.text).toMatch(/Different image.*top\.qcow2.*other\.qcow2/);
+    expect(s.getState().view).toEqual({ start: K, end: 5 * K }); // clamped to 4 clusters, still opened
+
+    const s2 = createAppStore();
+    bindUrl(s2, loc(h).l);
+    s2.getState().startLoad([{ name: 'renamed.qcow2', size: 1 }]);
+    s2.getState().opened(1, chain(8 * K, 'renamed.qcow2', '00000000000000aa'));
+    expect(s2.getState().notices.at(-1)?.text).toMatch(/Same image.*renamed from top\.qcow2/);
+  });
+
+  it('a mangled hash gives an error notice and the default view', () => {
+    const s = createAppStore();
+    bindUrl(s, loc('#v=2&range=banana').l);
+    s.getState().opened(1, chain(8 * K));
+    expect(s.getState().notices[0]?.level).toBe('error');
+    expect(s.getState().view).toEqual({ start: 0, end: 8 * K });
+  });
+});

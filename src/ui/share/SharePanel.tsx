@@ -1,0 +1,101 @@
+/**
+ * "Copy link" and "Copy link with map". A link with map carries the chosen interpretations'
+ * extents (core/share/mapCodec.ts) so a recipient without the image sees the same heatmap and
+ * lanes. Links are kept under MAX_LINK_CHARS (permalink.ts says why); a longer one is offered
+ * as a map file (.json, versioned) to download instead.
+ */
+import { useState } from 'react';
+import { linkWithHash, MAX_LINK_CHARS, mapFileText } from '../../state/permalink.ts';
+import { toHash } from '../../state/url.ts';
+import { stateFor } from '../../state/urlSync.ts';
+import { shareMap } from '../../worker/mapFileClient.ts';
+import { useApp, useServices } from '../appContext.ts';
+
+async function copy(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function download(text: string, name: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function SharePanel() {
+  const { store, client } = useServices();
+  const chain = useApp((s) => s.chain);
+  const [link, setLink] = useState<{ url: string; copied: boolean; note: string } | undefined>();
+  const [tooLong, setTooLong] = useState<{ text: string; name: string; chars: number } | undefined>();
+  if (!chain) return null;
+
+  const plain = async () => {
+    const url = linkWithHash(window.location.href, toHash(stateFor(store.getState())));
+    setTooLong(undefined);
+    setLink({
+      url,
+      copied: await copy(url),
+      note: 'The recipient drops the same image to land on this view.',
+    });
+  };
+  const withMap = async () => {
+    const s = store.getState();
+    const payload = await shareMap(client, s.openId);
+    const hash = toHash(stateFor(s, payload));
+    const url = linkWithHash(window.location.href, hash);
+    if (url.length > MAX_LINK_CHARS) {
+      const st = stateFor(s);
+      const top = st.files?.[0] ?? 'map';
+      setLink(undefined);
+      setTooLong({
+        text: mapFileText({
+          files: st.files ?? [],
+          ...(st.image && { image: st.image }),
+          map: payload,
+          hash: toHash(st),
+        }),
+        name: `${top}.clusterscope-map.json`,
+        chars: url.length,
+      });
+      return;
+    }
+    setTooLong(undefined);
+    setLink({ url, copied: await copy(url), note: 'The link carries the map: no image needed to see it.' });
+  };
+
+  return (
+    <fieldset className="share" data-testid="share-panel">
+      <legend>Share this view</legend>
+      <button type="button" onClick={() => void plain()}>
+        Copy link
+      </button>
+      <button type="button" onClick={() => void withMap()}>
+        Copy link with map
+      </button>
+      {link && (
+        <p className="share-result" role="status">
+          {link.copied ? 'Copied. ' : 'Copy it from here: '}
+          <input readOnly aria-label="Share link" data-testid="share-link" value={link.url} size={40} />{' '}
+          {link.note}
+        </p>
+      )}
+      {tooLong && (
+        <p className="share-result" role="status" data-testid="share-too-long">
+          The link with this map would be {tooLong.chars.toLocaleString('en')} characters, over the{' '}
+          {MAX_LINK_CHARS / 1024} KiB limit (chat tools, trackers and mail clients cut longer URLs).{' '}
+          <button type="button" onClick={() => download(tooLong.text, tooLong.name)}>
+            Download map file (.json)
+          </button>{' '}
+          and send it with a plain link; dropping it here opens the same view.
+        </p>
+      )}
+    </fieldset>
+  );
+}
