@@ -81,6 +81,9 @@ test('keyboard steps through differences; the diff and each side export', async 
   await page.keyboard.press('n');
   await expect(current).toHaveText('Difference 1 of 1: cluster 2 at 0x20000, A zero / B hole,zero');
   await expect(page.locator('.diff-row[data-current="true"]')).toContainText('cluster 2');
+  await expect(page.getByTestId('diff-why')).toContainText(
+    'reports hole,zero: base:allocation 3 (hole,zero): HOLE because block status has no DATA',
+  );
   await page.keyboard.press('p');
   await expect(current).toContainText('Difference 1 of 1');
   await page.keyboard.press('z');

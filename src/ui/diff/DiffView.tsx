@@ -58,6 +58,15 @@ export function DiffView({ theme }: { theme: ResolvedTheme }) {
   const [cur, setCur] = useState<{ diffId: number; i: number }>();
   const ready = r.status === 'ready' ? r : undefined;
   const current = ready && cur?.diffId === ready.diffId ? cur.i : -1;
+  const [why, setWhy] = useState<{ diffId: number; i: number; text: string }>();
+  useEffect(() => {
+    if (!ready || current < 0) return;
+    const { diffId } = ready;
+    dc.reasons(diffId, current, current + 1).then(
+      (t) => setWhy({ diffId, i: current, text: t[0] ?? '' }),
+      () => {},
+    );
+  }, [dc, ready, current]);
 
   /** Makes difference i current; brings it into view (zoom: fit the view to it). */
   const go = useCallback(
@@ -175,6 +184,11 @@ export function DiffView({ theme }: { theme: ResolvedTheme }) {
             : `${s.count} difference${s.count === 1 ? '' : 's'}`}
         </span>
       </div>
+      {current >= 0 && (
+        <p className="diff-why" data-testid="diff-why">
+          {why?.diffId === r.diffId && why.i === current ? why.text : '…'}
+        </p>
+      )}
       <DiffHeatmap
         diffId={r.diffId}
         summary={s}
