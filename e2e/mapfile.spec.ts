@@ -1,0 +1,82 @@
+/**
+ * Maps made by other tools, dropped or pasted: QEMU's own qemu-img map JSON and nbdinfo --map
+ * output (fixtures/golden) draw the same heatmap colours as the image they were made from.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { expect, type Page, test } from '@playwright/test';
+import { cellColour, type DropFile, dropAndWait, openApp } from './helpers.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const img = (c: string, n: string): DropFile => ({
+  name: n,
+  bytes: readFileSync(join(ROOT, 'fixtures/images', c, n)),
+});
+const golden = (c: string, n: string): DropFile => ({
+  name: n,
+  bytes: readFileSync(join(ROOT, 'fixtures/golden', c, n)),
+});
+
+async function colours(page: Page, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(await cellColour(page, i));
+  return out;
+}
+
+const CASES: readonly { c: string; files: string[]; cells: number }[] = [
+  { c: 'chain-3', files: ['top.qcow2', 'mid.qcow2', 'base.qcow2'], cells: 8 },
+  { c: 'zero-discard-v3', files: ['top.qcow2'], cells: 8 },
+];
+
+for (const { c, files, cells } of CASES) {
+  test(`${c}: map.json and nbd-base.txt draw the image's colours`, async ({ page }) => {
+    await openApp(page);
+    await page.evaluate(() => {
+      window.location.hash = '#layers=data,zero,absent,top,compressed';
+    });
+    await dropAndWait(
+      page,
+      files.map((f) => img(c, f)),
+    );
+    const image = await colours(page, cells);
+    await dropAndWait(page, [golden(c, 'map.json')]);
+    await expect(page.locator('.app-header .files')).toHaveText('map.json');
+    expect(await colours(page, cells)).toEqual(image);
+    await page.screenshot({ path: `test-results/screenshots/mapfile-${c}-map-json.png` });
+
+    // nbdinfo base:allocation knows data, zero and holes, not "absent" or layers: compare on data + hole.
+    await page.getByLabel('Zero', { exact: true }).uncheck();
+    await page.getByLabel('Absent (in no layer)', { exact: true }).uncheck();
+    await page.getByLabel('Allocated in top', { exact: true }).uncheck();
+    await page.getByLabel('Hole (NBD)', { exact: true }).check();
+    await dropAndWait(
+      page,
+      files.map((f) => img(c, f)),
+    );
+    const imageNbd = await colours(page, cells);
+    await dropAndWait(page, [golden(c, 'nbd-base.txt')]);
+    expect(await colours(page, cells)).toEqual(imageNbd);
+    await page.screenshot({ path: `test-results/screenshots/mapfile-${c}-nbd.png` });
+  });
+}
+
+test('a pasted qemu-img map opens like a dropped one', async ({ page }) => {
+  await openApp(page);
+  await page.getByText('Paste a map').click();
+  await page
+    .getByLabel('Map text')
+    .fill(readFileSync(join(ROOT, 'fixtures/golden/chain-3/map.json'), 'utf8'));
+  const before = await page
+    .getByTestId('heatmap-canvas')
+    .evaluate((el) => Number((el as HTMLCanvasElement).dataset.openId));
+  await page.getByRole('button', { name: 'Show map' }).click();
+  await expect
+    .poll(() =>
+      page.getByTestId('heatmap-canvas').evaluate((el) => Number((el as HTMLCanvasElement).dataset.openId)),
+    )
+    .toBeGreaterThan(before);
+  await expect(page.getByTestId('inspector')).toHaveCount(0);
+  await page.getByLabel('Map text').fill('not a map');
+  await page.getByRole('button', { name: 'Show map' }).click();
+  await expect(page.locator('body')).toContainText(/pasted map/);
+});
