@@ -46,14 +46,17 @@ export function App() {
         <div className="map-column">
           <LinkNotices />
           <ErrorPanel />
-          <DiffPicker />
           {comparing ? (
-            <DiffView theme={theme} />
+            <>
+              <DiffPicker />
+              <DiffView theme={theme} />
+            </>
           ) : (
             <>
               <Heatmap theme={theme} />
               <Legend palette={PALETTES[theme]} />
               <Tracks palette={PALETTES[theme]} />
+              <DiffPicker />
             </>
           )}
           {!mapOnly && <ExportPanel />}
