@@ -9,7 +9,10 @@ import type { Store } from './store.ts';
 export interface OpenClient {
   open(
     files: readonly File[],
-    cb: { onProgress(phase: string, done: number, total: number): void },
+    cb: {
+      onProgress(phase: string, done: number, total: number): void;
+      onPartial?(openId: number, chain: ChainInfo, end: number): void;
+    },
   ): Promise<{ openId: number; chain: ChainInfo }>;
   hit(openId: number, offset: number): Promise<HitDetail | undefined>;
 }
@@ -23,6 +26,7 @@ export async function openFiles(store: Store, client: OpenClient, files: readonl
   try {
     const { openId, chain } = await client.open(files, {
       onProgress: (phase, done, total) => store.getState().progress(phase, done, total),
+      onPartial: (openId, chain, end) => store.getState().partial(openId, chain, end),
     });
     store.getState().opened(openId, chain);
   } catch (e) {

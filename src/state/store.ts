@@ -51,6 +51,8 @@ export interface AppActions {
   startLoad(files: readonly { name: string; size: number }[], sample?: string): void;
   progress(phase: string, done: number, total: number): void;
   opened(openId: number, chain: ChainInfo): void;
+  /** A first part of the map while loading (extents over [0, end)); the view is kept across parts. */
+  partial(openId: number, chain: ChainInfo, end: number): void;
   failed(errors: readonly ErrorInfo[]): void;
   setView(v: ViewRange): void;
   zoom(factor: number, anchor?: number): void;
@@ -106,9 +108,16 @@ export function createAppStore(init: Partial<AppState> = {}) {
         set({
           openId,
           chain,
-          view: fullView(chain.length),
+          // A partial map of this open was shown already: keep where the person looked.
+          view: get().openId === openId && get().chain ? get().view : fullView(chain.length),
           load: { status: 'ready', phase: 'done', done: 1, total: 1 },
           openErrors: [],
+        }),
+      partial: (openId, chain) =>
+        set({
+          openId,
+          chain,
+          ...((get().openId !== openId || !get().chain) && { view: fullView(chain.length) }),
         }),
       failed: (errors) => {
         const { chain: _c, selection: _s, detail: _d, ...rest } = get();

@@ -1,14 +1,28 @@
 /**
- * ByteSource over a Blob or File: each read is one Blob.slice().arrayBuffer(), so only the
- * metadata the engine asks for is read and nothing is loaded whole. Core batches its reads
- * (whole L2 tables, up to MAX_READ_BYTES), which is what makes slices fast (ARCHITECTURE.md).
+ * ByteSource over a Blob or File: only the metadata the engine asks for is read and nothing is
+ * loaded whole. Core batches its reads (whole L2 tables, up to MAX_READ_BYTES) and keeps many
+ * in flight (l2Reader.ts L2_PREFETCH_GROUPS); the reads started in one turn of the event loop
+ * are served by one composite Blob of their slices, because in Chromium each arrayBuffer()
+ * costs ~6 ms of browser-process round trip while the bytes themselves are cheap
+ * (ARCHITECTURE.md: slice size decides the speed).
  */
 import type { ByteSource } from '../core/io/byteSource.ts';
-import { ReadAhead } from './readAhead.ts';
+
+/** Bytes one composite read may gather; a larger batch is split. */
+export const BATCH_BYTES = 32 * 1024 * 1024;
+
+interface Pending {
+  readonly start: number;
+  readonly end: number;
+  resolve(b: Uint8Array): void;
+  reject(e: unknown): void;
+}
 
 export class BlobSource implements ByteSource {
+  /** Blob reads issued (one per batch), for benchmarks. */
   reads = 0;
-  private ahead: ReadAhead | undefined;
+  private queue: Pending[] = [];
+
   constructor(
     readonly name: string,
     private readonly blob: Blob,
@@ -18,20 +32,46 @@ export class BlobSource implements ByteSource {
     return this.blob.size;
   }
 
-  /** Reads `offsets` (each `bytes` long, in this order) a few requests ahead of the caller. */
-  readAhead(offsets: readonly number[], bytes: number): void {
-    this.ahead = offsets.length ? new ReadAhead((o, n) => this.slice(o, n), offsets, bytes) : undefined;
-  }
-
   read(offset: number, length: number): Promise<Uint8Array> {
-    return this.ahead?.take(offset, length) ?? this.slice(offset, length);
-  }
-
-  private async slice(offset: number, length: number): Promise<Uint8Array> {
     const start = Math.min(Math.max(0, offset), this.blob.size);
     const end = Math.min(offset + length, this.blob.size);
-    if (end <= start) return new Uint8Array(0);
+    if (end <= start) return Promise.resolve(new Uint8Array(0));
+    return new Promise((resolve, reject) => {
+      if (this.queue.length === 0) queueMicrotask(() => this.flush());
+      this.queue.push({ start, end, resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const q = this.queue;
+    this.queue = [];
+    let batch: Pending[] = [];
+    let bytes = 0;
+    for (const p of q) {
+      if (batch.length && bytes + (p.end - p.start) > BATCH_BYTES) {
+        void this.readBatch(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(p);
+      bytes += p.end - p.start;
+    }
+    if (batch.length) void this.readBatch(batch);
+  }
+
+  private async readBatch(batch: readonly Pending[]): Promise<void> {
     this.reads++;
-    return new Uint8Array(await this.blob.slice(start, end).arrayBuffer());
+    try {
+      const parts = batch.map((p) => this.blob.slice(p.start, p.end));
+      const buf = await (parts.length === 1 ? parts[0]! : new Blob(parts)).arrayBuffer();
+      let at = 0;
+      for (const p of batch) {
+        const n = p.end - p.start;
+        p.resolve(new Uint8Array(buf, at, Math.min(n, buf.byteLength - at)));
+        at += n;
+      }
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+    }
   }
 }

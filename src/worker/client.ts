@@ -38,6 +38,8 @@ export interface TracksResult {
 
 export interface OpenCallbacks {
   onProgress(phase: string, done: number, total: number): void;
+  /** A first part of the map (extents over [0, end)) while the open goes on. */
+  onPartial?(openId: number, chain: ChainInfo, end: number): void;
 }
 
 export class OpenFailed extends Error {
@@ -54,6 +56,7 @@ export class Superseded extends Error {}
 interface Pending {
   resolve(r: Response): void;
   onProgress?: OpenCallbacks['onProgress'];
+  onPartial?(chain: ChainInfo, end: number): void;
 }
 
 export interface WorkerLike {
@@ -115,6 +118,10 @@ export class WorkerClient {
       if (!p) return;
       if (m.type === 'progress') {
         p.onProgress?.(m.phase, m.done, m.total);
+        return;
+      }
+      if (m.type === 'partial') {
+        p.onPartial?.(m.chain, m.end);
         return;
       }
       this.pending.delete(m.id);
@@ -194,6 +201,9 @@ export class WorkerClient {
         {
           onProgress: (phase, done, total) => {
             if (this.openId === id) cb.onProgress(phase, done, total);
+          },
+          onPartial: (chain, end) => {
+            if (this.openId === id) cb.onPartial?.(id, chain, end);
           },
           resolve: (m) => {
             if (m.type === 'opened') resolve({ openId: id, chain: m.chain });

@@ -10,20 +10,31 @@ import { BlobSource } from './blobSource.ts';
 import { NothingOpened, openDropped } from './chainFiles.ts';
 import { createDiffHandler } from './diffHandler.ts';
 import { toErrorInfo } from './errorInfo.ts';
+import { partialPoster, progressThrottle } from './partial.ts';
 import {
   binClassCount,
+  type ChainInfo,
   type ErrorInfo,
   type OpenSource,
   PROTOCOL_VERSION,
   type Request,
   type Response,
 } from './protocol.ts';
-import { isolatedL2Tables } from './readAhead.ts';
 import { Sandbox, sourceName, sourcesFor } from './sandbox.ts';
 import { Session } from './session.ts';
 import { createMapHandler } from './mapFileHandler.ts';
 
 export type Post = (msg: Response, transfer?: Transferable[]) => void;
+
+/** The extent arrays of a ChainInfo, moved rather than copied to the UI thread. */
+const transfers = ({ extents: x }: ChainInfo): Transferable[] => [
+  x.start.buffer,
+  x.length.buffer,
+  x.kind.buffer,
+  x.flags.buffer,
+  x.layer.buffer,
+  x.host.buffer,
+];
 
 export function createHandler(post: Post): (req: Request) => Promise<void> {
   let session: { id: number; s: Session } | undefined;
@@ -49,22 +60,23 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       post({ v, id, type: 'progress', phase: 'opening', done: 0, total: 1 });
       const dropped = await openDropped(sources);
       if (ctl.signal.aborted) return;
-      for (const layer of dropped.chain.layers) {
-        if (layer.source instanceof BlobSource) {
-          const plan = isolatedL2Tables(layer);
-          layer.source.readAhead(plan.offsets, plan.tableBytes);
-        }
-      }
       const layers = dropped.chain.layers.length;
       let layer = 0;
       let lastDone = 0;
+      const progressDue = progressThrottle();
       const st = await chainStatus(dropped.chain, {
         signal: ctl.signal,
+        onPartial: partialPoster((p, end) => {
+          session = { id, s: p };
+          const chain = p.info();
+          post({ v, id, type: 'partial', chain, end }, transfers(chain));
+        }, dropped),
         onProgress: (done, total) => {
           // Progress restarts per layer: count layers finished plus the fraction of this one.
           if (done <= lastDone) layer++;
           lastDone = done;
-          post({ v, id, type: 'progress', phase: `L2 tables (layer ${layer + 1}/${layers})`, done, total });
+          if (progressDue(done, total))
+            post({ v, id, type: 'progress', phase: `L2 tables (layer ${layer + 1}/${layers})`, done, total });
         },
       });
       if (ctl.signal.aborted) return;
@@ -73,15 +85,7 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       if (ctl.signal.aborted) return;
       session = { id, s };
       const chain = s.info();
-      const x = chain.extents;
-      post({ v, id, type: 'opened', chain }, [
-        x.start.buffer,
-        x.length.buffer,
-        x.kind.buffer,
-        x.flags.buffer,
-        x.layer.buffer,
-        x.host.buffer,
-      ]);
+      post({ v, id, type: 'opened', chain }, transfers(chain));
     } catch (e) {
       if (e instanceof CancelledError || ctl.signal.aborted) return;
       if (e instanceof NothingOpened) {

@@ -6,9 +6,9 @@
  * arrays of objects.
  */
 import type { ErrorKind } from '../core/errors.ts';
-import type { SandboxOp, SandboxState } from './sandbox.ts';
 import type { DiffRequest, DiffResponse } from './diffProtocol.ts';
 import type { MapOnlyInfo, MapRequest, MapResponse } from './mapFileProtocol.ts';
+import type { SandboxOp, SandboxState } from './sandbox.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -203,6 +203,8 @@ export type Response =
       readonly total: number;
     })
   | (Msg & { readonly type: 'opened'; readonly chain: ChainInfo })
+  /** A first part of the map while the open goes on: extents cover [0, end); bins and hits work on it. */
+  | (Msg & { readonly type: 'partial'; readonly chain: ChainInfo; readonly end: number })
   | (Msg & {
       readonly type: 'bins';
       readonly start: number;
