@@ -223,7 +223,6 @@ for (const [what, hash] of [
   test(`a hostile link (${what}) gives a message and the default view, no crash`, async ({ page }) => {
     // Known gap (permalinks, src/state/urlSync.ts): a truncated map says "Showing the map carried
     // in the link" and then shows nothing, with no error. Enable once it falls back to the default.
-    test.fixme(what === 'a truncated base64 map', 'truncated link map: no error, no default view');
     // Chromium takes ~16 s just to navigate to a 1 MB URL; the page itself answers in ~2 s.
     test.setTimeout(90_000);
     const seen = watch(page);

@@ -30,11 +30,12 @@ export async function openMapSources(
   sources: readonly MapSource[],
   meta: MapOpenMeta,
   label: string,
-): Promise<void> {
+): Promise<boolean> {
   store.getState().startLoad([{ name: label, size: 0 }]);
   try {
     const { openId, chain } = await openMap(client, sources, meta);
     store.getState().opened(openId, chain);
+    return true;
   } catch (e) {
     const errs =
       e instanceof OpenFailed
@@ -50,6 +51,7 @@ export async function openMapSources(
             },
           ];
     store.getState().failed(errs);
+    return false;
   }
 }
 
@@ -121,7 +123,20 @@ export function startFromLink(
         'info',
         `Showing the map carried in the link${files.length ? `, made from ${files.join(', ')}` : ''}. Drop the image${files.length > 1 ? 's' : ''} to inspect clusters.`,
       );
-    void openMapSources(store, client, [{ kind: 'link', payload: link.map }], meta, files[0] ?? 'link map');
+    void openMapSources(
+      store,
+      client,
+      [{ kind: 'link', payload: link.map }],
+      meta,
+      files[0] ?? 'link map',
+    ).then((ok) => {
+      if (ok) return;
+      // A damaged map in a link: say so and fall back to the default view (issue 6).
+      store
+        .getState()
+        .notify('warn', 'The map carried in the link is damaged, so the default view is shown instead.');
+      openSample();
+    });
     return;
   }
   if (link.sample === undefined && files.length) {
