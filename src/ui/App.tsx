@@ -7,7 +7,9 @@ import { DiffPicker } from './diff/DiffPicker.tsx';
 import { DiffView } from './diff/DiffView.tsx';
 import { ErrorPanel } from './ErrorPanel.tsx';
 import { ExportPanel } from './ExportPanel.tsx';
+import { ExtentTable } from './ExtentTable.tsx';
 import { Heatmap } from './Heatmap.tsx';
+import { ImagePanel } from './ImagePanel.tsx';
 import { Inspector } from './Inspector.tsx';
 import { Legend } from './Legend.tsx';
 import { ProgressBar } from './ProgressBar.tsx';
@@ -56,6 +58,7 @@ export function App() {
               <Heatmap theme={theme} />
               <Legend palette={PALETTES[theme]} />
               <Tracks palette={PALETTES[theme]} />
+              <ExtentTable />
               <DiffPicker />
             </>
           )}
@@ -69,6 +72,7 @@ export function App() {
         <aside className="side-column">
           {!mapOnly && <Inspector />}
           {!mapOnly && <ChainPanel />}
+          {!mapOnly && <ImagePanel dark={theme === 'dark'} />}
           <MapPaste />
           <SampleGallery />
           <RemoteOpen />

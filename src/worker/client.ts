@@ -19,6 +19,7 @@ import {
   type Request,
   type Response,
 } from './protocol.ts';
+import type { ImageReport } from './imageProtocol.ts';
 
 export interface BinsResult {
   readonly start: number;
@@ -245,6 +246,17 @@ export class WorkerClient {
         {
           resolve: (m) => (m.type === 'export' ? resolve(m.text) : reject(new Superseded('export refused'))),
         },
+      );
+    });
+  }
+
+  /** The Image panel's report on the top layer (header, features, snapshots, check, host map). */
+  image(openId: number): Promise<ImageReport> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.send(
+        { v: PROTOCOL_VERSION, id, type: 'image', openId },
+        { resolve: (m) => (m.type === 'image' ? resolve(m.report) : reject(new Superseded('image refused'))) },
       );
     });
   }

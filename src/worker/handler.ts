@@ -10,6 +10,7 @@ import { BlobSource } from './blobSource.ts';
 import { NothingOpened, openDropped } from './chainFiles.ts';
 import { createDiffHandler } from './diffHandler.ts';
 import { toErrorInfo } from './errorInfo.ts';
+import { imageReport } from './imageReport.ts';
 import { partialPoster, progressThrottle } from './partial.ts';
 import {
   binClassCount,
@@ -183,6 +184,15 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
           format: req.format,
           text: session.s.export(req.format, req.release),
         });
+        return;
+      }
+      case 'image': {
+        if (session?.id !== req.openId) return stale(req.id, req.openId);
+        try {
+          post({ v, id: req.id, type: 'image', report: await imageReport(session.s.status) });
+        } catch (e) {
+          post({ v, id: req.id, type: 'error', error: toErrorInfo(e) });
+        }
         return;
       }
       case 'hit': {

@@ -7,6 +7,7 @@
  */
 import type { ErrorKind } from '../core/errors.ts';
 import type { DiffRequest, DiffResponse } from './diffProtocol.ts';
+import type { ImageRequest, ImageResponse } from './imageProtocol.ts';
 import type { MapOnlyInfo, MapRequest, MapResponse } from './mapFileProtocol.ts';
 import type { SandboxOp, SandboxState } from './sandbox.ts';
 
@@ -193,6 +194,7 @@ export type Request =
   /** Heartbeat: worker.ts answers `pong` at once, between the handler's awaits (client.ts watchdog). */
   | (Msg & { readonly type: 'ping' })
   | DiffRequest
+  | ImageRequest
   | MapRequest;
 
 export type Response =
@@ -231,6 +233,7 @@ export type Response =
   | (Msg & { readonly type: 'cancelled' })
   | (Msg & { readonly type: 'pong' })
   | DiffResponse
+  | ImageResponse
   | MapResponse;
 
 /** Where an `open` without files reads from. */

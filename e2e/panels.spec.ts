@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { expect, type Page, test } from '@playwright/test';
+import { cellCentre, type DropFile, dropAndWait, fixture, openApp } from './helpers.ts';
+
+const IMAGES = resolve(import.meta.dirname, '../fixtures/images');
+const image = (dir: string, name = 'top.qcow2'): DropFile => ({ name, bytes: readFileSync(resolve(IMAGES, dir, name)) });
+const imagePanel = (page: Page) => page.getByRole('region', { name: 'Image' });
+
+test.beforeEach(async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await openApp(page);
+});
+
+test('Image panel: a clean image passes the check and names its header fields', async ({ page }) => {
+  await dropAndWait(page, [fixture('extl2', 'top.qcow2')]);
+  const panel = imagePanel(page);
+  await expect(panel.getByTestId('check-summary')).toHaveText('qemu-img check: no errors were found on the image.');
+  await expect(panel.getByTestId('feature-bits')).toContainText('incompatible bit 4: extended L2 entries');
+  await panel.getByText('Header', { exact: true }).click();
+  await expect(panel.getByRole('row', { name: /cluster_bits/ })).toBeVisible();
+});
+
+test('Image panel: snapshots are listed by tag', async ({ page }) => {
+  await dropAndWait(page, [fixture('snapshots', 'top.qcow2')]);
+  const rows = imagePanel(page).getByTestId('snapshots').getByRole('row');
+  await expect(rows).not.toHaveCount(1);
+  await expect(imagePanel(page).getByTestId('snapshots')).toContainText(/s1/);
+});
+
+test('Image panel: persistent bitmaps are listed', async ({ page }) => {
+  await dropAndWait(page, [image('bitmaps')]);
+  await expect(imagePanel(page).getByTestId('bitmaps')).toContainText('granularity');
+});
+
+test('leaked clusters: the check names them and the host map shows them', async ({ page }) => {
+  await dropAndWait(page, [image('refcount-leak')]);
+  const panel = imagePanel(page);
+  await expect(panel.getByTestId('check-summary')).toContainText(/[1-9]\d* leaked clusters/);
+  await expect(panel.getByTestId('check-messages')).toContainText('Leaked cluster');
+  await expect(panel.getByRole('list', { name: 'Host map legend' })).toContainText('leaked:');
+  await expect(panel.getByRole('list', { name: 'Host map legend' })).toContainText('L2 table: 1 clusters');
+  // The leak's colour is drawn on the host-map canvas.
+  const hasLeakColour = await panel.getByTestId('host-map').evaluate((c) => {
+    const el = c as HTMLCanvasElement;
+    const d = el.getContext('2d')!.getImageData(0, 0, el.width, el.height).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i] === 0xe4 && d[i + 1] === 0x1a && d[i + 2] === 0x1c) return true;
+    return false;
+  });
+  expect(hasLeakColour).toBe(true);
+});
+
+test('extent table: rows of the view; a row click zooms, a map click scrolls to the row', async ({ page }) => {
+  await dropAndWait(page, [fixture('nbd-hole-example', 'top.qcow2'), fixture('nbd-hole-example', 'base.raw')]);
+  const table = page.getByRole('region', { name: 'qemu-img map rows in view' });
+  await expect(table.getByRole('heading')).toContainText(/rows in view: \d+/);
+  const rows = table.getByTestId('extent-rows').getByRole('row');
+  const first = rows.nth(0);
+  await expect(first).toContainText('0x0');
+  await rows.nth(1).click();
+  await expect(rows.nth(1)).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('region', { name: /Inspector|Cluster/ }).first()).toBeVisible();
+  // Back to the whole image, then select on the map: the table marks that row.
+  await page.getByTestId('heatmap-canvas').focus();
+  await page.keyboard.press('0');
+  const { x, y } = await cellCentre(page, 0);
+  await page.getByTestId('heatmap-canvas').click({ position: { x, y } });
+  await expect(rows.nth(0)).toHaveAttribute('aria-selected', 'true');
+});
+
+for (const theme of ['light', 'dark'] as const) {
+  for (const width of [1440, 390]) {
+    test(`screenshot: panels at ${width} px, ${theme}`, async ({ page }) => {
+      await page.emulateMedia({ colorScheme: theme });
+      await page.setViewportSize({ width, height: 1200 });
+      await dropAndWait(page, [image('refcount-leak')]);
+      await expect(imagePanel(page).getByTestId('check-summary')).toBeVisible();
+      await imagePanel(page).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `test-results/screenshots/panels-${width}-${theme}.png`, fullPage: true });
+    });
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The Image panel: the top layer's header fields, feature bits, header extensions, snapshots,
+ * persistent bitmaps, qemu-img check findings and the host-file map, all computed in the
+ * worker (worker/imageReport.ts) once the map is complete.
+ */
+import { useEffect, useState } from 'react';
+import type { ImageReport } from '../worker/imageProtocol.ts';
+import { useApp, useServices } from './appContext.ts';
+import { binarySize, hexOffset } from './format.ts';
+import { HostMap } from './HostMap.tsx';
+
+export function ImagePanel({ dark }: { dark: boolean }) {
+  const { client } = useServices();
+  const openId = useApp((s) => s.openId);
+  const ready = useApp((s) => s.load.status === 'ready' && s.chain !== undefined);
+  const [report, setReport] = useState<{ openId: number; r: ImageReport }>();
+  useEffect(() => {
+    if (!ready) return;
+    let live = true;
+    client.image(openId).then(
+      (r) => live && setReport({ openId, r }),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, openId, ready]);
+  if (!ready) return null;
+  if (report?.openId !== openId) {
+    return (
+      <section className="panel image" aria-label="Image">
+        <h2>Image</h2>
+        <p className="muted">Checking the image…</p>
+      </section>
+    );
+  }
+  const r = report.r;
+  const c = r.check;
+  return (
+    <section className="panel image" aria-label="Image">
+      <h2>Image: {r.file}</h2>
+      {c && (
+        <p
+          className={c.corruptions || c.checkErrors ? 'check bad' : c.leaks ? 'check warn' : 'check ok'}
+          data-testid="check-summary"
+        >
+          {c.failure
+            ? `Check failed: ${c.failure}`
+            : c.corruptions || c.leaks || c.checkErrors
+              ? `qemu-img check: ${c.corruptions} corruptions, ${c.leaks} leaked clusters${c.checkErrors ? `, ${c.checkErrors} check errors` : ''}`
+              : 'qemu-img check: no errors were found on the image.'}
+        </p>
+      )}
+      {r.host && (
+        <details open>
+          <summary>Host file map</summary>
+          <HostMap host={r.host} dark={dark} />
+        </details>
+      )}
+      <details>
+        <summary>Header</summary>
+        <table className="kv">
+          <tbody>
+            {r.header.map((f) => (
+              <tr key={f.name}>
+                <th scope="row">{f.name}</th>
+                <td>{f.value}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+      <details open={r.features.length > 0}>
+        <summary>Feature bits ({r.features.length})</summary>
+        {r.features.length ? (
+          <ul data-testid="feature-bits">
+            {r.features.map((f) => (
+              <li key={`${f.type}${f.bit}`}>
+                {f.type} bit {f.bit}: {f.name}
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="muted">No feature bits set.</p>
+        )}
+      </details>
+      <details>
+        <summary>Header extensions ({r.extensions.length})</summary>
+        <ul>
+          {r.extensions.map((e) => (
+            <li key={e.offset}>
+              {e.type} at {hexOffset(e.offset)}, {e.length} bytes
+            </li>
+          ))}
+        </ul>
+      </details>
+      {r.snapshots.length > 0 && (
+        <details open>
+          <summary>Snapshots ({r.snapshots.length})</summary>
+          <table data-testid="snapshots">
+            <thead>
+              <tr>
+                <th scope="col">ID</th>
+                <th scope="col">Tag</th>
+                <th scope="col">Date</th>
+                <th scope="col">Disk size</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.snapshots.map((s) => (
+                <tr key={s.id}>
+                  <td>{s.id}</td>
+                  <td>{s.name}</td>
+                  <td>{s.date}</td>
+                  <td>{s.diskSize !== undefined ? binarySize(s.diskSize) : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      )}
+      {r.bitmaps.length > 0 && (
+        <details open>
+          <summary>Bitmaps ({r.bitmaps.length})</summary>
+          <ul data-testid="bitmaps">
+            {r.bitmaps.map((b) => (
+              <li key={b.name}>
+                {b.name}: granularity {binarySize(b.granularity)}, flags {b.flags}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {c && c.messages.length > 0 && (
+        <details open>
+          <summary>Check findings ({c.messages.length + c.messagesDropped})</summary>
+          <ul className="check-messages" data-testid="check-messages">
+            {c.messages.map((m, i) => (
+              <li key={`${i}${m}`}>{m}</li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {r.problems.map((p) => (
+        <p key={p} className="error">
+          {p}
+        </p>
+      ))}
+    </section>
+  );
+}

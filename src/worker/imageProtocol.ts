@@ -1,0 +1,52 @@
+/** Messages of the Image panel and host-file map (imageReport.ts), part of protocol.ts's union. */
+export interface ImageField {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface ImageReport {
+  readonly file: string;
+  readonly format: 'qcow2' | 'raw';
+  readonly header: readonly ImageField[];
+  /** Every set feature bit, named from the image's feature table when it has one. */
+  readonly features: readonly { readonly type: string; readonly bit: number; readonly name: string }[];
+  readonly extensions: readonly { readonly type: string; readonly offset: number; readonly length: number }[];
+  readonly snapshots: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly date: string;
+    readonly diskSize?: number;
+    readonly vmStateSize: number;
+  }[];
+  readonly bitmaps: readonly {
+    readonly name: string;
+    readonly granularity: number;
+    readonly flags: string;
+  }[];
+  readonly check?: {
+    readonly corruptions: number;
+    readonly leaks: number;
+    readonly checkErrors: number;
+    readonly failure?: string;
+    readonly messages: readonly string[];
+    readonly messagesDropped: number;
+  };
+  readonly problems: readonly string[];
+  /** Host clusters of the file: ranges of (start cluster, clusters, HOST_* class). */
+  readonly host?: {
+    readonly clusterSize: number;
+    readonly clusters: number;
+    readonly names: readonly string[];
+    readonly start: Float64Array;
+    readonly length: Float64Array;
+    readonly kind: Uint8Array;
+  };
+}
+
+interface Msg {
+  readonly v: 1;
+  readonly id: number;
+}
+
+export type ImageRequest = Msg & { readonly type: 'image'; readonly openId: number };
+export type ImageResponse = Msg & { readonly type: 'image'; readonly report: ImageReport };

@@ -1,0 +1,162 @@
+/**
+ * The Image panel's facts about the top layer, computed in the worker: header fields, feature
+ * bits named from the feature table, header extensions, snapshots, persistent bitmaps, the
+ * qemu-img check findings and the host-file map (core/hostmap).
+ */
+import { checkImage } from '../core/check/checkImage.ts';
+import { HOST_NAMES, hostMap } from '../core/hostmap/hostmap.ts';
+import { readBitmaps } from '../core/qcow2/bitmaps.ts';
+import {
+  EXT_BACKING_FORMAT,
+  EXT_BITMAPS,
+  EXT_CRYPTO_HEADER,
+  EXT_DATA_FILE,
+  EXT_FEATURE_TABLE,
+} from '../core/qcow2/extensions.ts';
+import type { Qcow2Image } from '../core/qcow2/image.ts';
+import { readSnapshots } from '../core/qcow2/snapshots.ts';
+import type { ChainStatus } from '../core/status/resolve.ts';
+import type { ImageField, ImageReport } from './imageProtocol.ts';
+
+const EXT_NAMES: Record<number, string> = {
+  [EXT_BACKING_FORMAT]: 'backing file format name',
+  [EXT_FEATURE_TABLE]: 'feature name table',
+  [EXT_BITMAPS]: 'bitmaps',
+  [EXT_CRYPTO_HEADER]: 'full disk encryption header pointer',
+  [EXT_DATA_FILE]: 'external data file name',
+};
+
+/** QEMU's own names (qcow2 spec, "feature name table") for images without a table. */
+const KNOWN_FEATURES: Record<string, readonly string[]> = {
+  incompatible: ['dirty bit', 'corrupt bit', 'external data file', 'compression type', 'extended L2 entries'],
+  compatible: ['lazy refcounts'],
+  autoclear: ['bitmaps', 'raw external data'],
+};
+
+const hex = (n: number | bigint) => `0x${n.toString(16)}`;
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export async function imageReport(st: ChainStatus): Promise<ImageReport> {
+  const layer = st.chain.layers[0]!;
+  if (layer.format === 'raw') {
+    return {
+      file: layer.name,
+      format: 'raw',
+      header: [{ name: 'virtual size', value: String(layer.length) }],
+      features: [],
+      extensions: [],
+      snapshots: [],
+      bitmaps: [],
+      problems: [],
+    };
+  }
+  const img: Qcow2Image = layer;
+  const h = img.header;
+  const problems: string[] = [];
+  const header: ImageField[] = [
+    ['magic', 'QFI\\xfb'],
+    ['version', String(h.version)],
+    ['size (virtual)', `${h.size} bytes`],
+    ['cluster_bits', `${h.clusterBits} (${h.clusterSize} bytes)`],
+    ['crypt_method', String(h.cryptMethod)],
+    ['l1_size', String(h.l1Size)],
+    ['l1_table_offset', hex(h.l1TableOffset)],
+    ['refcount_table_offset', hex(h.refcountTableOffset)],
+    ['refcount_table_clusters', String(h.refcountTableClusters)],
+    ['refcount_order', `${h.refcountOrder} (${2 ** h.refcountOrder}-bit refcounts)`],
+    ['nb_snapshots', String(h.nbSnapshots)],
+    ['snapshots_offset', hex(h.snapshotsOffset)],
+    ['backing_file_offset', hex(h.backingFileOffset)],
+    ['backing_file_size', String(h.backingFileSize)],
+    ['backing file', img.backingName ?? '(none)'],
+    ['header_length', String(h.headerLength)],
+    ['compression_type', h.compressionType],
+    ['L2 entry', `${h.l2EntryBytes} bytes${h.extendedL2 ? ', 32 subclusters' : ''}`],
+  ].map(([name, value]) => ({ name: name!, value: value! }));
+
+  const features: { type: string; bit: number; name: string }[] = [];
+  const bits = {
+    incompatible: h.incompatibleFeatures,
+    compatible: h.compatibleFeatures,
+    autoclear: h.autoclearFeatures,
+  };
+  for (const [type, v] of Object.entries(bits)) {
+    for (let bit = 0; bit < 64; bit++) {
+      if (!((v >> BigInt(bit)) & 1n)) continue;
+      const named = img.extensions.featureNames.find((f) => f.type === type && f.bit === bit)?.name;
+      features.push({ type, bit, name: named ?? KNOWN_FEATURES[type]?.[bit] ?? 'unknown' });
+    }
+  }
+  const extensions = img.extensions.all.map((e) => ({
+    type: EXT_NAMES[e.type] ?? `unknown ${hex(e.type)}`,
+    offset: e.offset,
+    length: e.length,
+  }));
+
+  let snapshots: ImageReport['snapshots'] = [];
+  try {
+    snapshots = (await readSnapshots(img)).map((s) => ({
+      id: s.id,
+      name: s.name,
+      date: new Date(s.dateSec * 1000).toISOString().replace('T', ' ').slice(0, 19),
+      ...(s.diskSize !== undefined && { diskSize: s.diskSize }),
+      vmStateSize: s.vmStateSize,
+    }));
+  } catch (e) {
+    problems.push(`snapshots: ${msg(e)}`);
+  }
+  let bitmaps: ImageReport['bitmaps'] = [];
+  try {
+    bitmaps =
+      h.version === 3
+        ? (await readBitmaps(img)).map((b) => ({
+            name: b.name,
+            granularity: b.granularity,
+            flags: [b.flags.inUse && 'in-use', b.flags.auto && 'auto'].filter(Boolean).join(', ') || '-',
+          }))
+        : [];
+  } catch (e) {
+    problems.push(`bitmaps: ${msg(e)}`);
+  }
+  let check: ImageReport['check'];
+  let checked: Awaited<ReturnType<typeof checkImage>> | undefined;
+  try {
+    checked = await checkImage(img);
+    check = {
+      corruptions: checked.corruptions,
+      leaks: checked.leaks,
+      checkErrors: checked.checkErrors,
+      ...(checked.failure !== undefined && { failure: checked.failure }),
+      messages: checked.messages.slice(0, 200),
+      messagesDropped: checked.messagesDropped + Math.max(0, checked.messages.length - 200),
+    };
+  } catch (e) {
+    problems.push(`check: ${msg(e)}`);
+  }
+  let host: ImageReport['host'];
+  try {
+    const m = await hostMap(img, st.layerStatus[0]!.extents, checked);
+    host = {
+      clusterSize: m.clusterSize,
+      clusters: m.clusters,
+      names: HOST_NAMES,
+      start: m.start,
+      length: m.length,
+      kind: m.kind,
+    };
+  } catch (e) {
+    problems.push(`host map: ${msg(e)}`);
+  }
+  return {
+    file: img.name,
+    format: 'qcow2',
+    header,
+    features,
+    extensions,
+    snapshots,
+    bitmaps,
+    ...(check && { check }),
+    problems,
+    ...(host && { host }),
+  };
+}
