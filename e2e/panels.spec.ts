@@ -4,7 +4,10 @@ import { expect, type Page, test } from '@playwright/test';
 import { cellCentre, type DropFile, dropAndWait, fixture, openApp } from './helpers.ts';
 
 const IMAGES = resolve(import.meta.dirname, '../fixtures/images');
-const image = (dir: string, name = 'top.qcow2'): DropFile => ({ name, bytes: readFileSync(resolve(IMAGES, dir, name)) });
+const image = (dir: string, name = 'top.qcow2'): DropFile => ({
+  name,
+  bytes: readFileSync(resolve(IMAGES, dir, name)),
+});
 const imagePanel = (page: Page) => page.getByRole('region', { name: 'Image' });
 
 test.beforeEach(async ({ page }) => {
@@ -15,7 +18,9 @@ test.beforeEach(async ({ page }) => {
 test('Image panel: a clean image passes the check and names its header fields', async ({ page }) => {
   await dropAndWait(page, [fixture('extl2', 'top.qcow2')]);
   const panel = imagePanel(page);
-  await expect(panel.getByTestId('check-summary')).toHaveText('qemu-img check: no errors were found on the image.');
+  await expect(panel.getByTestId('check-summary')).toHaveText(
+    'qemu-img check: no errors were found on the image.',
+  );
   await expect(panel.getByTestId('feature-bits')).toContainText('incompatible bit 4: extended L2 entries');
   await panel.getByText('Header', { exact: true }).click();
   await expect(panel.getByRole('row', { name: /cluster_bits/ })).toBeVisible();
@@ -26,6 +31,22 @@ test('Image panel: snapshots are listed by tag', async ({ page }) => {
   const rows = imagePanel(page).getByTestId('snapshots').getByRole('row');
   await expect(rows).not.toHaveCount(1);
   await expect(imagePanel(page).getByTestId('snapshots')).toContainText(/s1/);
+});
+
+test('Image panel: picking a snapshot maps its L1 table', async ({ page }) => {
+  await dropAndWait(page, [fixture('snapshots', 'top.qcow2')]);
+  const rowsTable = page.getByRole('region', { name: 'qemu-img map rows in view' });
+  // Active L1: data only at 0x20000 (qemu-img map: 0x20000 0x10000 0xe0000).
+  await expect(rowsTable.getByTestId('extent-rows').getByRole('row').nth(0)).not.toContainText('128 KiB');
+  await imagePanel(page).getByRole('button', { name: 'View s1' }).click();
+  await expect(imagePanel(page).getByTestId('map-source')).toContainText('snapshot s1');
+  // Snapshot s1: data at 0..0x20000 mapped to 0x50000 (clusterscope map --snapshot=s1).
+  await expect(rowsTable.getByTestId('extent-rows').getByRole('row').nth(0)).toContainText(
+    /^0x0128 KiB0yesnoyes0x50000$/,
+  );
+  await imagePanel(page).getByRole('button', { name: 'View active' }).click();
+  await expect(imagePanel(page).getByTestId('map-source')).toContainText('active L1');
+  await expect(rowsTable.getByTestId('extent-rows').getByRole('row').nth(0)).not.toContainText('128 KiB');
 });
 
 test('Image panel: persistent bitmaps are listed', async ({ page }) => {
@@ -39,19 +60,25 @@ test('leaked clusters: the check names them and the host map shows them', async 
   await expect(panel.getByTestId('check-summary')).toContainText(/[1-9]\d* leaked clusters/);
   await expect(panel.getByTestId('check-messages')).toContainText('Leaked cluster');
   await expect(panel.getByRole('list', { name: 'Host map legend' })).toContainText('leaked:');
-  await expect(panel.getByRole('list', { name: 'Host map legend' })).toContainText('L2 table: 1 clusters');
+  await expect(panel.getByRole('list', { name: 'Host map legend' })).toContainText('L2 table: 1 cluster');
   // The leak's colour is drawn on the host-map canvas.
   const hasLeakColour = await panel.getByTestId('host-map').evaluate((c) => {
     const el = c as HTMLCanvasElement;
     const d = el.getContext('2d')!.getImageData(0, 0, el.width, el.height).data;
-    for (let i = 0; i < d.length; i += 4) if (d[i] === 0xe4 && d[i + 1] === 0x1a && d[i + 2] === 0x1c) return true;
+    for (let i = 0; i < d.length; i += 4)
+      if (d[i] === 0xe4 && d[i + 1] === 0x1a && d[i + 2] === 0x1c) return true;
     return false;
   });
   expect(hasLeakColour).toBe(true);
 });
 
-test('extent table: rows of the view; a row click zooms, a map click scrolls to the row', async ({ page }) => {
-  await dropAndWait(page, [fixture('nbd-hole-example', 'top.qcow2'), fixture('nbd-hole-example', 'base.raw')]);
+test('extent table: rows of the view; a row click zooms, a map click scrolls to the row', async ({
+  page,
+}) => {
+  await dropAndWait(page, [
+    fixture('nbd-hole-example', 'top.qcow2'),
+    fixture('nbd-hole-example', 'base.raw'),
+  ]);
   const table = page.getByRole('region', { name: 'qemu-img map rows in view' });
   await expect(table.getByRole('heading')).toContainText(/rows in view: \d+/);
   const rows = table.getByTestId('extent-rows').getByRole('row');
@@ -76,7 +103,10 @@ for (const theme of ['light', 'dark'] as const) {
       await dropAndWait(page, [image('refcount-leak')]);
       await expect(imagePanel(page).getByTestId('check-summary')).toBeVisible();
       await imagePanel(page).scrollIntoViewIfNeeded();
-      await page.screenshot({ path: `test-results/screenshots/panels-${width}-${theme}.png`, fullPage: true });
+      await page.screenshot({
+        path: `test-results/screenshots/panels-${width}-${theme}.png`,
+        fullPage: true,
+      });
     });
   }
 }

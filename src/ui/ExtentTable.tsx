@@ -155,7 +155,7 @@ export function ExtentTable() {
         qemu-img map rows in view: {rows.count}
         {rows.truncated ? '+' : ''}
       </h2>
-      <table role="grid" aria-rowcount={rows.count + 1} className="rows-head">
+      <table aria-rowcount={rows.count + 1} className="rows-head">
         <thead>
           <tr aria-rowindex={1}>
             <th scope="col">start</th>
@@ -175,7 +175,7 @@ export function ExtentTable() {
         style={{ height: Math.min(rows.count, VISIBLE_ROWS) * ROW_PX + 2 }}
         onScroll={(e) => setScroll(e.currentTarget.scrollTop)}
       >
-        <table role="grid" style={{ height: rows.count * ROW_PX }}>
+        <table style={{ height: rows.count * ROW_PX }}>
           <tbody>{items}</tbody>
         </table>
       </div>

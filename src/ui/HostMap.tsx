@@ -42,14 +42,15 @@ export function binHostMap(host: NonNullable<ImageReport['host']>, px: number): 
 
 export function HostMap({ host, dark }: { host: NonNullable<ImageReport['host']>; dark: boolean }) {
   const ref = useRef<HTMLCanvasElement>(null);
-  const rows = 4;
+  // A file with fewer clusters than pixels fits one row; a bigger one wraps over four.
+  const rows = host.clusters * 2 <= 1440 ? 1 : 4;
   useEffect(() => {
     const c = ref.current;
     if (!c) return;
     const w = Math.max(1, Math.floor(c.getBoundingClientRect().width));
-    const cols = Math.min(w, host.clusters * 4);
+    const cols = rows === 1 ? host.clusters : w;
     c.width = cols;
-    c.height = rows * 6;
+    c.height = rows === 1 ? 1 : rows * 6;
     const g = c.getContext('2d')!;
     g.clearRect(0, 0, c.width, c.height);
     // Rows wrap the file: clusters in file order, left to right, then the next row.
@@ -58,9 +59,9 @@ export function HostMap({ host, dark }: { host: NonNullable<ImageReport['host']>
       const k = bins[i]!;
       if (!k) continue;
       g.fillStyle = k === 1 && dark ? '#f0f0f0' : HOST_COLOURS[k]!;
-      g.fillRect(i % cols, Math.floor(i / cols) * 6, 1, 5);
+      g.fillRect(i % cols, Math.floor(i / cols) * 6, 1, rows === 1 ? 1 : 5);
     }
-  }, [host, dark]);
+  }, [host, dark, rows]);
   const present = new Set(host.kind);
   return (
     <div className="host-map">
@@ -78,7 +79,7 @@ export function HostMap({ host, dark }: { host: NonNullable<ImageReport['host']>
                 className="swatch"
                 style={{ background: k === 1 && dark ? '#f0f0f0' : HOST_COLOURS[k] }}
               />
-              {n}: {countOf(host, k)} clusters
+              {n}: {countOf(host, k)} {countOf(host, k) === 1 ? 'cluster' : 'clusters'}
             </li>
           ),
         )}

@@ -10,10 +10,21 @@ import { binarySize, hexOffset } from './format.ts';
 import { HostMap } from './HostMap.tsx';
 
 export function ImagePanel({ dark }: { dark: boolean }) {
-  const { client } = useServices();
+  const { client, store } = useServices();
   const openId = useApp((s) => s.openId);
   const ready = useApp((s) => s.load.status === 'ready' && s.chain !== undefined);
   const [report, setReport] = useState<{ openId: number; r: ImageReport }>();
+  const [viewing, setViewing] = useState<{ openId: number; snapshot?: string; error?: string }>();
+  const showSnapshot = (snapshot: string | undefined) => {
+    client.snapshotView(openId, snapshot).then(
+      (chain) => {
+        store.getState().opened(openId, chain);
+        setViewing({ openId, ...(snapshot !== undefined && { snapshot }) });
+      },
+      (e: unknown) => setViewing({ openId, error: e instanceof Error ? e.message : String(e) }),
+    );
+  };
+  const shown = viewing?.openId === openId ? viewing : undefined;
   useEffect(() => {
     if (!ready) return;
     let live = true;
@@ -97,6 +108,13 @@ export function ImagePanel({ dark }: { dark: boolean }) {
       {r.snapshots.length > 0 && (
         <details open>
           <summary>Snapshots ({r.snapshots.length})</summary>
+          <p data-testid="map-source" aria-live="polite">
+            The map shows{' '}
+            {shown?.snapshot !== undefined
+              ? `snapshot ${r.snapshots.find((x) => x.id === shown.snapshot)?.name ?? shown.snapshot} (its L1 table)`
+              : 'the active L1 table'}
+            .{shown?.error && ` ${shown.error}`}
+          </p>
           <table data-testid="snapshots">
             <thead>
               <tr>
@@ -104,15 +122,40 @@ export function ImagePanel({ dark }: { dark: boolean }) {
                 <th scope="col">Tag</th>
                 <th scope="col">Date</th>
                 <th scope="col">Disk size</th>
+                <th scope="col">Map</th>
               </tr>
             </thead>
             <tbody>
+              <tr>
+                <td>—</td>
+                <td>(active)</td>
+                <td />
+                <td />
+                <td>
+                  <button
+                    type="button"
+                    aria-pressed={shown?.snapshot === undefined}
+                    onClick={() => showSnapshot(undefined)}
+                  >
+                    View active
+                  </button>
+                </td>
+              </tr>
               {r.snapshots.map((s) => (
                 <tr key={s.id}>
                   <td>{s.id}</td>
                   <td>{s.name}</td>
                   <td>{s.date}</td>
                   <td>{s.diskSize !== undefined ? binarySize(s.diskSize) : '—'}</td>
+                  <td>
+                    <button
+                      type="button"
+                      aria-pressed={shown?.snapshot === s.id}
+                      onClick={() => showSnapshot(s.id)}
+                    >
+                      View {s.name}
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -135,8 +178,8 @@ export function ImagePanel({ dark }: { dark: boolean }) {
         <details open>
           <summary>Check findings ({c.messages.length + c.messagesDropped})</summary>
           <ul className="check-messages" data-testid="check-messages">
-            {c.messages.map((m, i) => (
-              <li key={`${i}${m}`}>{m}</li>
+            {[...new Set(c.messages)].map((m) => (
+              <li key={m}>{m}</li>
             ))}
           </ul>
         </details>

@@ -261,6 +261,22 @@ export class WorkerClient {
     });
   }
 
+  /** Re-maps the open chain through an internal snapshot's L1 (undefined: the active L1). */
+  snapshotView(openId: number, snapshot: string | undefined): Promise<ChainInfo> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.send(
+        { v: PROTOCOL_VERSION, id, type: 'snapshotView', openId, ...(snapshot !== undefined && { snapshot }) },
+        {
+          resolve: (m) =>
+            m.type === 'snapshotView'
+              ? resolve(m.chain)
+              : reject(new Error(m.type === 'error' ? m.error.message : 'snapshot view refused')),
+        },
+      );
+    });
+  }
+
   hit(openId: number, offset: number): Promise<HitDetail | undefined> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

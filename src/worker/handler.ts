@@ -4,6 +4,7 @@
  * in flight (its id is answered with `cancelled`), and bin/hit requests for a superseded open
  * are refused.
  */
+import { viewStatus } from '../core/interpret/viewSource.ts';
 import { CancelledError } from '../core/status/layerStatus.ts';
 import { chainStatus } from '../core/status/resolve.ts';
 import { BlobSource } from './blobSource.ts';
@@ -184,6 +185,24 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
           format: req.format,
           text: session.s.export(req.format, req.release),
         });
+        return;
+      }
+      case 'snapshotView': {
+        if (session?.id !== req.openId) return stale(req.id, req.openId);
+        try {
+          const dropped = session.s.dropped;
+          const st = await viewStatus(dropped.chain, {
+            backing: 'chain',
+            ...(req.snapshot !== undefined && { snapshot: req.snapshot }),
+          });
+          if (session?.id !== req.openId) return stale(req.id, req.openId);
+          const s = new Session(dropped, st);
+          session = { id: req.openId, s };
+          const chain = s.info();
+          post({ v, id: req.id, type: 'snapshotView', chain, ...(req.snapshot !== undefined && { snapshot: req.snapshot }) }, transfers(chain));
+        } catch (e) {
+          post({ v, id: req.id, type: 'error', error: toErrorInfo(e) });
+        }
         return;
       }
       case 'image': {

@@ -1,3 +1,5 @@
+import type { ChainInfo } from './protocol.ts';
+
 /** Messages of the Image panel and host-file map (imageReport.ts), part of protocol.ts's union. */
 export interface ImageField {
   readonly name: string;
@@ -48,5 +50,10 @@ interface Msg {
   readonly id: number;
 }
 
-export type ImageRequest = Msg & { readonly type: 'image'; readonly openId: number };
-export type ImageResponse = Msg & { readonly type: 'image'; readonly report: ImageReport };
+export type ImageRequest =
+  | (Msg & { readonly type: 'image'; readonly openId: number })
+  /** Map an internal snapshot's L1 table instead of the active one (`snapshot` absent: the active L1). */
+  | (Msg & { readonly type: 'snapshotView'; readonly openId: number; readonly snapshot?: string });
+export type ImageResponse =
+  | (Msg & { readonly type: 'image'; readonly report: ImageReport })
+  | (Msg & { readonly type: 'snapshotView'; readonly chain: ChainInfo; readonly snapshot?: string });
