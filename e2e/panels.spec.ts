@@ -107,6 +107,10 @@ for (const theme of ['light', 'dark'] as const) {
         path: `test-results/screenshots/panels-${width}-${theme}.png`,
         fullPage: true,
       });
+      await page
+        .getByRole('region', { name: 'qemu-img map rows in view' })
+        .screenshot({ path: `test-results/screenshots/extent-table-${width}-${theme}.png` });
+      await imagePanel(page).screenshot({ path: `test-results/screenshots/image-panel-${width}-${theme}.png` });
     });
   }
 }
