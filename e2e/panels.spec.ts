@@ -110,7 +110,9 @@ for (const theme of ['light', 'dark'] as const) {
       await page
         .getByRole('region', { name: 'qemu-img map rows in view' })
         .screenshot({ path: `test-results/screenshots/extent-table-${width}-${theme}.png` });
-      await imagePanel(page).screenshot({ path: `test-results/screenshots/image-panel-${width}-${theme}.png` });
+      await imagePanel(page).screenshot({
+        path: `test-results/screenshots/image-panel-${width}-${theme}.png`,
+      });
     });
   }
 }
