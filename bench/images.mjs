@@ -54,7 +54,9 @@ function prng(seed) {
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, ...opts });
   if (r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}${r.error ?? ''}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}${r.error ?? ''}`,
+    );
   }
   return r;
 }
@@ -63,7 +65,11 @@ export function qemuImgVersion() {
   const out = run('qemu-img', ['--version']).stdout;
   const m = /version (\d+)\.(\d+)(?:\.(\d+))?/.exec(out);
   if (!m) throw new Error(`cannot parse qemu-img --version: ${out}`);
-  return { full: `${m[1]}.${m[2]}${m[3] ? `.${m[3]}` : ''}`, release: `${m[1]}.${m[2]}`, line: out.split('\n')[0] };
+  return {
+    full: `${m[1]}.${m[2]}${m[3] ? `.${m[3]}` : ''}`,
+    release: `${m[1]}.${m[2]}`,
+    line: out.split('\n')[0],
+  };
 }
 
 function cacheDir(outDir, spec, version) {
@@ -155,7 +161,9 @@ function makeChain(dir, spec, log) {
     log(`creating ${spec.name}: ${layer.file} (${lines.length} qemu-io commands)`);
     const cmds = join(dir, `${layer.file}.qemu-io.txt`);
     writeFileSync(cmds, `${lines.join('\n')}\nquit\n`);
-    run('sh', ['-c', `qemu-io -t unsafe -f qcow2 ${layer.file} < ${layer.file}.qemu-io.txt > /dev/null`], { cwd: dir });
+    run('sh', ['-c', `qemu-io -t unsafe -f qcow2 ${layer.file} < ${layer.file}.qemu-io.txt > /dev/null`], {
+      cwd: dir,
+    });
     backing = layer.file;
   }
 }

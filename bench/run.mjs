@@ -11,7 +11,15 @@
 // outputs are equal (and how they differ), Node's startup time, and a CPU profile of
 // clusterscope on each image. See bench/README.md.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +33,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 
 function parseOptions(argv) {
-  const o = { runs: 3, only: undefined, profile: true, out: join(here, 'out'), cli: process.env.CLUSTERSCOPE_BIN };
+  const o = {
+    runs: 3,
+    only: undefined,
+    profile: true,
+    out: join(here, 'out'),
+    cli: process.env.CLUSTERSCOPE_BIN,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -40,7 +54,12 @@ function parseOptions(argv) {
     else if (a.startsWith('--out')) o.out = resolve(val());
     else if (a.startsWith('--cli')) o.cli = resolve(val());
     else if (a === '--help' || a === '-h') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).join('\n'));
+      console.log(
+        readFileSync(fileURLToPath(import.meta.url), 'utf8')
+          .split('\n')
+          .slice(1, 13)
+          .join('\n'),
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -60,13 +79,18 @@ function ensureGnuTime() {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     execFileSync('apt-get', ['install', '-y', '-qq', 'time'], { stdio: 'inherit', env });
   }
-  if (!haveGnuTime()) throw new Error(`bench: ${GNU_TIME} (GNU time) is missing; install it with: apt-get install -y time`);
+  if (!haveGnuTime())
+    throw new Error(`bench: ${GNU_TIME} (GNU time) is missing; install it with: apt-get install -y time`);
 }
 
 function machine(version, cli) {
   const git = (args) => {
     try {
-      return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      return execFileSync('git', args, {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
     } catch {
       return '';
     }
@@ -96,7 +120,8 @@ const fmtKiB = (k) => `${(k / 1024).toFixed(1)} MiB`;
 
 function table(header, rows) {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ');
+  const line = (r) =>
+    r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ');
   return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -118,7 +143,11 @@ async function main() {
   need('qemu-img', 'qemu-utils');
   need('qemu-io', 'qemu-utils');
   ensureGnuTime();
-  if (!existsSync(join(root, 'dist', 'cli', 'main.js')) && !process.env.CLUSTERSCOPE_BIN && opt.cli === join(root, 'bin', 'clusterscope.mjs')) {
+  if (
+    !existsSync(join(root, 'dist', 'cli', 'main.js')) &&
+    !process.env.CLUSTERSCOPE_BIN &&
+    opt.cli === join(root, 'bin', 'clusterscope.mjs')
+  ) {
     throw new Error('bench: the CLI is not built; run `npm run build:cli` (npm run bench does it)');
   }
   mkdirSync(opt.out, { recursive: true });
@@ -129,7 +158,9 @@ async function main() {
   console.log(`clusterscope: ${m.cli} at ${m.commit}; runs per tool: ${opt.runs} (median), after 1 warm-up`);
   const load = loadavg()[0];
   if (load > m.nproc / 2) {
-    console.log(`note: load average ${load.toFixed(2)} on ${m.nproc} CPUs before the run: wall times will be noisy; CPU times are steadier`);
+    console.log(
+      `note: load average ${load.toFixed(2)} on ${m.nproc} CPUs before the run: wall times will be noisy; CPU times are steadier`,
+    );
   }
   console.log(`images: ${relative(process.cwd(), opt.out) || opt.out}/ (cached; delete to remake)\n`);
 
@@ -194,7 +225,19 @@ async function main() {
   console.log('\nresults (medians; ratio = clusterscope / qemu-img wall time; CPU = user + sys)');
   console.log(
     table(
-      ['image', 'map entries', 'qemu-img', 'clusterscope', 'ratio', `target ${TARGET}x`, 'qemu-img CPU', 'clusterscope CPU', 'CPU ratio', 'qemu-img RSS', 'clusterscope RSS'],
+      [
+        'image',
+        'map entries',
+        'qemu-img',
+        'clusterscope',
+        'ratio',
+        `target ${TARGET}x`,
+        'qemu-img CPU',
+        'clusterscope CPU',
+        'CPU ratio',
+        'qemu-img RSS',
+        'clusterscope RSS',
+      ],
       results.map((r) => [
         r.name,
         r.extents,
@@ -221,8 +264,12 @@ async function main() {
   }
 
   for (const r of results) {
-    for (const [who, x] of [['qemu-img', r.q], ['clusterscope', r.c]]) {
-      for (const e of x.stderr) console.log(`  ${r.name}: ${who} wrote to stderr: ${e.trim().split('\n').join('\n    ')}`);
+    for (const [who, x] of [
+      ['qemu-img', r.q],
+      ['clusterscope', r.c],
+    ]) {
+      for (const e of x.stderr)
+        console.log(`  ${r.name}: ${who} wrote to stderr: ${e.trim().split('\n').join('\n    ')}`);
     }
   }
 
@@ -243,7 +290,16 @@ async function main() {
     console.log('\nclusterscope CPU profile (node --cpu-prof; src/ locations via dist/cli/main.js.map)');
     for (const img of images) {
       const dir = join(scratch, `prof-${img.spec.name}`);
-      const argv = [process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, opt.cli, 'map', '--output=json', `--qemu=${version.release}`, img.file];
+      const argv = [
+        process.execPath,
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        opt.cli,
+        'map',
+        '--output=json',
+        `--qemu=${version.release}`,
+        img.file,
+      ];
       const r = measure(argv);
       if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}:\n${r.stderr}`);
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
@@ -252,7 +308,12 @@ async function main() {
     }
   }
 
-  const record = { date: new Date().toISOString(), machine: m, nodeStartup: { bare: nodeBare, help: nodeHelp }, results };
+  const record = {
+    date: new Date().toISOString(),
+    machine: m,
+    nodeStartup: { bare: nodeBare, help: nodeHelp },
+    results,
+  };
   writeFileSync(
     join(opt.out, 'last-run.json'),
     `${JSON.stringify(record, (k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2)}\n`,

@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 if (!existsSync(entry)) {
-  process.stderr.write('clusterscope: the CLI is not built; run `npm run build:cli` (npm install does it).\n');
+  process.stderr.write(
+    'clusterscope: the CLI is not built; run `npm run build:cli` (npm install does it).\n',
+  );
   process.exit(1);
 }
 const { main } = await import(entry);

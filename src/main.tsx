@@ -2,12 +2,12 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { fetchSample, followSelection, openFiles } from './state/loader.ts';
-import { createAppStore } from './state/store.ts';
 import { openAnyFiles, startFromLink } from './state/permalinkOpen.ts';
+import { createAppStore } from './state/store.ts';
 import { bindUrl } from './state/urlSync.ts';
 import { App } from './ui/App.tsx';
-import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
 import { AppContext, type AppServices, type Sample } from './ui/appContext.ts';
+import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
 import './ui/app.css';
 import { WorkerClient } from './worker/client.ts';
 

@@ -16,7 +16,9 @@ import {
 
 const QEMU = '--qemu=7.2';
 /** Cases QEMU mapped (its refusals are in corrupt.test.ts), minus the intended refusals. */
-const cases = allCases().filter((c) => !(c.name in INTENDED_REFUSALS) && golden(c, 'map.json.exit') === undefined);
+const cases = allCases().filter(
+  (c) => !(c.name in INTENDED_REFUSALS) && golden(c, 'map.json.exit') === undefined,
+);
 
 /** fixtures/make-fixtures.sh ran qemu-img and qemu-nbd with `-f qcow2` (the json: spec names the driver). */
 const fmt = (extra: string[]) => ['--format=qcow2', ...extra];

@@ -12,17 +12,17 @@ import { Heatmap } from './Heatmap.tsx';
 import { ImagePanel } from './ImagePanel.tsx';
 import { Inspector } from './Inspector.tsx';
 import { Legend } from './Legend.tsx';
+import { LessonsPanel } from './lessons/LessonsPanel.tsx';
 import { ProgressBar } from './ProgressBar.tsx';
 import { PALETTES } from './palette.ts';
 import { SampleGallery } from './SampleGallery.tsx';
-import { LessonsPanel } from './lessons/LessonsPanel.tsx';
 import { RemoteOpen } from './sandbox/RemoteOpen.tsx';
 import { SandboxPanel } from './sandbox/SandboxPanel.tsx';
-import { ThemeToggle, useResolvedTheme } from './ThemeToggle.tsx';
-import { Tracks } from './Tracks.tsx';
 import { LinkNotices } from './share/LinkNotices.tsx';
 import { MapPaste } from './share/MapPaste.tsx';
 import { SharePanel } from './share/SharePanel.tsx';
+import { ThemeToggle, useResolvedTheme } from './ThemeToggle.tsx';
+import { Tracks } from './Tracks.tsx';
 
 export function App() {
   const theme = useResolvedTheme();

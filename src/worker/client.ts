@@ -8,6 +8,8 @@
  * alive). Then every waiting request fails with a 'worker' ErrorInfo ("the image reader
  * stopped: ..."), `onStopped` tells the page, and the next request starts a fresh worker.
  */
+
+import type { ImageReport } from './imageProtocol.ts';
 import {
   type ChainInfo,
   type ErrorInfo,
@@ -19,7 +21,6 @@ import {
   type Request,
   type Response,
 } from './protocol.ts';
-import type { ImageReport } from './imageProtocol.ts';
 
 export interface BinsResult {
   readonly start: number;
@@ -256,7 +257,9 @@ export class WorkerClient {
     return new Promise((resolve, reject) => {
       this.send(
         { v: PROTOCOL_VERSION, id, type: 'image', openId },
-        { resolve: (m) => (m.type === 'image' ? resolve(m.report) : reject(new Superseded('image refused'))) },
+        {
+          resolve: (m) => (m.type === 'image' ? resolve(m.report) : reject(new Superseded('image refused'))),
+        },
       );
     });
   }
@@ -266,7 +269,13 @@ export class WorkerClient {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.send(
-        { v: PROTOCOL_VERSION, id, type: 'snapshotView', openId, ...(snapshot !== undefined && { snapshot }) },
+        {
+          v: PROTOCOL_VERSION,
+          id,
+          type: 'snapshotView',
+          openId,
+          ...(snapshot !== undefined && { snapshot }),
+        },
         {
           resolve: (m) =>
             m.type === 'snapshotView'

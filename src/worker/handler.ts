@@ -12,6 +12,7 @@ import { NothingOpened, openDropped } from './chainFiles.ts';
 import { createDiffHandler } from './diffHandler.ts';
 import { toErrorInfo } from './errorInfo.ts';
 import { imageReport } from './imageReport.ts';
+import { createMapHandler } from './mapFileHandler.ts';
 import { partialPoster, progressThrottle } from './partial.ts';
 import {
   binClassCount,
@@ -24,7 +25,6 @@ import {
 } from './protocol.ts';
 import { Sandbox, sourceName, sourcesFor } from './sandbox.ts';
 import { Session } from './session.ts';
-import { createMapHandler } from './mapFileHandler.ts';
 
 export type Post = (msg: Response, transfer?: Transferable[]) => void;
 
@@ -57,7 +57,9 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
     session = undefined;
     try {
       const sources = from
-        ? await sourcesFor(from, sandbox, (phase, done, total) => post({ v, id, type: 'progress', phase, done, total }))
+        ? await sourcesFor(from, sandbox, (phase, done, total) =>
+            post({ v, id, type: 'progress', phase, done, total }),
+          )
         : files.map((f) => ({ name: f.name, source: new BlobSource(f.name, f) }));
       post({ v, id, type: 'progress', phase: 'opening', done: 0, total: 1 });
       const dropped = await openDropped(sources);
@@ -199,7 +201,16 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
           const s = new Session(dropped, st);
           session = { id: req.openId, s };
           const chain = s.info();
-          post({ v, id: req.id, type: 'snapshotView', chain, ...(req.snapshot !== undefined && { snapshot: req.snapshot }) }, transfers(chain));
+          post(
+            {
+              v,
+              id: req.id,
+              type: 'snapshotView',
+              chain,
+              ...(req.snapshot !== undefined && { snapshot: req.snapshot }),
+            },
+            transfers(chain),
+          );
         } catch (e) {
           post({ v, id: req.id, type: 'error', error: toErrorInfo(e) });
         }

@@ -8,6 +8,7 @@ import type { Layer } from '../core/chain/layer.ts';
 import type { Interpretation, Interpreted } from '../core/interpret/interpretation.ts';
 import { allocationDepth, baseAllocation, formatNbdinfo } from '../core/interpret/nbd.ts';
 import { formatMapJson, qemuImgMap } from '../core/interpret/qemuImgMap.ts';
+import { encodeLinkMap } from '../core/share/mapCodec.ts';
 import { describeResolved, resolvedAt } from '../core/status/describe.ts';
 import { flagNames } from '../core/status/flags.ts';
 import { kindName } from '../core/status/kinds.ts';
@@ -16,10 +17,9 @@ import { binStatus, mappedEnd } from './bins.ts';
 import type { DroppedChain } from './chainFiles.ts';
 import { toErrorInfo, toFindingInfo } from './errorInfo.ts';
 import { l2EntryAt } from './l2Lookup.ts';
+import { fingerprintLayer } from './mapFileIdentity.ts';
 import type { ChainInfo, ExportFormat, HitDetail, InterpretationValue, LayerInfo } from './protocol.ts';
 import { computeTracks } from './tracks.ts';
-import { fingerprintLayer } from './mapFileIdentity.ts';
-import { encodeLinkMap } from '../core/share/mapCodec.ts';
 
 export const INTERPRETATIONS: readonly Interpretation[] = [
   qemuImgMap(),

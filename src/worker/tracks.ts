@@ -33,7 +33,14 @@ interface Runs {
   readonly length: Float64Array;
 }
 
-export function lane(runs: Runs, cat: (i: number) => number, start: number, end: number, px: number, ncat: number) {
+export function lane(
+  runs: Runs,
+  cat: (i: number) => number,
+  start: number,
+  end: number,
+  px: number,
+  ncat: number,
+) {
   const acc = new Float64Array(px * ncat);
   const span = (end - start) / px;
   let i = 0;
