@@ -17,6 +17,12 @@ export interface ByteSource {
    * slow per request (1 MiB default); a local file handle is not (its source says 64 KiB).
    */
   readonly coalesceGap?: number;
+  /**
+   * How many coalesced L2 reads may be in flight ahead of a scan (l2Reader.ts). Reads that
+   * wait on another thread (Blob, HTTP) gain from many; a source that reads synchronously
+   * gains nothing and only holds memory, so it says 0.
+   */
+  readonly prefetchGroups?: number;
   /** Releases the underlying handle, where there is one (Node files). */
   close?(): Promise<void>;
 }

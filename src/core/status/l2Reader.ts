@@ -51,7 +51,7 @@ export class L2Reader {
     private readonly src: ByteSource,
     offsets: readonly number[],
     private readonly tableBytes: number,
-    private readonly window = L2_PREFETCH_GROUPS,
+    private readonly window = src.prefetchGroups ?? L2_PREFETCH_GROUPS,
   ) {
     const uses = new Map<number, number>();
     for (const o of offsets) uses.set(o, (uses.get(o) ?? 0) + 1);
