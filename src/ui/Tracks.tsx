@@ -2,7 +2,6 @@
  * Extent tracks: lanes on one linear guest axis (the heatmap's view range), one per chain layer
  * and one per interpretation, like a genome browser. Brushing a range zooms the views to it.
  */
-import { axisBottom, brushX, scaleLinear, select } from 'd3';
 import { useEffect, useRef, useState } from 'react';
 import type { TracksResult } from '../worker/client.ts';
 import {
@@ -16,7 +15,7 @@ import {
   TRACK_ZERO,
 } from '../worker/protocol.ts';
 import { useApp, useServices } from './appContext.ts';
-import { hexOffset } from './format.ts';
+import { useLaneAxis } from './laneAxis.ts';
 import { depthColour, OKABE_ITO, type Palette } from './palette.ts';
 
 const LANE_H = 14;
@@ -117,35 +116,7 @@ export function Tracks({ palette }: { palette: Palette }) {
     }
   }, [tracks, px, height, palette]);
 
-  useEffect(() => {
-    if (!brushRef.current || !axisRef.current || px <= 0) return;
-    const x = scaleLinear().domain([view.start, view.end]).range([0, px]);
-    // Ticks at multiples of a power of two, so hex labels stay round.
-    const len = view.end - view.start;
-    let step = 2 ** Math.ceil(Math.log2(len / Math.max(2, Math.floor(px / 120))));
-    if (!Number.isFinite(step) || step <= 0) step = len;
-    const ticks: number[] = [];
-    for (let t = Math.ceil(view.start / step) * step; t <= view.end && ticks.length < 64; t += step)
-      ticks.push(t);
-    select(axisRef.current).call(
-      axisBottom(x)
-        .tickValues(ticks)
-        .tickFormat((d) => hexOffset(Number(d))),
-    );
-    const g = select(brushRef.current);
-    const b = brushX<unknown>()
-      .extent([
-        [0, 0],
-        [px, height],
-      ])
-      .on('end', (ev: { selection: [number, number] | null; sourceEvent?: unknown }) => {
-        if (!ev.selection || !ev.sourceEvent) return;
-        const [a, z] = ev.selection.map((v) => x.invert(v));
-        g.call(b.move, null);
-        if (z !== undefined && a !== undefined && z > a) store.getState().setView({ start: a, end: z });
-      });
-    g.call(b);
-  }, [view.start, view.end, px, height, store]);
+  useLaneAxis(brushRef, axisRef, view, px, height, store);
 
   if (!chain) return null;
   return (

@@ -3,11 +3,10 @@
  * each side's value per pixel column in its own legend's colours, and the difference lane in
  * the heatmap's kind colours. Drag across the lanes to zoom to a range.
  */
-import { axisBottom, brushX, scaleLinear, select } from 'd3';
 import { useEffect, useRef, useState } from 'react';
 import { type DiffSummary, LANE_AGREE, LANE_NONE, LANE_OTHER } from '../../worker/diffProtocol.ts';
 import { useApp, useServices } from '../appContext.ts';
-import { hexOffset } from '../format.ts';
+import { useLaneAxis } from '../laneAxis.ts';
 import { type DiffPalette, kindColour, valueColour } from './diffPalette.ts';
 import { useDiffClient } from './useDiff.ts';
 
@@ -92,34 +91,7 @@ export function DiffLanes({
     }
   }, [lanes, px, height, palette, diffId]);
 
-  useEffect(() => {
-    if (!brushRef.current || !axisRef.current || px <= 0) return;
-    const x = scaleLinear().domain([view.start, view.end]).range([0, px]);
-    const len = view.end - view.start;
-    let step = 2 ** Math.ceil(Math.log2(len / Math.max(2, Math.floor(px / 120))));
-    if (!Number.isFinite(step) || step <= 0) step = len;
-    const ticks: number[] = [];
-    for (let t = Math.ceil(view.start / step) * step; t <= view.end && ticks.length < 64; t += step)
-      ticks.push(t);
-    select(axisRef.current).call(
-      axisBottom(x)
-        .tickValues(ticks)
-        .tickFormat((d) => hexOffset(Number(d))),
-    );
-    const g = select(brushRef.current);
-    const b = brushX<unknown>()
-      .extent([
-        [0, 0],
-        [px, height],
-      ])
-      .on('end', (ev: { selection: [number, number] | null; sourceEvent?: unknown }) => {
-        if (!ev.selection || !ev.sourceEvent) return;
-        const [a, z] = ev.selection.map((v) => x.invert(v));
-        g.call(b.move, null);
-        if (z !== undefined && a !== undefined && z > a) store.getState().setView({ start: a, end: z });
-      });
-    g.call(b);
-  }, [view.start, view.end, px, height, store]);
+  useLaneAxis(brushRef, axisRef, view, px, height, store);
 
   const side = (tag: string, s: DiffSummary['a']) => `${tag}: ${s.title}${s.view ? ` @ ${s.view}` : ''}`;
   const names = [side('A', summary.a), side('B', summary.b), 'Difference'];
