@@ -646,23 +646,9 @@ export class Qcow2Writer implements WritableImage {
   writeZeroes(offset: number, length: number, unmap = false): void {
     this.check(offset, length);
     this.open();
-    const align = this.subclusterSize;
-    let head = offset % align;
-    const tail = (offset + length) % align;
-    let pos = offset;
-    let left = length;
-    while (left > 0) {
-      let num = left;
-      if (head) {
-        num = Math.min(left, align - head);
-        head = (head + num) % align;
-      } else if (tail && num > align) {
-        num -= tail;
-      }
+    forEachAlignedPiece(offset, length, this.subclusterSize, (pos, num) => {
       if (!this.driverZeroes(pos, num, unmap)) this.pwrite(pos, new Uint8Array(num));
-      pos += num;
-      left -= num;
-    }
+    });
   }
 
   /** qcow2_co_pwrite_zeroes(): false for -ENOTSUP. */
@@ -756,23 +742,7 @@ export class Qcow2Writer implements WritableImage {
   discard(offset: number, length: number): void {
     this.check(offset, length);
     this.open();
-    const cs = this.clusterSize;
-    let head = offset % cs;
-    const tail = (offset + length) % cs;
-    let pos = offset;
-    let left = length;
-    while (left > 0) {
-      let num = left;
-      if (head) {
-        num = Math.min(left, cs - head);
-        head = (head + num) % cs;
-      } else if (tail && num > cs) {
-        num -= tail;
-      }
-      this.driverDiscard(pos, num);
-      pos += num;
-      left -= num;
-    }
+    forEachAlignedPiece(offset, length, this.clusterSize, (pos, num) => this.driverDiscard(pos, num));
   }
 
   private driverDiscard(offset: number, bytes: number): void {
@@ -944,5 +914,34 @@ export class Qcow2Writer implements WritableImage {
     for (let offset = 0; offset < this.length; offset += step) {
       this.clusterDiscard(offset, Math.min(step, this.length - offset), true);
     }
+  }
+}
+
+/**
+ * How the block layer splits a request before the driver sees it (bdrv_co_do_pwrite_zeroes(),
+ * bdrv_co_pdiscard()): an unaligned head up to the next `align` boundary, then the aligned
+ * middle in one piece, then the unaligned tail.
+ */
+function forEachAlignedPiece(
+  offset: number,
+  length: number,
+  align: number,
+  piece: (pos: number, num: number) => void,
+): void {
+  let head = offset % align;
+  const tail = (offset + length) % align;
+  let pos = offset;
+  let left = length;
+  while (left > 0) {
+    let num = left;
+    if (head) {
+      num = Math.min(left, align - head);
+      head = (head + num) % align;
+    } else if (tail && num > align) {
+      num -= tail;
+    }
+    piece(pos, num);
+    pos += num;
+    left -= num;
   }
 }
