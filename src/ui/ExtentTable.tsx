@@ -6,6 +6,12 @@
  * made on the map scrolls the table to its row.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
+import {
+  BDRV_BLOCK_ALLOCATED as ALLOCATED,
+  BDRV_BLOCK_DATA as DATA,
+  BDRV_BLOCK_OFFSET_VALID as OFFSET_VALID,
+  BDRV_BLOCK_ZERO as ZERO,
+} from '../core/status/flags.ts';
 import type { ExtentArrays } from '../worker/protocol.ts';
 import { useApp } from './appContext.ts';
 import { binarySize, hexOffset } from './format.ts';
@@ -14,10 +20,6 @@ const ROW_PX = 26;
 const VISIBLE_ROWS = 10;
 /** Rows built at most; a view with more shows the first ones and says so. */
 const MAX_ROWS = 200_000;
-const DATA = 0x01;
-const ZERO = 0x02;
-const OFFSET_VALID = 0x04;
-const ALLOCATED = 0x10;
 
 interface Rows {
   count: number;
