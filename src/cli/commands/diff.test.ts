@@ -97,6 +97,26 @@ describe('clusterscope diff', () => {
     ]);
   });
 
+  it('two files of different virtual sizes: the overlap is compared and the text says so', async () => {
+    const r = await runCli(
+      [
+        'diff',
+        '--a=nbd-base-allocation-6.0',
+        '--no-reasons',
+        'copy-early/vm.qcow2',
+        'copy-later/vm-later.qcow2',
+      ],
+      `${FIXTURES}/images`,
+    );
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[2]).toBe(
+      'Virtual sizes differ (A 524288 bytes, B 786432 bytes): compared where both reach, the first 524288 bytes; the remaining 262144 bytes are only in B.',
+    );
+    expect(lines).toContain('393216 bytes differ in 2 extents; 393216 bytes agree.');
+    expect(r.stdout).toContain('only in B (A ends at 524288)  [b-only]');
+  });
+
   it("--format prints one interpretation in its tool's text, equal to the recorded QEMU 7.2 output", async () => {
     const cases: [string, string, string][] = [
       ['--a=nbd-base-allocation-6.0@backing-null', 'nbdinfo', 'nbd-base-nobacking.txt'],

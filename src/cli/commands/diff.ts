@@ -14,6 +14,7 @@
 import { type Chain, closeChain } from '../../core/chain/chain.ts';
 import { type DiffSideInfo, formatDiffCsv, formatDiffJson } from '../../core/diff/export.ts';
 import { diffSides, explainDifference } from '../../core/diff/reason.ts';
+import { sizeNote } from '../../core/diff/sizes.ts';
 import { formatFinding } from '../../core/findings.ts';
 import {
   CATALOGUE,
@@ -119,6 +120,8 @@ export async function runDiff(args: string[], io: CliIo): Promise<number> {
     const side = (tag: string, s: SideSpec, st: ChainStatus) =>
       `${tag}: ${s.entry.interpretation.title} [${s.entry.id}${formatView(s.view) ? `@${formatView(s.view)}` : ''}]; ${st.chain.layers[0]!.name}, ${describeView(s.view)}; ${st.length} bytes\n`;
     let t = side('A', a, sa) + side('B', b, sb);
+    const sizes = sizeNote(d);
+    if (sizes) t += `${sizes}\n`;
     const pct = (n: number) => (d.overlap ? ((100 * n) / Math.max(d.lengthA, d.lengthB)).toFixed(1) : '0.0');
     if (d.count === 0) t += `A and B agree on all ${d.overlap} bytes.\n`;
     else {
