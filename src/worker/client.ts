@@ -297,8 +297,8 @@ export class WorkerClient {
   }
 
   /** Sends a request made with a fresh id; resolves with its reply (typed wrappers: diffClient.ts). */
-  request(make: (id: number) => Request): Promise<Response> {
+  request(make: (id: number) => Request, onProgress?: OpenCallbacks['onProgress']): Promise<Response> {
     const id = this.nextId++;
-    return new Promise((resolve) => this.send(make(id), { resolve }));
+    return new Promise((resolve) => this.send(make(id), { resolve, ...(onProgress && { onProgress }) }));
   }
 }

@@ -4,7 +4,14 @@
  * `error` with DiffFailed carrying the worker's ErrorInfo.
  */
 import { Superseded } from './client.ts';
-import type { DiffExportFormat, DiffResponse, DiffSideSpec, DiffSummary } from './diffProtocol.ts';
+import type {
+  DiffChainInfo,
+  DiffExportFormat,
+  DiffResponse,
+  DiffSideSpec,
+  DiffSummary,
+  SnapshotName,
+} from './diffProtocol.ts';
 import { type ErrorInfo, PROTOCOL_VERSION, type Request, type Response } from './protocol.ts';
 
 export class DiffFailed extends Error {
@@ -13,8 +20,21 @@ export class DiffFailed extends Error {
   }
 }
 
+/** A second image could not be opened: each file's error, as an open's. */
+export class SecondOpenFailed extends DiffFailed {
+  constructor(
+    error: ErrorInfo,
+    readonly files: readonly ErrorInfo[],
+  ) {
+    super(error);
+  }
+}
+
 export interface Requester {
-  request(make: (id: number) => Request): Promise<Response>;
+  request(
+    make: (id: number) => Request,
+    onProgress?: (phase: string, done: number, total: number) => void,
+  ): Promise<Response>;
 }
 
 type Of<T extends DiffResponse['type']> = Extract<DiffResponse, { type: T }>;
@@ -43,6 +63,22 @@ export class DiffClient {
   ): Promise<{ diffId: number; summary: DiffSummary }> {
     const m = await call(this.c, 'diff', (id) => ({ v, id, type: 'diff', openId, a, b }));
     return { diffId: m.id, summary: m.summary };
+  }
+
+  /** Opens a second image (its top and backing files) for side B; the reply's id names it in sides. */
+  async open(
+    files: readonly File[],
+    onProgress?: (phase: string, done: number, total: number) => void,
+  ): Promise<{ chainId: number; chain: DiffChainInfo }> {
+    const m = await this.c.request((id) => ({ v, id, type: 'diffOpen', files }), onProgress);
+    if (m.type === 'diffOpen') return { chainId: m.id, chain: m.chain };
+    if (m.type === 'error') throw new SecondOpenFailed(m.error, m.files ?? [m.error]);
+    throw new Superseded('diffOpen superseded');
+  }
+
+  /** Internal snapshots of a chain's top (an open id or a second image's id). */
+  async snapshots(chain: number): Promise<readonly SnapshotName[]> {
+    return (await call(this.c, 'diffSnapshots', (id) => ({ v, id, type: 'diffSnapshots', chain }))).snapshots;
   }
 
   bins(diffId: number, start: number, end: number, bins: number): Promise<Of<'diffBins'>> {

@@ -3,9 +3,13 @@
  * A `diff` request computes both sides and their diff in the worker and keeps it under the
  * request's id; later requests (bins, lanes, reasons, exports) name that `diffId`. A newer
  * `diff` supersedes the one in flight, and a newer `open` makes every diff stale.
+ *
+ * Two different files: `diffOpen` opens a second image (with its backing files) beside the
+ * page's and keeps it under the request's id; a side's `chain` names which one it reads.
+ * `diffSnapshots` lists a chain's internal snapshots, the views `snapshot:NAME` can name.
  */
 import type { NativeFormat } from '../core/interpret/catalogue.ts';
-import type { PROTOCOL_VERSION } from './protocol.ts';
+import type { ErrorInfo, PROTOCOL_VERSION } from './protocol.ts';
 
 interface DiffMsg {
   readonly v: typeof PROTOCOL_VERSION;
@@ -16,6 +20,31 @@ interface DiffMsg {
 export interface DiffSideSpec {
   readonly interp: string;
   readonly view: string;
+  /** The chain the side reads: a `diffOpen` request's id; absent, the page's image (the diff's openId). */
+  readonly chain?: number;
+}
+
+/** A second image opened for the diff view (`diffOpen`). */
+export interface DiffChainInfo {
+  /** Layer names, top first. */
+  readonly files: readonly string[];
+  /** Guest size (the top's virtual size) and the grid's cluster size (512 for a raw top). */
+  readonly length: number;
+  readonly clusterSize: number;
+  /** fnv1a64 of the top's header and L1 table (mapFileIdentity.ts), as the permalink's `fp`. */
+  readonly fingerprint: string;
+  /** A backing file the top names that was not among the files: the chain stops above it. */
+  readonly missingBacking?: { readonly name: string; readonly from: string };
+  /** Files that could not be opened, or that the chain does not use. */
+  readonly rejected: readonly ErrorInfo[];
+  readonly unused: readonly string[];
+  /** The walk stopped here (QEMU refuses to read on). */
+  readonly error?: ErrorInfo;
+}
+
+export interface SnapshotName {
+  readonly id: string;
+  readonly name: string;
 }
 
 /** What a side turned out to be, for legends and lane labels. */
@@ -30,6 +59,8 @@ export interface DiffSideSummary {
   readonly length: number;
   readonly legend: readonly { readonly value: number; readonly label: string }[];
   readonly nativeFormats: readonly NativeFormat[];
+  /** The chain the side read: a `diffOpen` id, absent for the page's image. */
+  readonly chain?: number;
   /** Where QEMU would stop reading (the view's status ended at an error). */
   readonly error?: string;
 }
@@ -54,6 +85,8 @@ export interface DiffSummary {
   readonly bytesDiffering: number;
   readonly bytesAgreeing: number;
   readonly clusterSize: number;
+  /** A cell of one cluster can show 32 subclusters: equal cluster sizes, extended L2 on either top. */
+  readonly subclusters: boolean;
   /** Differing extents (transferred): ascending, disjoint; `kind` indexes `kinds`. */
   readonly count: number;
   readonly start: Float64Array;
@@ -97,7 +130,11 @@ export type DiffRequest =
       readonly from: number;
       readonly to: number;
     })
-  | (DiffMsg & { readonly type: 'diffExport'; readonly diffId: number; readonly format: DiffExportFormat });
+  | (DiffMsg & { readonly type: 'diffExport'; readonly diffId: number; readonly format: DiffExportFormat })
+  /** Opens a second image (top and backing files, matched by name as a drop is) under this id. */
+  | (DiffMsg & { readonly type: 'diffOpen'; readonly files: readonly File[] })
+  /** Internal snapshots of a chain's top: `chain` is an open id or a `diffOpen` id. */
+  | (DiffMsg & { readonly type: 'diffSnapshots'; readonly chain: number });
 
 export type DiffResponse =
   | (DiffMsg & { readonly type: 'diff'; readonly summary: DiffSummary })
@@ -125,7 +162,9 @@ export type DiffResponse =
       readonly format: DiffExportFormat;
       readonly text: string;
       readonly error?: string;
-    });
+    })
+  | (DiffMsg & { readonly type: 'diffOpen'; readonly chain: DiffChainInfo })
+  | (DiffMsg & { readonly type: 'diffSnapshots'; readonly snapshots: readonly SnapshotName[] });
 
 export const DIFF_REQUEST_TYPES: ReadonlySet<string> = new Set([
   'diff',
@@ -133,4 +172,6 @@ export const DIFF_REQUEST_TYPES: ReadonlySet<string> = new Set([
   'diffLanes',
   'diffReasons',
   'diffExport',
+  'diffOpen',
+  'diffSnapshots',
 ]);

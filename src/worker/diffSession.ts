@@ -37,6 +37,8 @@ interface Side extends DiffSide {
   readonly entry: CatalogueEntry;
   readonly view: ViewSource;
   readonly computed: Interpreted;
+  /** The `diffOpen` id of the chain read; undefined for the page's image. */
+  readonly chain: number | undefined;
 }
 
 function resolveSpec(spec: DiffSideSpec): { entry: CatalogueEntry; view: ViewSource } {
@@ -80,8 +82,15 @@ const summary = (s: Side): DiffSideSummary => ({
   length: s.status.length,
   legend: s.entry.interpretation.legend.map((l) => ({ value: l.value, label: l.label })),
   nativeFormats: s.entry.nativeFormats,
+  ...(s.chain !== undefined && { chain: s.chain }),
   ...(s.status.error && { error: s.status.error.message }),
 });
+
+/** Extended L2 on a side's top layer. */
+const extendedL2 = (st: ChainStatus): boolean => {
+  const top = st.chain.layers[0];
+  return top?.format === 'qcow2' && top.header.extendedL2;
+};
 
 /** Index of the first run ending after `pos`. */
 function firstEndingAfter(start: Float64Array, length: Float64Array, count: number, pos: number): number {
@@ -103,24 +112,29 @@ export class DiffSession {
     readonly diff: Diff,
   ) {}
 
+  /** `views(spec)` is the view cache of the chain the side names (the page's or a second image's). */
   static async compute(
     openId: number,
-    cache: ViewCache,
+    views: (spec: DiffSideSpec) => ViewCache,
     specA: DiffSideSpec,
     specB: DiffSideSpec,
     signal?: AbortSignal,
   ): Promise<DiffSession> {
     const ra = resolveSpec(specA);
     const rb = resolveSpec(specB);
-    const [sa, sb] = await Promise.all([cache.status(ra.view, signal), cache.status(rb.view, signal)]);
-    const side = (r: typeof ra, st: ChainStatus): Side => ({
+    const [sa, sb] = await Promise.all([
+      views(specA).status(ra.view, signal),
+      views(specB).status(rb.view, signal),
+    ]);
+    const side = (r: typeof ra, st: ChainStatus, chain: number | undefined): Side => ({
       ...r,
       interpretation: r.entry.interpretation,
       status: st,
       computed: r.entry.interpretation.compute(st),
+      chain,
     });
-    const a = side(ra, sa);
-    const b = side(rb, sb);
+    const a = side(ra, sa, specA.chain);
+    const b = side(rb, sb, specB.chain);
     return new DiffSession(openId, a, b, diffSides(a, b));
   }
 
@@ -145,6 +159,9 @@ export class DiffSession {
       bytesDiffering: d.bytesDiffering,
       bytesAgreeing: d.bytesAgreeing,
       clusterSize: topClusterSize(this.a.status),
+      subclusters:
+        topClusterSize(this.a.status) === topClusterSize(this.b.status) &&
+        (extendedL2(this.a.status) || extendedL2(this.b.status)),
       count: d.count,
       start: d.start.slice(),
       length: d.length.slice(),

@@ -119,6 +119,8 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       case 'diffLanes':
       case 'diffReasons':
       case 'diffExport':
+      case 'diffOpen':
+      case 'diffSnapshots':
         return diff(req, session);
       case 'open':
         return open(req.id, req.files, req.source);
