@@ -2,9 +2,17 @@
  * The diff view's shareable state: which two interpretations (catalogue ids) under which views
  * (viewSource.ts text form) are compared. Both travel in the URL as `a=INTERP@VIEW&b=...`, the
  * CLI's `diff --a/--b` syntax, so a link and a command line name a comparison the same way.
+ *
+ * When B reads a second image (two different files), the link names it as the main permalink
+ * names the page's image (url.ts `file`, `size`, `fp`): `bfile=TOP&bfile=BACKING...&bsize=0x..
+ * &bfp=<16 hex>`. Base names and the identity only: never bytes, never paths.
  */
 import { CATALOGUE_IDS } from '../core/interpret/catalogue.ts';
 import { formatView, parseView } from '../core/interpret/viewSource.ts';
+import { isFingerprint } from '../core/share/fingerprint.ts';
+import type { DiffChainInfo } from '../worker/diffProtocol.ts';
+import { compareImages } from './permalink.ts';
+import { hex, type ImageIdentity, isSafeFileName, MAX_LINK_FILES, parseOffset } from './url.ts';
 
 export interface DiffSideState {
   /** Catalogue id (core/interpret/catalogue.ts). */
@@ -13,10 +21,55 @@ export interface DiffSideState {
   readonly view: string;
 }
 
+/** The second image side B reads, as a link names it. */
+export interface DiffImage {
+  /** Base names, top first (the top's is the image's name). */
+  readonly files: readonly string[];
+  /** Virtual size in bytes. */
+  readonly size: number;
+  /** fnv1a64 of the top's header and L1 table (worker/mapFileIdentity.ts). */
+  readonly fingerprint?: string;
+}
+
 export interface DiffSpec {
   readonly a: DiffSideState;
   readonly b: DiffSideState;
+  /** B reads this image instead of the page's; absent, both sides read the page's image. */
+  readonly bImage?: DiffImage;
 }
+
+/** A second image open in the worker: its `diffOpen` id and what it is. */
+export interface SecondImage {
+  readonly chainId: number;
+  readonly chain: DiffChainInfo;
+}
+
+/** The identity a link names for an opened second image. */
+export const identityOfSecond = (c: DiffChainInfo): DiffImage => ({
+  files: c.files,
+  size: c.length,
+  fingerprint: c.fingerprint,
+});
+
+/** A DiffImage as the permalink's ImageIdentity (its name is the top's). */
+export const asIdentity = (d: DiffImage): ImageIdentity => ({
+  name: d.files[0] ?? '',
+  size: d.size,
+  ...(d.fingerprint !== undefined && { fingerprint: d.fingerprint }),
+});
+
+/**
+ * The second image B reads, if the one open is the one the spec names (permalink.ts's rule for
+ * "same image"): after Back to an older comparison, or a link naming another image, it is not.
+ */
+export function secondFor(d: DiffSpec | undefined, s: SecondImage | undefined): SecondImage | undefined {
+  if (!d?.bImage || !s) return undefined;
+  return compareImages(asIdentity(d.bImage), asIdentity(identityOfSecond(s.chain))).same ? s : undefined;
+}
+
+/** Guest bytes the diff view spans: the page's image, or B's second image when it is longer. */
+export const diffLength = (pageLength: number, d: DiffSpec | undefined, s: SecondImage | undefined): number =>
+  Math.max(pageLength, secondFor(d, s)?.chain.length ?? 0);
 
 /** The June 2021 thread's question: qemu-nbd 5.2 against 6.0+, each layer alone. */
 export const DEFAULT_DIFF: DiffSpec = {
@@ -44,6 +97,29 @@ export function parseSide(text: string): DiffSideState | undefined {
 export function writeDiffParams(p: URLSearchParams, d: DiffSpec): void {
   p.set('a', formatSide(d.a));
   p.set('b', formatSide(d.b));
+  const files = (d.bImage?.files ?? []).filter(isSafeFileName).slice(0, MAX_LINK_FILES);
+  if (!d.bImage || !files.length) return;
+  for (const f of files) p.append('bfile', f);
+  p.set('bsize', hex(d.bImage.size));
+  if (d.bImage.fingerprint) p.set('bfp', d.bImage.fingerprint);
+}
+
+/** The second image a hash names (`bfile`, `bsize`, `bfp`), if sound; problems in words otherwise. */
+function readDiffImage(p: URLSearchParams, problems: string[]): DiffImage | undefined {
+  const files = p.getAll('bfile');
+  const size = p.get('bsize');
+  const fp = p.get('bfp');
+  if (!files.length && size === null && fp === null) return undefined;
+  const n = size === null ? undefined : parseOffset(size);
+  if (!files.length || files.length > MAX_LINK_FILES || !files.every(isSafeFileName) || n === undefined) {
+    problems.push("The link's image B (bfile, bsize) is malformed; B reads the page's image instead.");
+    return undefined;
+  }
+  if (fp !== null && !isFingerprint(fp)) {
+    problems.push("The link's fingerprint of image B is malformed; B reads the page's image instead.");
+    return undefined;
+  }
+  return { files, size: n, ...(fp !== null && { fingerprint: fp }) };
 }
 
 /** The diff named by a hash's `a` and `b`, if both are sound; problems in words otherwise. */
@@ -59,5 +135,6 @@ export function readDiffParams(p: URLSearchParams, problems: string[]): DiffSpec
     );
     return undefined;
   }
-  return { a, b };
+  const bImage = readDiffImage(p, problems);
+  return { a, b, ...(bImage && { bImage }) };
 }

@@ -37,7 +37,14 @@ const describeImage = (i: ImageIdentity) =>
  * image); without a fingerprint on one side, equal names and sizes.
  */
 export function compareIdentity(linked: ImageIdentity, c: ChainInfo): { same: boolean; message: string } {
-  const got = identityOf(c);
+  return compareImages(linked, identityOf(c));
+}
+
+/** compareIdentity() for any image's identity (the diff view's image B has no ChainInfo). */
+export function compareImages(
+  linked: ImageIdentity,
+  got: ImageIdentity | undefined,
+): { same: boolean; message: string } {
   if (!got) return { same: false, message: `The link was made for ${describeImage(linked)}.` };
   const same =
     linked.fingerprint && got.fingerprint

@@ -5,7 +5,7 @@
  */
 import { createStore } from 'zustand/vanilla';
 import type { ChainInfo, ErrorInfo, HitDetail } from '../worker/protocol.ts';
-import type { DiffSpec } from './diff.ts';
+import { type DiffSpec, diffLength, type SecondImage } from './diff.ts';
 import { DEFAULT_LAYERS, type LayerId, type LayerToggles } from './layers.ts';
 import { clampView, fullView, minViewLength, panView, type ViewRange, zoomView } from './view.ts';
 
@@ -36,6 +36,8 @@ export interface AppState {
   readonly theme: Theme;
   /** The diff view's A and B (issue 4); absent = the single-interpretation map. */
   readonly diff?: DiffSpec;
+  /** The second image open in the worker for the diff's side B (not shared: the spec names it). */
+  readonly second?: SecondImage;
   /** Snapshot the view names (permalinks carry it). */
   readonly snapshot?: string;
   /** Messages about the link and the image (permalink.ts), newest last. */
@@ -64,6 +66,7 @@ export interface AppActions {
   setDetail(detail: HitDetail | undefined): void;
   setTheme(t: Theme): void;
   setDiff(d: DiffSpec | undefined): void;
+  setSecond(s: SecondImage | undefined): void;
   setSnapshot(name: string | undefined): void;
   notify(level: Notice['level'], text: string): void;
   dismissNotices(): void;
@@ -77,7 +80,13 @@ export function createAppStore(init: Partial<AppState> = {}) {
   return createStore<AppState & AppActions>()((set, get) => {
     const limits = () => {
       const c = get().chain;
-      return c ? { length: c.length, min: minViewLength(c.clusterSize, c.length) } : undefined;
+      // While B reads a longer second image, the view reaches its end too.
+      const length = c ? diffLength(c.length, get().diff, get().second) : 0;
+      return c ? { length, min: minViewLength(c.clusterSize, length) } : undefined;
+    };
+    const reclamp = () => {
+      const l = limits();
+      if (l) set({ view: clampView(get().view, l.length, l.min) });
     };
     return {
       files: [],
@@ -137,8 +146,8 @@ export function createAppStore(init: Partial<AppState> = {}) {
         if (l) set({ view: panView(get().view, bytes, l.length, l.min) });
       },
       resetView: () => {
-        const c = get().chain;
-        if (c) set({ view: fullView(c.length) });
+        const l = limits();
+        if (l) set({ view: fullView(l.length) });
       },
       toggleLayer: (id) => set({ layers: { ...get().layers, [id]: !get().layers[id] } }),
       setLayers: (layers) => set({ layers }),
@@ -166,6 +175,15 @@ export function createAppStore(init: Partial<AppState> = {}) {
           const { diff: _d, ...rest } = get();
           set(rest, true);
         }
+        reclamp();
+      },
+      setSecond: (second) => {
+        if (second) set({ second });
+        else {
+          const { second: _s, ...rest } = get();
+          set(rest, true);
+        }
+        reclamp();
       },
     };
   });
