@@ -16,14 +16,15 @@ export function partialPoster(
   post: (s: Session, end: number) => void,
   dropped: DroppedChain,
   now: () => number = () => performance.now(),
-): (st: ChainStatus, end: number) => void {
+): (st: () => ChainStatus, end: number) => void {
   let last = Number.NEGATIVE_INFINITY;
+  const length = dropped.chain.layers[0]!.length;
   return (st, end) => {
-    if (end >= st.length) return; // the full result follows at once
+    if (end >= length) return; // the full result follows at once
     const t = now();
     if (t - last < PARTIAL_INTERVAL_MS) return;
     last = t;
-    post(new Session(dropped, st), end);
+    post(new Session(dropped, st()), end);
   };
 }
 

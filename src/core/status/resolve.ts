@@ -91,9 +91,11 @@ export interface ChainStatusOptions {
   /**
    * Partial chain status over [0, end) while the top layer is read. With this set, the layers
    * are read base first so that each part of the top resolves at once; the final result is the
-   * same either way. `status.extents` is a fresh copy the callee may keep or transfer.
+   * same either way. Called after every L2 table of the top; `status()` resolves the chain so far
+   * (O(extents read)), so call it only for the parts you show: resolving on every table made
+   * opening quadratic. Its `extents` are a fresh copy the callee may keep or transfer.
    */
-  readonly onPartial?: (status: ChainStatus, end: number) => void;
+  readonly onPartial?: (status: () => ChainStatus, end: number) => void;
   readonly signal?: Cancellation;
 }
 
@@ -120,7 +122,7 @@ export async function chainStatus(chain: Chain, opts: ChainStatusOptions = {}): 
               onPartial && {
                 onPartial: (top: LayerStatus, end: number) => {
                   const parts = [top, ...statuses.slice(1)];
-                  onPartial(resolveChain(chain, parts, end), end);
+                  onPartial(() => resolveChain(chain, parts, end), end);
                 },
               }),
           });
