@@ -117,12 +117,13 @@ class Checker {
    * qcow2_inc_refcounts_imrt(). `offset` may be undefined for an offset at or above 2^53,
    * which always lies a cluster or more past the end of the file; `offsetHex` prints it.
    */
-  inc(offset: number | undefined, size: number, offsetHex?: string): void {
+  /** `offsetHex` is formatted only for an error message (it runs per L2 entry: no BigInt on the hot path). */
+  inc(offset: number | undefined, size: number, offsetHex?: () => string): void {
     if (size <= 0) return;
     // "Last cluster of qcow2 image may be semi-allocated, so it may be OK to reference some
     // space after file end but it should be less than one cluster."
     if (offset === undefined || offset + size - this.fileLen >= this.cs) {
-      const at = offsetHex ?? (offset ?? 0).toString(16);
+      const at = offsetHex ? offsetHex() : (offset ?? 0).toString(16);
       this.say(
         `ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x${at} size 0x${size.toString(16)}`,
       );
@@ -244,7 +245,7 @@ class Checker {
           const sectors = Number((entry >> shift) & ((1n << BigInt(this.cb - 8)) - 1n)) + 1;
           const csize = sectors * 512 - Number(coffsetBig & 511n);
           const coffset = coffsetBig < 2n ** 53n ? Number(coffsetBig) : undefined;
-          this.inc(coffset, csize, coffsetBig.toString(16));
+          this.inc(coffset, csize, () => coffsetBig.toString(16));
           if (flags & CHECK_FRAG_INFO) {
             this.allocated++;
             this.compressed++;
@@ -257,18 +258,18 @@ class Checker {
         case ClusterType.Normal: {
           const huge = (hi & 0x00e00000) !== 0;
           const offset = entryOffset(hi, lo);
-          const offHex = hex64(hi & 0x00ffffff, lo & 0xfffffe00);
+          const offHex = () => hex64(hi & 0x00ffffff, lo & 0xfffffe00);
           if ((bmHi & bmLo) !== 0) {
             this.corruptions++;
-            this.say(`ERROR offset=${offHex}: Allocated cluster has corrupted subcluster allocation bitmap`);
+            this.say(`ERROR offset=${offHex()}: Allocated cluster has corrupted subcluster allocation bitmap`);
           }
           if (offset % cs) {
             this.corruptions++;
             const containsData = this.extL2 ? bmLo !== 0 : !(lo & 1);
             this.say(
               containsData
-                ? `ERROR offset=${offHex}: Data cluster is not properly aligned; L2 entry corrupted.`
-                : `ERROR offset=${offHex}: Preallocated cluster is not properly aligned; L2 entry corrupted.`,
+                ? `ERROR offset=${offHex()}: Data cluster is not properly aligned; L2 entry corrupted.`
+                : `ERROR offset=${offHex()}: Preallocated cluster is not properly aligned; L2 entry corrupted.`,
             );
           }
           if (flags & CHECK_FRAG_INFO) {
@@ -315,10 +316,10 @@ class Checker {
         this.corruptions++;
       }
       const l2Offset = offsets[k];
-      const l2Hex = hex64(hi & 0x00ffffff, lo & 0xfffffe00);
+      const l2Hex = () => hex64(hi & 0x00ffffff, lo & 0xfffffe00);
       this.inc(l2Offset, this.cs, l2Hex);
       if (l2Offset !== undefined && l2Offset % this.cs) {
-        this.say(`ERROR l2_offset=${l2Hex}: Table is not cluster aligned; L1 entry corrupted`);
+        this.say(`ERROR l2_offset=${l2Hex()}: Table is not cluster aligned; L1 entry corrupted`);
         this.corruptions++;
       }
       this.checkL2(table, flags);
@@ -409,7 +410,7 @@ export async function checkImage(img: Qcow2Image, opts: CheckOptions = {}): Prom
           const lo = table[2 * i + 1]!;
           const off = entryOffset(hi, lo);
           if (off === 0) continue;
-          c.inc((hi & 0x00e00000) !== 0 ? undefined : off, c.cs, hex64(hi & 0x00ffffff, lo & 0xfffffe00));
+          c.inc((hi & 0x00e00000) !== 0 ? undefined : off, c.cs, () => hex64(hi & 0x00ffffff, lo & 0xfffffe00));
         }
       }
     }
