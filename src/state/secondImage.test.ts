@@ -36,6 +36,9 @@ describe('image B', () => {
       fingerprint: later.fingerprint,
     });
     expect(secondFor(st.diff, st.second)?.chainId).toBe(7);
+    // The whole page image was in view: now the whole comparison is.
+    expect(s.getState().view).toEqual({ start: 0, end: 12 * K });
+    st.setView({ start: K, end: 2 * K });
     st.resetView();
     expect(s.getState().view).toEqual({ start: 0, end: 12 * K });
     expect(s.getState().notices).toEqual([]);

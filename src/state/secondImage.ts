@@ -25,6 +25,8 @@ export async function openSecondImage(
 ): Promise<DiffChainInfo> {
   const { chainId, chain } = await opener.open(files, onProgress);
   const s = store.getState();
+  // A view of the whole page image becomes a view of the whole comparison (B may be longer).
+  const whole = s.chain !== undefined && s.view.start === 0 && s.view.end === s.chain.length;
   const linked = s.second ? undefined : s.diff?.bImage;
   if (linked) {
     const c = compareImages(asIdentity(linked), asIdentity(identityOfSecond(chain)));
@@ -32,6 +34,7 @@ export async function openSecondImage(
   }
   s.setSecond({ chainId, chain });
   s.setDiff({ ...(s.diff ?? DEFAULT_DIFF), bImage: identityOfSecond(chain) });
+  if (whole) s.resetView();
   return chain;
 }
 

@@ -25,9 +25,12 @@ export function DropTarget({ children }: { children: ReactNode }) {
       if (depth.current === 0) setOver(false);
     };
     const drop = (e: DragEvent) => {
+      // A drop zone inside the page took these files already (the diff view's image B).
+      const claimed = e.defaultPrevented;
       e.preventDefault();
       depth.current = 0;
       setOver(false);
+      if (claimed) return;
       const files = [...(e.dataTransfer?.files ?? [])];
       if (files.length) openFiles(files);
     };

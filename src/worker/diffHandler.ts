@@ -7,6 +7,7 @@
  * a time (MAX_SECOND_CHAINS): a newer `diffOpen` aborts the one in flight and replaces the
  * image kept. Sides name it by that id; a diff naming a replaced image is refused.
  */
+import { readSnapshots } from '../core/qcow2/snapshots.ts';
 import { CancelledError } from '../core/status/layerStatus.ts';
 import { NothingOpened } from './chainFiles.ts';
 import type { DiffRequest, DiffResponse, DiffSideSpec, SnapshotName } from './diffProtocol.ts';
@@ -35,7 +36,6 @@ const MAX_REASONS = 500;
 async function snapshotNames(s: Session): Promise<SnapshotName[]> {
   const top = s.chain.layers[0];
   if (top?.format !== 'qcow2' || top.header.nbSnapshots === 0) return [];
-  const { readSnapshots } = await import('../core/qcow2/snapshots.ts');
   return (await readSnapshots(top)).map((x) => ({ id: x.id, name: x.name }));
 }
 

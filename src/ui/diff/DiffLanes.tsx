@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import { type DiffSummary, LANE_AGREE, LANE_NONE, LANE_OTHER } from '../../worker/diffProtocol.ts';
 import { useApp, useServices } from '../appContext.ts';
 import { useLaneAxis } from '../laneAxis.ts';
+import { twoFiles } from './DiffLegend.tsx';
 import { type DiffPalette, kindColour, valueColour } from './diffPalette.ts';
 import { useDiffClient } from './useDiff.ts';
 
@@ -93,7 +94,9 @@ export function DiffLanes({
 
   useLaneAxis(brushRef, axisRef, view, px, height, store);
 
-  const side = (tag: string, s: DiffSummary['a']) => `${tag}: ${s.title}${s.view ? ` @ ${s.view}` : ''}`;
+  const files = twoFiles(summary);
+  const side = (tag: string, s: DiffSummary['a']) =>
+    `${tag}${files ? ` (${s.file})` : ''}: ${s.title}${s.view ? ` @ ${s.view}` : ''}`;
   const names = [side('A', summary.a), side('B', summary.b), 'Difference'];
   return (
     <section className="tracks diff-lanes" aria-label="Difference lanes">

@@ -1,12 +1,15 @@
 /**
  * Choosing A and B: an interpretation from the catalogue and a view (the chain as opened,
- * `backing: null`, a snapshot's L1, the zero scan) for each. The choice lives in the store and
+ * `backing: null`, each internal snapshot's L1 as the worker lists them, the zero scan) for each. The choice lives in the store and
  * the URL; "Compare" enters the diff view, "Single map" leaves it.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { CATALOGUE } from '../../core/interpret/catalogue.ts';
-import { DEFAULT_DIFF, type DiffSideState, type DiffSpec } from '../../state/diff.ts';
+import { describeView, formatView } from '../../core/interpret/viewSource.ts';
+import { DEFAULT_DIFF, type DiffSideState, type DiffSpec, secondFor } from '../../state/diff.ts';
+import type { SnapshotName } from '../../worker/diffProtocol.ts';
 import { useApp } from '../appContext.ts';
+import { useDiffClient } from './useDiff.ts';
 
 const VIEWS: readonly [string, string][] = [
   ['', 'with backing chain'],
@@ -15,16 +18,55 @@ const VIEWS: readonly [string, string][] = [
   ['backing-null,zero-scan', 'backing: null, zero-scanned'],
 ];
 
+/**
+ * Each internal snapshot's L1 as a view, with the chain and with `backing: null`. A name with
+ * ',' cannot be written in the view text form (viewSource.ts); such a snapshot is named by id.
+ */
+function snapshotViews(snaps: readonly SnapshotName[]): [string, string][] {
+  return snaps.flatMap((sn) => {
+    const snapshot = sn.name.includes(',') ? sn.id : sn.name;
+    return (['chain', 'null'] as const).map((backing): [string, string] => {
+      const v = { backing, snapshot };
+      return [formatView(v), describeView(v)];
+    });
+  });
+}
+
+/** Internal snapshots of the chain a side reads (an open id or image B's id); none while unknown. */
+function useSnapshots(chain: number | undefined): readonly SnapshotName[] {
+  const dc = useDiffClient();
+  const [got, setGot] = useState<{ chain: number; snaps: readonly SnapshotName[] }>();
+  useEffect(() => {
+    if (chain === undefined) return;
+    let live = true;
+    dc.snapshots(chain).then(
+      (snaps) => {
+        if (live) setGot({ chain, snaps });
+      },
+      () => {
+        if (live) setGot({ chain, snaps: [] });
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [dc, chain]);
+  return got !== undefined && got.chain === chain ? got.snaps : [];
+}
+
 function SidePicker({
   tag,
   side,
+  snapshots,
   onChange,
 }: {
   tag: 'A' | 'B';
   side: DiffSideState;
+  snapshots: readonly SnapshotName[];
   onChange: (s: DiffSideState) => void;
 }) {
-  const views = VIEWS.some(([v]) => v === side.view) ? VIEWS : [...VIEWS, [side.view, side.view] as const];
+  const known = [...VIEWS, ...snapshotViews(snapshots)];
+  const views = known.some(([v]) => v === side.view) ? known : [...known, [side.view, side.view] as const];
   return (
     <fieldset className="diff-side">
       <legend>{tag}</legend>
@@ -65,6 +107,10 @@ export function DiffPicker() {
   const hasChain = useApp((s) => s.chain !== undefined);
   const diff = useApp((s) => s.diff);
   const setDiff = useApp((s) => s.setDiff);
+  const openId = useApp((s) => (s.chain ? s.openId : undefined));
+  const bChain = useApp((s) => secondFor(s.diff, s.second)?.chainId);
+  const snapsA = useSnapshots(openId);
+  const snapsB = useSnapshots(bChain ?? openId);
   const [draft, setDraft] = useState<DiffSpec>(diff ?? DEFAULT_DIFF);
   // While comparing, the pickers edit the live comparison; otherwise a draft.
   const cur = diff ?? draft;
@@ -73,10 +119,19 @@ export function DiffPicker() {
   return (
     <section className="diff-picker" aria-label="Compare interpretations">
       <h2>Compare</h2>
-      <SidePicker tag="A" side={cur.a} onChange={(a) => change({ ...cur, a })} />
-      <SidePicker tag="B" side={cur.b} onChange={(b) => change({ ...cur, b })} />
+      <SidePicker tag="A" side={cur.a} snapshots={snapsA} onChange={(a) => change({ ...cur, a })} />
+      <SidePicker tag="B" side={cur.b} snapshots={snapsB} onChange={(b) => change({ ...cur, b })} />
       <div className="diff-picker-actions">
-        <button type="button" onClick={() => change({ a: cur.b, b: cur.a })}>
+        <button
+          type="button"
+          disabled={cur.bImage !== undefined}
+          title={
+            cur.bImage
+              ? 'A reads the page image and B a second image: swap the images by opening them the other way round'
+              : undefined
+          }
+          onClick={() => change({ a: cur.b, b: cur.a })}
+        >
           Swap
         </button>
         {diff ? (

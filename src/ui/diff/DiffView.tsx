@@ -3,20 +3,24 @@
  * worker computes both sides and the diff; this shows the legend with byte counts, the heatmap
  * in difference colours, lanes A / B / difference, the list with reasons, keyboard stepping
  * (n / p: next / previous difference, z: zoom to it, 0: whole image) and the exports.
+ * B may read a second image (SecondImage.tsx), picked or dropped on this view.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { NativeFormat } from '../../core/interpret/catalogue.ts';
 import type { DiffExportFormat, DiffSummary } from '../../worker/diffProtocol.ts';
 import { useApp, useServices } from '../appContext.ts';
-import { binarySize, hexOffset } from '../format.ts';
+import { hexOffset } from '../format.ts';
 import type { ResolvedTheme } from '../palette.ts';
 import { DiffHeatmap } from './DiffHeatmap.tsx';
 import { DiffLanes } from './DiffLanes.tsx';
 import { DiffLegend } from './DiffLegend.tsx';
 import { DiffList } from './DiffList.tsx';
 import { DIFF_PALETTES } from './diffPalette.ts';
+import { SecondImage } from './SecondImage.tsx';
 import './diff.css';
 import { useDiff, useDiffClient } from './useDiff.ts';
+import { useFileDrop } from './useFileDrop.ts';
+import { useSecondImage } from './useSecondImage.ts';
 
 const NATIVE: Readonly<Record<NativeFormat, { label: string; suffix: string }>> = {
   'qemu-img-map-json': { label: 'qemu-img map JSON', suffix: 'map.json' },
@@ -50,6 +54,23 @@ const isTyping = (t: EventTarget | null) =>
   t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName));
 
 export function DiffView({ theme }: { theme: ResolvedTheme }) {
+  const [second, openSecond] = useSecondImage();
+  const ref = useRef<HTMLDivElement>(null);
+  const dropping = useFileDrop(ref, openSecond);
+  return (
+    <div className="diff-view" data-testid="diff-view" data-dropping={dropping ? 'true' : 'false'} ref={ref}>
+      {dropping && (
+        <p className="diff-drop-hint" aria-hidden="true">
+          Drop here to compare with image B (a second image with its backing files)
+        </p>
+      )}
+      <SecondImage state={second} open={openSecond} />
+      <DiffBody theme={theme} />
+    </div>
+  );
+}
+
+function DiffBody({ theme }: { theme: ResolvedTheme }) {
   const { store } = useServices();
   const dc = useDiffClient();
   const r = useDiff();
@@ -118,7 +139,7 @@ export function DiffView({ theme }: { theme: ResolvedTheme }) {
     );
   };
 
-  if (r.status === 'idle') return null;
+  if (r.status === 'idle' || r.status === 'needs-b') return null;
   if (r.status === 'computing')
     return (
       <p className="diff-status" role="status">
@@ -141,15 +162,10 @@ export function DiffView({ theme }: { theme: ResolvedTheme }) {
   );
   const cs = s.clusterSize;
   return (
-    <div className="diff-view" data-testid="diff-view">
+    <div className="diff-view-body">
       <ul className="diff-sides">
         {sideLine('A', s.a)}
         {sideLine('B', s.b)}
-        {s.lengthA !== s.lengthB && (
-          <li className="muted">
-            Sizes differ: compared over the first {binarySize(s.overlap)}; the rest is one side's alone.
-          </li>
-        )}
       </ul>
       <DiffLegend summary={s} palette={palette} />
       <div className="diff-nav" role="toolbar" aria-label="Step through differences">
