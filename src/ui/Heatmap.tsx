@@ -3,7 +3,6 @@
  * the range at the grid's resolution; zooming or panning asks again. d3-zoom turns wheel and
  * drag into zoom and pan of the store's view range; the keyboard moves a cursor cell.
  */
-import { type D3ZoomEvent, pointer, select, zoom, zoomIdentity } from 'd3';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { BinsResult } from '../worker/client.ts';
 import type { HitDetail } from '../worker/protocol.ts';
@@ -15,6 +14,7 @@ import { binarySize, rangeLabel } from './format.ts';
 import { cellAt, cellOfOffset, cellStart, cellXY, type Grid, layoutGrid } from './grid.ts';
 import { PALETTES, type ResolvedTheme } from './palette.ts';
 import { type CellInfo, Tooltip } from './Tooltip.tsx';
+import { useGridZoom } from './useGridZoom.ts';
 
 /** Width of an element that may mount later (`mounted` re-runs the observer). */
 function useWidth<T extends HTMLElement>(mounted: boolean): [React.RefObject<T | null>, number] {
@@ -124,39 +124,8 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
     );
   }, [client, openId, grid, probe]);
 
-  // Wheel and drag through d3-zoom: each event's change of k zooms about the pointer, a change
-  // of x/y pans by whole cells (rows for y); the store clamps.
-  const hasChain = chain !== undefined;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: attach once the canvas mounts
-  useEffect(() => {
-    const canvas = canvasRef.current;
-    if (!canvas) return;
-    let prev = zoomIdentity;
-    let carry = 0;
-    const z = zoom<HTMLCanvasElement, unknown>()
-      .scaleExtent([1e-9, 1e9])
-      .on('zoom', (ev: D3ZoomEvent<HTMLCanvasElement, unknown>) => {
-        const g = gridRef.current;
-        const t = ev.transform;
-        if (!g) return;
-        if (t.k !== prev.k) {
-          const [px, py] = ev.sourceEvent ? pointer(ev.sourceEvent, canvas) : [g.width / 2, g.height / 2];
-          const i = Math.max(0, cellAt(g, px, py));
-          const within = ((px % g.cellPx) / g.cellPx) * g.bytesPerCell;
-          store.getState().zoom(t.k / prev.k, cellStart(g, i) + within);
-        } else {
-          const cells = -((t.y - prev.y) / g.cellPx) * g.cols - (t.x - prev.x) / g.cellPx + carry;
-          const whole = Math.trunc(cells);
-          carry = cells - whole;
-          if (whole) store.getState().pan(whole * g.bytesPerCell);
-        }
-        prev = t;
-      });
-    select(canvas).call(z).on('dblclick.zoom', null);
-    return () => {
-      select(canvas).on('.zoom', null);
-    };
-  }, [store, hasChain]);
+  // Wheel and drag zoom and pan the view (useGridZoom.ts).
+  useGridZoom(canvasRef, gridRef, store, chain !== undefined);
 
   const onKey = useCallback(
     (e: React.KeyboardEvent) => {

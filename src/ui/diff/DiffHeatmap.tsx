@@ -2,14 +2,18 @@
  * The heatmap in diff mode: the same grid as the map (grid.ts), each cell coloured by where A
  * and B agree and by each kind of disagreement. A cell holding any difference shows it, however
  * small its share (a differing cluster in a 1 TiB cell still shows); large cells band the kinds
- * in proportion. The current difference is outlined. The worker bins; this only paints.
+ * in proportion, and a one-cluster cell of an image with subclusters (extended L2) is an 8x4
+ * grid of them, as on the map. The current difference is outlined. The worker bins; this only
+ * paints. Wheel, drag (useGridZoom.ts) and keys (viewKeys.ts) zoom and pan as on the map.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { DiffSummary } from '../../worker/diffProtocol.ts';
 import { AXIS_WIDTH, OffsetAxis } from '../Axis.tsx';
-import { useApp } from '../appContext.ts';
+import { useApp, useServices } from '../appContext.ts';
 import { binarySize, rangeLabel } from '../format.ts';
 import { cellAt, cellOfOffset, cellStart, cellXY, type Grid, layoutGrid } from '../grid.ts';
+import { useGridZoom } from '../useGridZoom.ts';
+import { viewKey } from '../viewKeys.ts';
 import { type DiffPalette, kindColour } from './diffPalette.ts';
 import { useDiffClient } from './useDiff.ts';
 
@@ -61,6 +65,7 @@ export function DiffHeatmap({
   onPick: (offset: number) => void;
 }) {
   const dc = useDiffClient();
+  const { store } = useServices();
   const view = useApp((s) => s.view);
   const [boxRef, boxWidth] = useWidth<HTMLDivElement>();
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -81,17 +86,19 @@ export function DiffHeatmap({
       start: view.start,
       end: view.end,
       clusterSize: cs,
-      // One colour per cluster cell: a diff has no per-subcluster sub-grid.
-      subclusters: false,
+      subclusters: summary.subclusters,
     });
-  }, [boxWidth, showAxis, view.start, view.end, cs]);
+  }, [boxWidth, showAxis, view.start, view.end, cs, summary.subclusters]);
+  const gridRef = useRef(grid);
+  gridRef.current = grid;
+  useGridZoom(canvasRef, gridRef, store, true);
 
   const seq = useRef(0);
   useEffect(() => {
     if (!grid) return;
     const s = ++seq.current;
     const end = grid.start + grid.cells * grid.bytesPerCell;
-    dc.bins(diffId, grid.start, end, grid.cells).then(
+    dc.bins(diffId, grid.start, end, grid.cells * grid.subPerCell).then(
       (b) => {
         if (s === seq.current)
           setBins({ diffId, start: b.start, n: b.bins, classes: b.classes, f: b.fractions });
@@ -105,7 +112,7 @@ export function DiffHeatmap({
     grid &&
     bins.diffId === diffId &&
     bins.start === grid.start &&
-    bins.n === grid.cells
+    bins.n === grid.cells * grid.subPerCell
   );
 
   useEffect(() => {
@@ -120,27 +127,42 @@ export function DiffHeatmap({
     ctx.clearRect(0, 0, grid.width, grid.height);
     const gap = grid.cellPx >= 8 ? 1 : 0;
     const s = grid.cellPx - gap;
-    for (let i = 0; i < grid.cells; i++) {
-      const [x, y] = cellXY(grid, i);
-      const b = bands(bins.f, bins.classes, i, palette);
+    /** One bin's box: bands of its classes (the first difference alone when small). */
+    const box = (bin: number, x: number, y: number, w: number, h: number) => {
+      const b = bands(bins.f, bins.classes, bin, palette);
       ctx.fillStyle = palette.empty;
-      ctx.fillRect(x, y, s, s);
-      if (!b.length) continue;
-      if (s < 8) {
-        // Small cells: the first (largest-shown) difference, else agreement.
+      ctx.fillRect(x, y, w, h);
+      if (!b.length) return;
+      if (h < 8) {
         ctx.fillStyle = b[0]![0];
-        ctx.fillRect(x, y, s, s);
-        continue;
+        ctx.fillRect(x, y, w, h);
+        return;
       }
       let acc = 0;
       for (const [col, share] of b) {
-        const y0 = y + Math.round(acc * s);
+        const y0 = y + Math.round(acc * h);
         acc += share;
-        const y1 = y + Math.round(Math.min(1, acc) * s);
+        const y1 = y + Math.round(Math.min(1, acc) * h);
         if (y1 > y0) {
           ctx.fillStyle = col;
-          ctx.fillRect(x, y0, s, y1 - y0);
+          ctx.fillRect(x, y0, w, y1 - y0);
         }
+      }
+    };
+    const sub = grid.subPerCell;
+    for (let i = 0; i < grid.cells; i++) {
+      const [x, y] = cellXY(grid, i);
+      if (sub === 1) {
+        box(i, x, y, s, s);
+        continue;
+      }
+      // 32 subclusters as 8 columns x 4 rows in guest order, as the map draws them (draw.ts).
+      for (let k = 0; k < sub; k++) {
+        const sx = Math.round(x + ((k % 8) * s) / 8);
+        const sy = Math.round(y + (Math.floor(k / 8) * s) / 4);
+        const ex = Math.round(x + (((k % 8) + 1) * s) / 8);
+        const ey = Math.round(y + ((Math.floor(k / 8) + 1) * s) / 4);
+        box(i * sub + k, sx, sy, ex - sx, ey - sy);
       }
     }
     // The current difference: an outline around each cell it touches (at most a screenful).
@@ -162,7 +184,7 @@ export function DiffHeatmap({
   const caption = grid
     ? `${rangeLabel(view.start, view.end)} · one cell = ${binarySize(grid.bytesPerCell)}${
         grid.bytesPerCell === cs ? ' (one cluster)' : ` (${grid.bytesPerCell / cs} clusters)`
-      }`
+      }${grid.subPerCell > 1 ? ', 32 subclusters each' : ''}`
     : '';
   return (
     <section className="heatmap diff-heatmap" aria-label="Difference heatmap">
@@ -179,10 +201,23 @@ export function DiffHeatmap({
             data-cols={grid?.cols}
             data-bytes-per-cell={grid?.bytesPerCell}
             data-ready={fresh ? 'true' : 'false'}
+            data-sub-per-cell={grid?.subPerCell}
             style={{ width: grid?.width ?? 0, height: grid?.height ?? 0 }}
+            tabIndex={0}
             role="img"
-            aria-label="Where A and B agree and differ; click a cell to make its difference current"
+            aria-roledescription="difference heatmap"
+            aria-label="Where A and B agree and differ; click a cell to make its difference current. Wheel or plus and minus zoom, drag or arrow keys pan, 0 shows the whole image."
             aria-describedby="diff-caption"
+            onKeyDown={(e) => {
+              const g = gridRef.current;
+              if (e.ctrlKey || e.metaKey || e.altKey || !g) return;
+              const v = store.getState().view;
+              if (viewKey(e.key, store, g, (v.start + v.end) / 2)) {
+                e.preventDefault();
+                // The page's 0 (whole image) and the heatmap's are one action: do it once.
+                e.stopPropagation();
+              }
+            }}
             onClick={(e) => {
               if (!grid) return;
               const r = e.currentTarget.getBoundingClientRect();
