@@ -5,132 +5,69 @@
  * diagonal hatch for compressed clusters. With subclusters, a cluster cell is an 8x4 grid of
  * them (extended L2 allows no compressed clusters; overlays are left out there).
  */
-import type { LayerToggles } from '../state/layers.ts';
-import {
-  BIN_ABSENT,
-  BIN_COMPRESSED,
-  BIN_DATA,
-  BIN_DEPTH,
-  BIN_ERROR,
-  BIN_HOLE,
-  BIN_TOP,
-  BIN_ZERO,
-} from '../worker/protocol.ts';
+import { BIN_COMPRESSED, BIN_HOLE, BIN_TOP } from '../worker/protocol.ts';
+import { blendSegments, type CellInput, cellSegments, cssRgb, SegmentBuffer } from './cellColour.ts';
 import type { Grid } from './grid.ts';
 import { cellXY } from './grid.ts';
-import { depthColour, hexToRgb, type Palette } from './palette.ts';
 
-export interface DrawInput {
+export interface DrawInput extends CellInput {
   readonly grid: Grid;
-  readonly fractions: Float32Array;
-  readonly classes: number;
-  readonly layers: LayerToggles;
-  readonly palette: Palette;
-  /** Chain layers; depths run 0 (absent) .. layerCount. */
-  readonly layerCount: number;
   readonly cursor: number;
   readonly selected: number;
 }
 
-type Segment = readonly [string, number];
+/** One buffer for every cell of every draw: the UI thread draws one heatmap at a time. */
+const segs = new SegmentBuffer();
 
-/** The fill classes of one bin, in drawing order, as (colour, fraction). */
-export function fillSegments(d: DrawInput, bin: number): Segment[] {
-  const f = (c: number) => d.fractions[bin * d.classes + c] ?? 0;
-  const p = d.palette;
-  const L = d.layers;
-  const out: Segment[] = [];
-  if (L.depth) {
-    for (let k = 1; k <= d.layerCount; k++) out.push([depthColour(p, k), f(BIN_DEPTH + k)]);
-    if (L.absent) out.push([p.absent, f(BIN_DEPTH)]);
-  } else {
-    if (L.data) out.push([p.data, f(BIN_DATA)]);
-    if (L.zero) out.push([p.zero, Math.max(0, f(BIN_ZERO) - f(BIN_ABSENT))]);
-    if (L.absent) out.push([p.absent, f(BIN_ABSENT)]);
-  }
-  out.push([p.error, f(BIN_ERROR)]);
-  return out.filter((s) => s[1] > 1e-6);
-}
+/** ImageData kept per canvas between draws of the same size (a 1440 px map is 3 MiB a frame). */
+const frames = new WeakMap<HTMLCanvasElement, ImageData>();
 
-const rgbCache = new Map<string, [number, number, number]>();
-const rgb = (hex: string) => {
-  let c = rgbCache.get(hex);
-  if (!c) {
-    c = hexToRgb(hex);
-    rgbCache.set(hex, c);
-  }
-  return c;
-};
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** 0xRRGGBB as an opaque pixel of a Uint32Array over ImageData bytes (RGBA in memory). */
+const pixel = (c: number): number =>
+  LITTLE_ENDIAN
+    ? (0xff000000 | ((c & 255) << 16) | (c & 0xff00) | ((c >> 16) & 255)) >>> 0
+    : ((c << 8) | 0xff) >>> 0;
 
-function blendRgb(segs: Segment[], empty: string): [number, number, number] {
-  let r = 0;
-  let g = 0;
-  let b = 0;
-  let total = 0;
-  for (const [c, w] of segs) {
-    const [cr, cg, cb] = rgb(c);
-    r += cr * w;
-    g += cg * w;
-    b += cb * w;
-    total += w;
-  }
-  const [er, eg, eb] = rgb(empty);
-  const rest = Math.max(0, 1 - total);
-  return [Math.round(r + er * rest), Math.round(g + eg * rest), Math.round(b + eb * rest)];
-}
-
-function blend(segs: Segment[], empty: string): string {
-  const [r, g, b] = blendRgb(segs, empty);
-  return `rgb(${r},${g},${b})`;
+/** True when bins `a` and `b` hold the same fractions in every class. */
+function sameBin(f: Float32Array, classes: number, a: number, b: number): boolean {
+  for (let k = 0, x = a * classes, y = b * classes; k < classes; k++) if (f[x + k] !== f[y + k]) return false;
+  return true;
 }
 
 /**
  * Small cells (binned, zoomed out: tens of thousands of them) are written straight into an
- * ImageData in device pixels: one blended colour per cell, no per-cell canvas calls.
+ * ImageData in device pixels: one blended colour per cell, a row span per cell row filled at
+ * once, no per-cell canvas calls and no per-cell objects.
  */
 function drawSmallCells(ctx: CanvasRenderingContext2D, d: DrawInput): void {
   const g = d.grid;
   const W = ctx.canvas.width;
   const H = ctx.canvas.height;
   const k = W / Math.max(1, g.width);
-  const img = ctx.createImageData(W, H);
-  const px = img.data;
+  let img = frames.get(ctx.canvas);
+  if (!img || img.width !== W || img.height !== H) {
+    img = ctx.createImageData(W, H);
+    frames.set(ctx.canvas, img);
+  }
+  const px = new Uint32Array(img.data.buffer, img.data.byteOffset, W * H);
+  px.fill(0);
+  const empty = d.palette.empty;
+  const fr = d.fractions;
+  const nc = d.classes;
+  let c = 0;
   for (let i = 0; i < g.cells; i++) {
-    const [x, y] = cellXY(g, i);
-    const [r, gg, b] = blendRgb(visible(fillSegments(d, i), d.palette.absent), d.palette.empty);
+    // Neighbouring cells often hold the same mix (a preallocated TiB is one mix): reuse the colour.
+    if (i === 0 || !sameBin(fr, nc, i - 1, i)) c = pixel(blendSegments(cellSegments(d, i, segs), empty));
+    const x = (i % g.cols) * g.cellPx;
+    const y = Math.floor(i / g.cols) * g.cellPx;
     const x0 = Math.round(x * k);
     const x1 = Math.min(W, Math.round((x + g.cellPx) * k));
     const y1 = Math.min(H, Math.round((y + g.cellPx) * k));
-    for (let yy = Math.round(y * k); yy < y1; yy++) {
-      for (let xx = x0; xx < x1; xx++) {
-        const o = (yy * W + xx) * 4;
-        px[o] = r;
-        px[o + 1] = gg;
-        px[o + 2] = b;
-        px[o + 3] = 255;
-      }
-    }
+    if (x1 <= x0) continue;
+    for (let yy = Math.round(y * k); yy < y1; yy++) px.fill(c, yy * W + x0, yy * W + x1);
   }
   ctx.putImageData(img, 0, 0);
-}
-
-/**
- * A class present in a cell but covering a tiny share of it (64 KiB of data in a 166 GiB cell)
- * is drawn at VISIBLE_SHARE so it can be found; the neutral "absent" gives up the room. The
- * tooltip states the true fractions.
- */
-const VISIBLE_SHARE = 0.3;
-
-function visible(segs: Segment[], absent: string): Segment[] {
-  let others = 0;
-  const out = segs.map(([c, f]): [string, number] => {
-    if (c === absent) return [c, f];
-    const g = Math.max(f, VISIBLE_SHARE);
-    others += g;
-    return [c, g];
-  });
-  if (others <= 1) return out.map(([c, f]) => (c === absent ? [c, Math.min(f, 1 - others)] : [c, f]));
-  return out.filter(([c]) => c !== absent).map(([c, f]) => [c, f / others]);
 }
 
 function fillBox(
@@ -142,16 +79,16 @@ function fillBox(
   w: number,
   h: number,
 ) {
-  const segs = visible(fillSegments(d, bin), d.palette.absent);
+  cellSegments(d, bin, segs);
   if (h < 8) {
-    ctx.fillStyle = blend(segs, d.palette.empty);
+    ctx.fillStyle = cssRgb(blendSegments(segs, d.palette.empty));
     ctx.fillRect(x, y, w, h);
     return;
   }
   ctx.fillStyle = d.palette.empty;
   ctx.fillRect(x, y, w, h);
   let acc = 0;
-  for (const [c, frac] of segs) {
+  for (const [c, frac] of segs.toArray()) {
     const y0 = y + Math.round(acc * h);
     acc += frac;
     const y1 = y + Math.round(Math.min(1, acc) * h);
