@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BlobSource } from './blobSource.ts';
+import { BlobSource, FIRST_BATCH_BYTES } from './blobSource.ts';
 
 describe('BlobSource', () => {
   const blob = new Blob([new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])]);
@@ -11,5 +11,22 @@ describe('BlobSource', () => {
     expect([...(await s.read(6, 10))]).toEqual([7, 8]);
     expect((await s.read(8, 4)).length).toBe(0);
     expect(s.size).toBe(8);
+  });
+
+  it('serves the reads of one turn in batches that start small and double', async () => {
+    const K64 = 64 * 1024;
+    const bytes = new Uint8Array(128 * K64);
+    for (let i = 0; i < bytes.length; i += K64) bytes.fill(i / K64, i, i + K64);
+    const s = new BlobSource('big', new Blob([bytes]));
+    // 64 tables of 64 KiB, every other one: 1 MiB (16), then 2 MiB (32), then the last 16.
+    const offsets = Array.from({ length: 64 }, (_, k) => 2 * k * K64);
+    const got = await Promise.all(offsets.map((o) => s.read(o, K64)));
+    expect(FIRST_BATCH_BYTES).toBe(16 * K64);
+    expect(s.reads).toBe(3);
+    got.forEach((b, k) => {
+      expect(b.length).toBe(K64);
+      expect(b[0]).toBe(2 * k);
+      expect(b[K64 - 1]).toBe(2 * k);
+    });
   });
 });

@@ -11,6 +11,14 @@ import type { ByteSource } from '../core/io/byteSource.ts';
 /** Bytes one composite read may gather; a larger batch is split. */
 export const BATCH_BYTES = 32 * 1024 * 1024;
 
+/**
+ * Bytes of the first batch of a turn; each next batch of the same turn may be twice as large,
+ * up to BATCH_BYTES. A composite read resolves all at once, so a window of 256 L2 tables read
+ * as one 16 MiB batch kept the scan (and the map) waiting ~0.3 s for its first table; ramping
+ * lets the scan start on the first tables while the rest is read.
+ */
+export const FIRST_BATCH_BYTES = 1024 * 1024;
+
 interface Pending {
   readonly start: number;
   readonly end: number;
@@ -47,11 +55,13 @@ export class BlobSource implements ByteSource {
     this.queue = [];
     let batch: Pending[] = [];
     let bytes = 0;
+    let limit = FIRST_BATCH_BYTES;
     for (const p of q) {
-      if (batch.length && bytes + (p.end - p.start) > BATCH_BYTES) {
+      if (batch.length && bytes + (p.end - p.start) > limit) {
         void this.readBatch(batch);
         batch = [];
         bytes = 0;
+        limit = Math.min(BATCH_BYTES, limit * 2);
       }
       batch.push(p);
       bytes += p.end - p.start;
