@@ -93,8 +93,11 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
     const canvas = canvasRef.current;
     if (!canvas || !grid || !fresh || !chain) return;
     const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.round(grid.width * dpr);
-    canvas.height = Math.round(grid.height * dpr);
+    // Resizing a canvas reallocates its backing store: only when the size changed.
+    const w = Math.round(grid.width * dpr);
+    const h = Math.round(grid.height * dpr);
+    if (canvas.width !== w) canvas.width = w;
+    if (canvas.height !== h) canvas.height = h;
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
