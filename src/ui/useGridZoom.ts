@@ -8,6 +8,7 @@ import { type D3ZoomEvent, pointer, select, zoom, zoomIdentity } from 'd3';
 import { type RefObject, useEffect } from 'react';
 import type { Store } from '../state/store.ts';
 import { cellAt, cellStart, type Grid } from './grid.ts';
+import { viewBatch } from './viewBatch.ts';
 
 /** `mounted` re-attaches once the canvas exists (it mounts with the first chain or diff). */
 export function useGridZoom(
@@ -22,6 +23,8 @@ export function useGridZoom(
     if (!canvas) return;
     let prev = zoomIdentity;
     let carry = 0;
+    // One view change per frame however many events arrive (viewBatch.ts).
+    const batch = viewBatch(store);
     const z = zoom<HTMLCanvasElement, unknown>()
       .scaleExtent([1e-9, 1e9])
       .on('zoom', (ev: D3ZoomEvent<HTMLCanvasElement, unknown>) => {
@@ -32,17 +35,18 @@ export function useGridZoom(
           const [px, py] = ev.sourceEvent ? pointer(ev.sourceEvent, canvas) : [g.width / 2, g.height / 2];
           const i = Math.max(0, cellAt(g, px, py));
           const within = ((px % g.cellPx) / g.cellPx) * g.bytesPerCell;
-          store.getState().zoom(t.k / prev.k, cellStart(g, i) + within);
+          batch.zoom(t.k / prev.k, cellStart(g, i) + within);
         } else {
           const cells = -((t.y - prev.y) / g.cellPx) * g.cols - (t.x - prev.x) / g.cellPx + carry;
           const whole = Math.trunc(cells);
           carry = cells - whole;
-          if (whole) store.getState().pan(whole * g.bytesPerCell);
+          if (whole) batch.pan(whole * g.bytesPerCell);
         }
         prev = t;
       });
     select(canvas).call(z).on('dblclick.zoom', null);
     return () => {
+      batch.flush();
       select(canvas).on('.zoom', null);
     };
   }, [store, mounted]);
