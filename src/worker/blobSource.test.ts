@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BlobSource, FIRST_BATCH_BYTES } from './blobSource.ts';
+import { BlobSource, FIRST_BATCH_BYTES, HEAD_BYTES } from './blobSource.ts';
 
 describe('BlobSource', () => {
   const blob = new Blob([new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])]);
@@ -28,5 +28,23 @@ describe('BlobSource', () => {
       expect(b[0]).toBe(2 * k);
       expect(b[K64 - 1]).toBe(2 * k);
     });
+  });
+
+  it('serves the reads of an open from one read of the head, copies each, and reads past it from the file', async () => {
+    const bytes = new Uint8Array(HEAD_BYTES * 2);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = i & 255;
+    const s = new BlobSource('img', new Blob([bytes]));
+    const magic = await s.read(0, 4);
+    const header = await s.read(0, 104);
+    const l1 = await s.read(0x30000, 0x4000);
+    expect(s.reads).toBe(1);
+    expect([...magic]).toEqual([0, 1, 2, 3]);
+    header[0] = 99;
+    expect((await s.read(0, 1))[0]).toBe(0);
+    expect(l1[0]).toBe(0x30000 & 255);
+    expect(l1.length).toBe(0x4000);
+    const across = await s.read(HEAD_BYTES - 2, 4);
+    expect(s.reads).toBe(2);
+    expect([...across]).toEqual([254, 255, 0, 1]);
   });
 });

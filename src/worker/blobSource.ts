@@ -19,6 +19,15 @@ export const BATCH_BYTES = 32 * 1024 * 1024;
  */
 export const FIRST_BATCH_BYTES = 1024 * 1024;
 
+/**
+ * The file's first bytes, read once and kept: opening a qcow2 image reads the magic, the header,
+ * its extensions, the backing name and the L1 table one after another, each a browser-process
+ * round trip (~6-20 ms). With the default 64 KiB clusters all of them (and the refcount table)
+ * lie in the first clusters: the L1 table of a 1 TiB image ends at 0x34000. One 256 KiB read
+ * serves the whole open; a read that reaches past it goes to the file as usual.
+ */
+export const HEAD_BYTES = 256 * 1024;
+
 interface Pending {
   readonly start: number;
   readonly end: number;
@@ -30,6 +39,7 @@ export class BlobSource implements ByteSource {
   /** Blob reads issued (one per batch), for benchmarks. */
   reads = 0;
   private queue: Pending[] = [];
+  private head?: Promise<Uint8Array>;
 
   constructor(
     readonly name: string,
@@ -44,6 +54,22 @@ export class BlobSource implements ByteSource {
     const start = Math.min(Math.max(0, offset), this.blob.size);
     const end = Math.min(offset + length, this.blob.size);
     if (end <= start) return Promise.resolve(new Uint8Array(0));
+    if (end <= HEAD_BYTES) {
+      // Copies: a caller may keep or change its bytes; the head stays as read.
+      if (!this.head) {
+        const head = this.enqueue(0, Math.min(HEAD_BYTES, this.blob.size));
+        // A failed read is not kept: the next read tries the file again.
+        head.catch(() => {
+          if (this.head === head) this.head = undefined;
+        });
+        this.head = head;
+      }
+      return this.head.then((h) => h.slice(start, end));
+    }
+    return this.enqueue(start, end);
+  }
+
+  private enqueue(start: number, end: number): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
       if (this.queue.length === 0) queueMicrotask(() => this.flush());
       this.queue.push({ start, end, resolve, reject });
