@@ -19,6 +19,10 @@ const RUNS = Number(opt('runs', 3));
 const PORT = Number(opt('port', 4191));
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = resolve(ROOT, 'dist', `bench-${PORT}`);
+// --trace FILE: a Chromium trace (with V8 CPU samples of the page and the worker) of the last
+// run, summarised by bench/traceSummary.mjs; the build is then left unminified so the profile
+// names functions.
+const TRACE = opt('trace', undefined);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -28,7 +32,8 @@ const img = ensureImage(resolve(ROOT, 'bench/out'), PREALLOC, version, console.l
 console.log(`image: ${img.file} (${version.line})`);
 
 if (!args.includes('--no-build')) {
-  const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', OUT], {
+  const minify = TRACE ? ['--minify', 'false'] : [];
+  const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', OUT, ...minify], {
     cwd: ROOT,
     stdio: 'inherit',
   });
@@ -66,8 +71,14 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
 });
 
-async function browserRun() {
+async function browserRun(trace) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  if (trace) {
+    await browser.startTracing(page, {
+      path: trace,
+      categories: ['devtools.timeline', 'disabled-by-default-v8.cpu_profiler', 'v8', 'blink'],
+    });
+  }
   if (process.env.BENCH_CONSOLE)
     page.on('console', (m) => m.text().startsWith('TT') && console.log(m.text()));
   await page.goto(base);
@@ -152,6 +163,7 @@ async function browserRun() {
     window.__stop = true;
     return window.__frames.slice(1);
   });
+  if (trace) await browser.stopTracing();
   await page.close();
   return { ...t, p95: pct(frames, 0.95), frames: frames.length };
 }
@@ -162,7 +174,7 @@ qemuMap(); // warm the page cache
 await browserRun(); // warm-up: JIT, first load of the bundle
 for (let i = 0; i < RUNS; i++) {
   q.push(qemuMap());
-  b.push(await browserRun());
+  b.push(await browserRun(TRACE && i === RUNS - 1 ? TRACE : undefined));
   const l = b.at(-1);
   console.log(
     `run ${i + 1}: qemu-img map ${q.at(-1).toFixed(0)} ms | browser first cells ${l.first.toFixed(0)} ms, full map ${l.full.toFixed(0)} ms, p95 frame ${l.p95.toFixed(1)} ms (${l.frames} frames)`,
