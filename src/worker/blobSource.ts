@@ -39,7 +39,7 @@ export class BlobSource implements ByteSource {
   /** Blob reads issued (one per batch), for benchmarks. */
   reads = 0;
   private queue: Pending[] = [];
-  private head?: Promise<Uint8Array>;
+  private head: Promise<Uint8Array> | undefined;
 
   constructor(
     readonly name: string,
