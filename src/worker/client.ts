@@ -251,12 +251,12 @@ export class WorkerClient {
     });
   }
 
-  /** The Image panel's report on the top layer (header, features, snapshots, check, host map). */
-  image(openId: number): Promise<ImageReport> {
+  /** The Image panel's report on the top layer (header, features, snapshots, check, host map); `check` runs the check whatever it reads. */
+  image(openId: number, check = false): Promise<ImageReport> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.send(
-        { v: PROTOCOL_VERSION, id, type: 'image', openId },
+        { v: PROTOCOL_VERSION, id, type: 'image', openId, ...(check && { check }) },
         {
           resolve: (m) => (m.type === 'image' ? resolve(m.report) : reject(new Superseded('image refused'))),
         },

@@ -33,6 +33,8 @@ export interface ImageReport {
     readonly messages: readonly string[];
     readonly messagesDropped: number;
   };
+  /** The check was left for a click: it would read `bytes` of metadata (imageReport.ts AUTO_CHECK_BYTES). */
+  readonly checkDeferred?: { readonly bytes: number };
   readonly problems: readonly string[];
   /** Host clusters of the file: ranges of (start cluster, clusters, HOST_* class). */
   readonly host?: {
@@ -51,7 +53,8 @@ interface Msg {
 }
 
 export type ImageRequest =
-  | (Msg & { readonly type: 'image'; readonly openId: number })
+  /** `check`: run qemu-img check whatever it costs (otherwise only up to AUTO_CHECK_BYTES). */
+  | (Msg & { readonly type: 'image'; readonly openId: number; readonly check?: boolean })
   /** Map an internal snapshot's L1 table instead of the active one (`snapshot` absent: the active L1). */
   | (Msg & { readonly type: 'snapshotView'; readonly openId: number; readonly snapshot?: string });
 export type ImageResponse =

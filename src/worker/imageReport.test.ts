@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { openChainFromPath } from '../cli/openChain.ts';
+import { closeChain } from '../core/chain/chain.ts';
+import type { Qcow2Image } from '../core/qcow2/image.ts';
+import { type ChainStatus, chainStatus } from '../core/status/resolve.ts';
+import { FIXTURES } from '../testing/fixtures.ts';
+import { AUTO_CHECK_BYTES, checkReadBytes, imageReport } from './imageReport.ts';
+
+/** The report reads the file again: the chain stays open while `f` runs. */
+async function withStatus(name: string, f: (st: ChainStatus) => Promise<void>) {
+  const chain = await openChainFromPath(`${FIXTURES}/images/${name}/top.qcow2`, {});
+  try {
+    await f(await chainStatus(chain));
+  } finally {
+    await closeChain(chain);
+  }
+}
+
+describe('image report', () => {
+  it('estimates the check from the L2 tables and the refcount table', async () => {
+    // 128 KiB at 512-byte clusters: 3 L2 tables (64 entries each) and a one-cluster refcount table.
+    await withStatus('cluster-512', async (st) => {
+      const top = st.chain.layers[0] as Qcow2Image;
+      expect(top.header.refcountTableClusters).toBe(1);
+      expect(checkReadBytes(top)).toBe((3 + 1) * 512);
+    });
+  });
+
+  it('checks on its own below the limit, and leaves a larger check for a click', async () => {
+    await withStatus('refcount-leak', async (st) => {
+      const auto = await imageReport(st);
+      expect(checkReadBytes(st.chain.layers[0] as Qcow2Image)).toBeLessThanOrEqual(AUTO_CHECK_BYTES);
+      expect(auto.check?.leaks).toBeGreaterThan(0);
+      expect(auto.checkDeferred).toBeUndefined();
+
+      const deferred = await imageReport(st, 'auto', 0);
+      expect(deferred.check).toBeUndefined();
+      expect(deferred.checkDeferred?.bytes).toBe(checkReadBytes(st.chain.layers[0] as Qcow2Image));
+      expect(deferred.header).toEqual(auto.header);
+      expect(deferred.host?.clusters).toBe(auto.host?.clusters);
+
+      const clicked = await imageReport(st, 'always', 0);
+      expect(clicked.check).toEqual(auto.check);
+      expect(clicked.checkDeferred).toBeUndefined();
+    });
+  });
+});
