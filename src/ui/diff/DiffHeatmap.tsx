@@ -11,13 +11,12 @@ import type { DiffSummary } from '../../worker/diffProtocol.ts';
 import { AXIS_WIDTH, OffsetAxis } from '../Axis.tsx';
 import { useApp, useServices } from '../appContext.ts';
 import { binarySize, rangeLabel } from '../format.ts';
-import { cellAt, cellOfOffset, cellStart, cellXY, type Grid, layoutGrid } from '../grid.ts';
+import { cellAt, cellStart, type Grid, layoutGrid } from '../grid.ts';
 import { useGridZoom } from '../useGridZoom.ts';
 import { viewKey } from '../viewKeys.ts';
-import { type DiffPalette, kindColour } from './diffPalette.ts';
+import { drawDiff } from './diffDraw.ts';
+import type { DiffPalette } from './diffPalette.ts';
 import { useDiffClient } from './useDiff.ts';
-
-const VISIBLE_SHARE = 0.3;
 
 function useWidth<T extends HTMLElement>(): [React.RefObject<T | null>, number] {
   const ref = useRef<T>(null);
@@ -31,24 +30,6 @@ function useWidth<T extends HTMLElement>(): [React.RefObject<T | null>, number] 
     return () => ro.disconnect();
   }, []);
   return [ref, w];
-}
-
-/** (colour, share) bands of one cell: differences first (at least VISIBLE_SHARE), then agreement. */
-function bands(fr: Float32Array, classes: number, i: number, p: DiffPalette): [string, number][] {
-  const out: [string, number][] = [];
-  let diff = 0;
-  for (let k = 1; k < classes; k++) {
-    const f = fr[i * classes + k]!;
-    if (f > 1e-9) {
-      const s = Math.max(f, VISIBLE_SHARE);
-      out.push([kindColour(p, k - 1), s]);
-      diff += s;
-    }
-  }
-  if (diff > 1) return out.map(([c, s]) => [c, s / diff]);
-  const agree = fr[i * classes]!;
-  if (agree > 1e-9) out.push([p.agree, Math.min(1 - diff, Math.max(agree, diff ? 0 : 1))]);
-  return out;
 }
 
 export function DiffHeatmap({
@@ -119,66 +100,19 @@ export function DiffHeatmap({
     const c = canvasRef.current;
     if (!c || !grid || !bins || !fresh) return;
     const dpr = window.devicePixelRatio || 1;
-    c.width = Math.round(grid.width * dpr);
-    c.height = Math.round(grid.height * dpr);
+    // Resizing a canvas reallocates its backing store: only when the size changed.
+    const w = Math.round(grid.width * dpr);
+    const h = Math.round(grid.height * dpr);
+    if (c.width !== w) c.width = w;
+    if (c.height !== h) c.height = h;
     const ctx = c.getContext('2d');
     if (!ctx) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, grid.width, grid.height);
-    const gap = grid.cellPx >= 8 ? 1 : 0;
-    const s = grid.cellPx - gap;
-    /** One bin's box: bands of its classes (the first difference alone when small). */
-    const box = (bin: number, x: number, y: number, w: number, h: number) => {
-      const b = bands(bins.f, bins.classes, bin, palette);
-      ctx.fillStyle = palette.empty;
-      ctx.fillRect(x, y, w, h);
-      if (!b.length) return;
-      if (h < 8) {
-        ctx.fillStyle = b[0]![0];
-        ctx.fillRect(x, y, w, h);
-        return;
-      }
-      let acc = 0;
-      for (const [col, share] of b) {
-        const y0 = y + Math.round(acc * h);
-        acc += share;
-        const y1 = y + Math.round(Math.min(1, acc) * h);
-        if (y1 > y0) {
-          ctx.fillStyle = col;
-          ctx.fillRect(x, y0, w, y1 - y0);
-        }
-      }
-    };
-    const sub = grid.subPerCell;
-    for (let i = 0; i < grid.cells; i++) {
-      const [x, y] = cellXY(grid, i);
-      if (sub === 1) {
-        box(i, x, y, s, s);
-        continue;
-      }
-      // 32 subclusters as 8 columns x 4 rows in guest order, as the map draws them (draw.ts).
-      for (let k = 0; k < sub; k++) {
-        const sx = Math.round(x + ((k % 8) * s) / 8);
-        const sy = Math.round(y + (Math.floor(k / 8) * s) / 4);
-        const ex = Math.round(x + (((k % 8) + 1) * s) / 8);
-        const ey = Math.round(y + ((Math.floor(k / 8) + 1) * s) / 4);
-        box(i * sub + k, sx, sy, ex - sx, ey - sy);
-      }
-    }
-    // The current difference: an outline around each cell it touches (at most a screenful).
-    if (current >= 0 && current < summary.count) {
-      const a = Math.max(grid.start, summary.start[current]!);
-      const z = summary.start[current]! + summary.length[current]! - 1;
-      const first = cellOfOffset(grid, a);
-      const last = Math.min(grid.cells - 1, cellOfOffset(grid, z));
-      const w = Math.max(2, Math.min(3, s / 6));
-      ctx.strokeStyle = palette.outline;
-      ctx.lineWidth = w;
-      for (let i = Math.max(0, first); i <= last && i - first < 4096; i++) {
-        const [x, y] = cellXY(grid, i);
-        ctx.strokeRect(x + w / 2, y + w / 2, Math.max(1, s - w), Math.max(1, s - w));
-      }
-    }
+    const cur =
+      current >= 0 && current < summary.count
+        ? { start: summary.start[current]!, end: summary.start[current]! + summary.length[current]! }
+        : undefined;
+    drawDiff(ctx, { grid, fractions: bins.f, classes: bins.classes, palette, current: cur });
   }, [grid, bins, fresh, palette, current, summary]);
 
   const caption = grid
