@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { cellCentre, cellColour, dropAndWait, fixture, openApp } from './helpers.ts';
 
@@ -123,4 +125,61 @@ test('tracks: one lane per layer and interpretation; brushing a range zooms to i
   await page.mouse.move(plot.x + plot.width * 0.75, lane(4), { steps: 5 });
   await page.mouse.up();
   await expect(page.locator('.heatmap-caption')).toContainText('0x20000–0x60000 (256 KiB)');
+});
+
+test('hover at full zoom names the subcluster under the pointer, with its own status (QEMU map of extl2)', async ({
+  page,
+}) => {
+  await dropAndWait(page, [fixture('extl2', 'top.qcow2')]);
+  await expect(page.locator('.heatmap-caption')).toContainText('32 subclusters each');
+  // qemu-img map --output=json of the same file (fixtures/golden/extl2/map.json, QEMU 7.2).
+  const golden: {
+    start: number;
+    length: number;
+    depth: number;
+    present: boolean;
+    zero: boolean;
+    data: boolean;
+    offset?: number;
+  }[] = JSON.parse(readFileSync(resolve(import.meta.dirname, '../fixtures/golden/extl2/map.json'), 'utf8'));
+  const canvas = page.getByTestId('heatmap-canvas');
+  const tip = page.getByRole('tooltip');
+  const sub = 65536 / 32;
+  for (const [cell, k] of [
+    [0, 0],
+    [0, 2],
+    [0, 4],
+    [0, 5],
+    [0, 8],
+    [0, 10],
+    [2, 2],
+    [2, 3],
+  ] as const) {
+    const at = await canvas.evaluate(
+      (c, [i, s]) => {
+        const el = c as HTMLCanvasElement;
+        const px = Number(el.dataset.cellPx);
+        const cols = Number(el.dataset.cols);
+        const w = px - (px >= 8 ? 1 : 0);
+        return {
+          x: (i % cols) * px + (((s % 8) + 0.5) * w) / 8,
+          y: Math.floor(i / cols) * px + ((Math.floor(s / 8) + 0.5) * w) / 4,
+        };
+      },
+      [cell, k],
+    );
+    await canvas.hover({ position: at });
+    const offset = cell * 65536 + k * sub;
+    const g = golden.find((e) => offset >= e.start && offset < e.start + e.length)!;
+    const label = [`depth ${g.depth}`, g.present ? 'present' : 'absent', g.data && 'data', g.zero && 'zero']
+      .filter(Boolean)
+      .join(', ');
+    await expect(tip).toContainText(`subcluster ${k}`);
+    await expect(tip.locator('.tooltip-range')).toContainText(
+      `0x${offset.toString(16)}–0x${(offset + sub).toString(16)}`,
+    );
+    await expect(tip.locator('.interp', { hasText: 'qemu-img map' }).first().locator('dd')).toHaveText(label);
+    if (g.data)
+      await expect(tip).toContainText(`Host offset0x${(g.offset! + offset - g.start).toString(16)}`);
+  }
 });

@@ -11,7 +11,7 @@ import { useApp, useServices } from './appContext.ts';
 import { cellMix } from './cellMix.ts';
 import { drawHeatmap } from './draw.ts';
 import { binarySize, rangeLabel } from './format.ts';
-import { cellAt, cellOfOffset, cellStart, cellXY, type Grid, layoutGrid } from './grid.ts';
+import { cellAt, cellOfOffset, cellStart, cellXY, type Grid, layoutGrid, offsetAt } from './grid.ts';
 import { PALETTES, type ResolvedTheme } from './palette.ts';
 import { type CellInfo, Tooltip } from './Tooltip.tsx';
 import { useGridZoom } from './useGridZoom.ts';
@@ -42,7 +42,8 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
   const [boxRef, boxWidth] = useWidth<HTMLDivElement>(chain !== undefined);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [bins, setBins] = useState<BinsResult & { openId: number }>();
-  const [hover, setHover] = useState<{ cell: number; x: number; y: number }>();
+  // The hovered cell, and the guest offset under the pointer (a subcluster's, where cells show them).
+  const [hover, setHover] = useState<{ cell: number; offset: number; x: number; y: number }>();
   const [cursor, setCursor] = useState<number>();
   const [focused, setFocused] = useState(false);
   const [hit, setHit] = useState<HitDetail>();
@@ -113,13 +114,13 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
     });
   }, [grid, bins, fresh, layers, palette, chain, cursorCell, selectedCell]);
 
-  // Hit-test the hovered (or keyboard) cell in the worker.
-  const probe = hover ? hover.cell : cursorCell;
+  // Hit-test the hovered offset (or the keyboard's cell) in the worker.
+  const probe = hover ? hover.offset : grid && cursorCell >= 0 ? cellStart(grid, cursorCell) : -1;
   const hitSeq = useRef(0);
   useEffect(() => {
     if (!grid || probe < 0) return;
     const seq = ++hitSeq.current;
-    client.hit(openId, cellStart(grid, probe)).then(
+    client.hit(openId, probe).then(
       (d) => {
         if (seq === hitSeq.current) setHit(d);
       },
@@ -195,11 +196,16 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
   );
 
   if (!chain) return null;
-  const cellInfo = (i: number): CellInfo | undefined => {
+  const cellInfo = (i: number, offset?: number): CellInfo | undefined => {
     if (!grid || i < 0) return undefined;
+    const sub = grid.subPerCell;
+    if (sub > 1 && offset !== undefined) {
+      // A hovered subcluster: its own range.
+      const end = Math.min(chain.length, offset + grid.bytesPerCell / sub);
+      return { start: offset, end, clusters: 1, mix: '' };
+    }
     const start = cellStart(grid, i);
     const end = Math.min(chain.length, start + grid.bytesPerCell);
-    const sub = grid.subPerCell;
     return {
       start,
       end,
@@ -208,7 +214,7 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
     };
   };
   const tipCell = hover ? hover.cell : cursorCell;
-  const info = cellInfo(tipCell);
+  const info = cellInfo(tipCell, hover?.offset);
   let tipXY: [number, number] | undefined;
   if (hover) tipXY = [hover.x + 14, hover.y + 14];
   else if (grid && cursorCell >= 0) {
@@ -261,17 +267,18 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
             onPointerMove={(e) => {
               if (!grid) return;
               const r = e.currentTarget.getBoundingClientRect();
-              const cell = cellAt(grid, e.clientX - r.left, e.clientY - r.top);
-              setHover(cell < 0 ? undefined : { cell, x: e.clientX - r.left, y: e.clientY - r.top });
+              const [x, y] = [e.clientX - r.left, e.clientY - r.top];
+              const cell = cellAt(grid, x, y);
+              setHover(cell < 0 ? undefined : { cell, offset: offsetAt(grid, x, y), x, y });
             }}
             onPointerLeave={() => setHover(undefined)}
             onClick={(e) => {
               if (!grid) return;
               const r = e.currentTarget.getBoundingClientRect();
-              const cell = cellAt(grid, e.clientX - r.left, e.clientY - r.top);
-              if (cell < 0) return;
-              setCursor(cellStart(grid, cell));
-              store.getState().select(cellStart(grid, cell));
+              const offset = offsetAt(grid, e.clientX - r.left, e.clientY - r.top);
+              if (offset < 0) return;
+              setCursor(offset);
+              store.getState().select(offset);
             }}
           />
           {info && tipXY && <Tooltip cell={info} detail={hit} x={tipXY[0]} y={tipXY[1]} />}

@@ -67,7 +67,7 @@ export function Tooltip({
           ` · ${cell.clusters} clusters of ${binarySize((cell.end - cell.start) / cell.clusters)}`}
       </p>
       {cell.mix && <p className="tooltip-mix">{cell.mix}</p>}
-      {detail && detail.clusterStart >= cell.start && detail.clusterStart < cell.end && (
+      {detail && detail.offset >= cell.start && detail.offset < cell.end && (
         <>
           {cell.clusters > 1 && <p className="tooltip-sub">First cluster of the cell:</p>}
           <HitFields d={detail} />

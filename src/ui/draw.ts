@@ -8,7 +8,7 @@
 import { BIN_COMPRESSED, BIN_HOLE, BIN_TOP } from '../worker/protocol.ts';
 import { blendSegments, type CellInput, cellSegments, cssRgb, SegmentBuffer } from './cellColour.ts';
 import type { Grid } from './grid.ts';
-import { cellXY } from './grid.ts';
+import { cellGap, cellXY } from './grid.ts';
 
 export interface DrawInput extends CellInput {
   readonly grid: Grid;
@@ -161,8 +161,7 @@ function drawCells(ctx: CanvasRenderingContext2D, d: DrawInput, s: number): void
 export function drawHeatmap(ctx: CanvasRenderingContext2D, d: DrawInput): void {
   const g = d.grid;
   ctx.clearRect(0, 0, g.width, g.height);
-  const gap = g.cellPx >= 8 ? 1 : 0;
-  const s = g.cellPx - gap;
+  const s = g.cellPx - cellGap(g);
   if (g.subPerCell === 1 && g.cellPx < 6) drawSmallCells(ctx, d);
   else drawCells(ctx, d, s);
   // Selection: a thick outline in the text colour with an inner line in the background colour,

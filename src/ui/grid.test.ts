@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cellAt, cellStart, layoutGrid } from './grid.ts';
+import { cellAt, cellStart, layoutGrid, offsetAt } from './grid.ts';
 
 const K = 65536;
 
@@ -55,5 +55,33 @@ describe('heatmap grid', () => {
       subclusters: true,
     });
     expect(g.subPerCell).toBe(32);
+  });
+
+  it('finds the subcluster under a point as drawn (8 columns x 4 rows, gap excluded)', () => {
+    const g = layoutGrid({
+      width: 1000,
+      maxHeight: 400,
+      start: 0,
+      end: 8 * K,
+      clusterSize: K,
+      subclusters: true,
+    });
+    const sub = K / 32;
+    const s = g.cellPx - 1;
+    // Cell 1, subcluster 8 (row 1, column 0) and 31 (row 3, column 7); the gap pixel counts as the last column/row.
+    expect(offsetAt(g, g.cellPx + 1, (s * 1.5) / 4)).toBe(K + 8 * sub);
+    expect(offsetAt(g, g.cellPx + s - 1, s - 1)).toBe(K + 31 * sub);
+    expect(offsetAt(g, 2 * g.cellPx - 1, g.cellPx - 1)).toBe(K + 31 * sub);
+    expect(offsetAt(g, (s * 4.5) / 8, 0)).toBe(4 * sub);
+    expect(offsetAt(g, -1, 0)).toBe(-1);
+    const plain = layoutGrid({
+      width: 1000,
+      maxHeight: 400,
+      start: 0,
+      end: 4 * K,
+      clusterSize: K,
+      subclusters: false,
+    });
+    expect(offsetAt(plain, 128 + 100, 100)).toBe(K);
   });
 });

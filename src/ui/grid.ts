@@ -73,6 +73,23 @@ export function cellAt(grid: Grid, x: number, y: number): number {
 
 export const cellStart = (grid: Grid, i: number): number => grid.start + i * grid.bytesPerCell;
 
+/** Pixels between cells: one once cells are large enough to tell apart. */
+export const cellGap = (grid: Grid): number => (grid.cellPx >= 8 ? 1 : 0);
+
+/**
+ * Guest offset under a point: the cell's start, or where the cell shows subclusters (8 columns
+ * x 4 rows, in guest order, as drawn), the start of the subcluster under it; -1 outside.
+ */
+export function offsetAt(grid: Grid, x: number, y: number): number {
+  const i = cellAt(grid, x, y);
+  if (i < 0) return -1;
+  if (grid.subPerCell === 1) return cellStart(grid, i);
+  const s = grid.cellPx - cellGap(grid);
+  const col = Math.min(7, Math.floor(((x % grid.cellPx) * 8) / s));
+  const row = Math.min(3, Math.floor(((y % grid.cellPx) * 4) / s));
+  return cellStart(grid, i) + (row * 8 + col) * (grid.bytesPerCell / grid.subPerCell);
+}
+
 export const cellOfOffset = (grid: Grid, offset: number): number =>
   Math.floor((offset - grid.start) / grid.bytesPerCell);
 
