@@ -156,7 +156,7 @@ test('hover at full zoom names the subcluster under the pointer, with its own st
     [2, 3],
   ] as const) {
     const at = await canvas.evaluate(
-      (c, [i, s]) => {
+      (c, { i, s }) => {
         const el = c as HTMLCanvasElement;
         const px = Number(el.dataset.cellPx);
         const cols = Number(el.dataset.cols);
@@ -166,7 +166,7 @@ test('hover at full zoom names the subcluster under the pointer, with its own st
           y: Math.floor(i / cols) * px + ((Math.floor(s / 8) + 0.5) * w) / 4,
         };
       },
-      [cell, k],
+      { i: cell as number, s: k as number },
     );
     await canvas.hover({ position: at });
     const offset = cell * 65536 + k * sub;

@@ -37,37 +37,58 @@ function sameBin(f: Float32Array, classes: number, a: number, b: number): boolea
 
 /**
  * Small cells (binned, zoomed out: tens of thousands of them) are written straight into an
- * ImageData in device pixels: one blended colour per cell, a row span per cell row filled at
- * once, no per-cell canvas calls and no per-cell objects.
+ * ImageData in device pixels: one blended colour per cell, no per-cell canvas calls and no
+ * per-cell objects.
  */
 function drawSmallCells(ctx: CanvasRenderingContext2D, d: DrawInput): void {
-  const g = d.grid;
   const W = ctx.canvas.width;
   const H = ctx.canvas.height;
-  const k = W / Math.max(1, g.width);
   let img = frames.get(ctx.canvas);
   if (!img || img.width !== W || img.height !== H) {
     img = ctx.createImageData(W, H);
     frames.set(ctx.canvas, img);
   }
   const px = new Uint32Array(img.data.buffer, img.data.byteOffset, W * H);
-  px.fill(0);
   const empty = d.palette.empty;
   const fr = d.fractions;
   const nc = d.classes;
   let c = 0;
-  for (let i = 0; i < g.cells; i++) {
+  paintCells(px, W, H, d.grid, (i) => {
     // Neighbouring cells often hold the same mix (a preallocated TiB is one mix): reuse the colour.
     if (i === 0 || !sameBin(fr, nc, i - 1, i)) c = pixel(blendSegments(cellSegments(d, i, segs), empty));
-    const x = (i % g.cols) * g.cellPx;
-    const y = Math.floor(i / g.cols) * g.cellPx;
-    const x0 = Math.round(x * k);
-    const x1 = Math.min(W, Math.round((x + g.cellPx) * k));
-    const y1 = Math.min(H, Math.round((y + g.cellPx) * k));
-    if (x1 <= x0) continue;
-    for (let yy = Math.round(y * k); yy < y1; yy++) px.fill(c, yy * W + x0, yy * W + x1);
-  }
+    return c;
+  });
   ctx.putImageData(img, 0, 0);
+}
+
+/**
+ * Fills `px` (W x H device pixels, row-major) with one pixel value per grid cell, asked for in
+ * cell order; pixels outside the cells are 0 (transparent). Each row of cells is written once
+ * as one pixel row, then copied down over the rest of the cells' height.
+ */
+export function paintCells(
+  px: Uint32Array,
+  W: number,
+  H: number,
+  g: Grid,
+  colourOf: (cell: number) => number,
+): void {
+  px.fill(0);
+  const k = W / Math.max(1, g.width);
+  for (let row = 0; row * g.cols < g.cells; row++) {
+    const y0 = Math.round(row * g.cellPx * k);
+    const y1 = Math.min(H, Math.round((row + 1) * g.cellPx * k));
+    const first = row * g.cols;
+    const last = Math.min(g.cells, first + g.cols);
+    if (y1 <= y0) continue;
+    const line = y0 * W;
+    for (let i = first; i < last; i++) {
+      const c = colourOf(i);
+      const x1 = Math.min(W, Math.round((i - first + 1) * g.cellPx * k));
+      for (let x = Math.round((i - first) * g.cellPx * k); x < x1; x++) px[line + x] = c;
+    }
+    for (let y = y0 + 1; y < y1; y++) px.copyWithin(y * W, line, line + W);
+  }
 }
 
 function fillBox(
