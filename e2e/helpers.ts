@@ -1,7 +1,7 @@
 /** Shared e2e steps: real drops of real fixture files, waiting for the map, reading pixels. */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { expect, type Page } from '@playwright/test';
+import { type Browser, expect, type Page } from '@playwright/test';
 
 /** The bundled samples: copies of QEMU-made fixtures (fixtures/make-fixtures.sh), stable while fixtures are remade. */
 export const FIXTURES = resolve(import.meta.dirname, '../public/samples');
@@ -95,4 +95,30 @@ export async function cellColour(page: Page, i: number): Promise<string> {
 export async function openApp(page: Page): Promise<void> {
   await page.goto('/');
   await waitForMap(page, 0);
+}
+
+/** A page in a new browser context (no shared storage or history), opened at `url`. */
+export async function fresh(browser: Browser, url: string): Promise<Page> {
+  const ctx = await browser.newContext();
+  const p = await ctx.newPage();
+  await p.goto(url);
+  return p;
+}
+
+/** Clicks "Copy link" (or "Copy link with map") and reads the link the page offers. */
+export async function shareFrom(page: Page, withMap: boolean): Promise<string> {
+  const link = page.getByTestId('share-link');
+  const old = (await link.count()) ? await link.inputValue() : undefined;
+  await page.getByRole('button', { name: withMap ? 'Copy link with map' : 'Copy link', exact: true }).click();
+  await expect(link).toBeVisible();
+  // A link offered before (for the same map) is replaced once the new one is made.
+  if (old !== undefined) await expect.poll(() => link.inputValue()).not.toBe(old);
+  return link.inputValue();
+}
+
+/** The colours of the first `n` cells. */
+export async function colours(page: Page, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(await cellColour(page, i));
+  return out;
 }

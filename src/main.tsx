@@ -2,7 +2,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { fetchSample, followSelection, openFiles } from './state/loader.ts';
-import { openAnyFiles, startFromLink } from './state/permalinkOpen.ts';
+import { openAnyFiles, openLinkSource, startFromLink } from './state/permalinkOpen.ts';
+import { followSnapshot } from './state/snapshot.ts';
 import { createAppStore } from './state/store.ts';
 import { bindUrl } from './state/urlSync.ts';
 import { App } from './ui/App.tsx';
@@ -19,16 +20,22 @@ const client = new WorkerClient(
 );
 client.onStopped = (error) => store.getState().failed([error]);
 followSelection(store, client);
-const fromUrl = bindUrl(store, {
-  get: () => window.location.hash,
-  // pushState for deliberate navigation, replaceState while dragging (urlSync.ts).
-  set: (h, mode) =>
-    mode === 'push' ? window.history.pushState(null, '', h) : window.history.replaceState(null, '', h),
-  onPop: (cb) => {
-    window.addEventListener('popstate', cb);
-    return () => window.removeEventListener('popstate', cb);
+followSnapshot(store, client);
+const fromUrl = bindUrl(
+  store,
+  {
+    get: () => window.location.hash,
+    // pushState for deliberate navigation, replaceState while dragging (urlSync.ts).
+    set: (h, mode) =>
+      mode === 'push' ? window.history.pushState(null, '', h) : window.history.replaceState(null, '', h),
+    onPop: (cb) => {
+      window.addEventListener('popstate', cb);
+      return () => window.removeEventListener('popstate', cb);
+    },
   },
-});
+  // A hash changed in the open page to another remote image or another map: open it.
+  (link) => void openLinkSource(store, client, link),
+);
 
 async function loadSamples(): Promise<Sample[]> {
   try {

@@ -1,13 +1,17 @@
 /**
- * Opening maps without the image: dropped or pasted map files, a downloaded clusterscope map
- * file, or the map a link carries. Dropped files are sorted here: map text goes to openMap,
- * anything else to the image loader.
+ * Opening what a link or a map file names rather than local images: the remote image a link
+ * names by URL, the map a link carries, dropped or pasted map files, a downloaded clusterscope
+ * map file. Dropped files are sorted here: map text goes to openMap, anything else to the image
+ * loader.
  */
-import { OpenFailed } from '../worker/client.ts';
+import { OpenFailed, Superseded } from '../worker/client.ts';
 import { openMap } from '../worker/mapFileClient.ts';
 import type { MapOpenMeta, MapSource } from '../worker/mapFileProtocol.ts';
-import { looksLikeMapText, readMapFileDoc } from './permalink.ts';
+import { type OpenClient, openSource } from './loader.ts';
+import { looksLikeMapText, type MapFileDoc, readMapFileDoc } from './permalink.ts';
 import type { Store } from './store.ts';
+import { parseHash, type UrlState } from './url.ts';
+import { applyPlace } from './urlSync.ts';
 
 type Client = Parameters<typeof openMap>[0];
 
@@ -24,19 +28,24 @@ export async function splitMapFiles(files: readonly File[]): Promise<{ maps: Fil
   return { maps, images };
 }
 
+/** How opening a map went; `failed` says why in words. */
+export type MapOpenResult = 'opened' | 'superseded' | { readonly failed: string };
+
+/** Opens maps as a map-only chain. */
 export async function openMapSources(
   store: Store,
   client: Client,
   sources: readonly MapSource[],
   meta: MapOpenMeta,
   label: string,
-): Promise<boolean> {
+): Promise<MapOpenResult> {
   store.getState().startLoad([{ name: label, size: 0 }]);
   try {
     const { openId, chain } = await openMap(client, sources, meta);
     store.getState().opened(openId, chain);
-    return true;
+    return 'opened';
   } catch (e) {
+    if (e instanceof Superseded) return 'superseded';
     const errs =
       e instanceof OpenFailed
         ? e.files
@@ -51,45 +60,59 @@ export async function openMapSources(
             },
           ];
     store.getState().failed(errs);
-    return false;
+    return { failed: errs[0]?.detail ?? 'it could not be read' };
   }
 }
 
+/**
+ * After a downloaded clusterscope map file (made when a link with its map would be too long)
+ * opened: its saved view (range, selection, layers, comparison) applies, as its link's would.
+ */
+function landOnDoc(store: Store, doc: MapFileDoc): void {
+  const chain = store.getState().chain;
+  if (!chain?.mapOnly) return;
+  const saved = parseHash(doc.hash).state;
+  const st = store.getState();
+  if (saved.layers) st.setLayers(saved.layers);
+  st.setDiff(saved.diff);
+  applyPlace(store, saved, chain);
+}
+
+const docSource = (doc: MapFileDoc, name: string): MapSource => ({
+  kind: 'link',
+  payload: doc.map,
+  fromFile: name,
+});
+const docMeta = (doc: MapFileDoc): MapOpenMeta => ({
+  files: doc.files,
+  ...(doc.image && { image: doc.image }),
+});
+
 /** Text pasted or dropped: a clusterscope map file opens its map (and view); other text is parsed as a tool's map. */
-export async function openMapText(
-  store: Store,
-  client: Client,
-  name: string,
-  text: string,
-): Promise<string | undefined> {
+export async function openMapText(store: Store, client: Client, name: string, text: string): Promise<void> {
   const doc = readMapFileDoc(text);
-  if (doc) {
-    await openMapSources(
-      store,
-      client,
-      [{ kind: 'link', payload: doc.map }],
-      { files: doc.files, ...(doc.image && { image: doc.image }) },
-      name,
-    );
-    return doc.hash;
+  if (!doc) {
+    await openMapSources(store, client, [{ kind: 'text', name, text }], { files: [] }, name);
+    return;
   }
-  await openMapSources(store, client, [{ kind: 'text', name, text }], { files: [] }, name);
-  return undefined;
+  if ((await openMapSources(store, client, [docSource(doc, name)], docMeta(doc), name)) === 'opened')
+    landOnDoc(store, doc);
 }
 
 /** Dropped map files: a clusterscope map file opens as its link would; tools' maps are parsed in the worker. */
 export async function openMapFiles(store: Store, client: Client, files: readonly File[]): Promise<void> {
-  const label = files.map((f) => f.name).join(', ');
   const sources: MapSource[] = [];
-  let meta: MapOpenMeta = { files: [] };
+  let doc: MapFileDoc | undefined;
   for (const f of files) {
-    const doc = f.size < 64 * 1024 * 1024 ? readMapFileDoc(await f.text()) : undefined;
-    if (doc) {
-      sources.push({ kind: 'link', payload: doc.map });
-      meta = { files: doc.files, ...(doc.image && { image: doc.image }) };
-    } else sources.push({ kind: 'file', file: f });
+    // mapFileText() writes the format first, so the head tells; a tool's map is not read twice.
+    const head = await f.slice(0, SNIFF_BYTES).text();
+    const d = head.includes('clusterscope-map') ? readMapFileDoc(await f.text()) : undefined;
+    if (d) doc = d;
+    sources.push(d ? docSource(d, f.name) : { kind: 'file', file: f });
   }
-  await openMapSources(store, client, sources, meta, label);
+  const label = files.map((f) => f.name).join(', ');
+  const r = await openMapSources(store, client, sources, doc ? docMeta(doc) : { files: [] }, label);
+  if (r === 'opened' && doc) landOnDoc(store, doc);
 }
 
 /** What a drop or the file picker gives: map files open as a map, the rest as images. */
@@ -104,37 +127,76 @@ export async function openAnyFiles(
   else if (maps.length) await openMapFiles(store, client, maps);
 }
 
+/** The host a remote URL is read from, as the page names it to the person. */
+const hostOf = (url: string): string => {
+  const u = new URL(url);
+  return `${u.host} (${u.protocol.replace(':', '')})`;
+};
+
 /**
- * What the page opens first for a link: the map it carries; nothing when it names files that
- * only the recipient has (with a notice saying which to drop); else the linked or first sample.
+ * Opens what a link names instead of a local file: the remote image at its URL (read with range
+ * requests, saying from which host; the map the link may also carry is the fallback when the
+ * server cannot be read), else the map it carries. 'none' when the link names neither.
  */
-export function startFromLink(
+export async function openLinkSource(
   store: Store,
-  client: Client,
-  link: import('./url.ts').UrlState,
-  openSample: () => void,
-): void {
+  client: Client & OpenClient,
+  link: UrlState,
+): Promise<'opened' | 'none' | 'failed' | 'superseded'> {
   const files = link.files ?? [];
   const meta: MapOpenMeta = { files, ...(link.image && { image: link.image }) };
-  if (link.map) {
+  if (link.url) {
+    store
+      .getState()
+      .notify(
+        'info',
+        `This link opens a remote image: reading ${files[0] ?? 'it'} from ${hostOf(link.url)} with HTTP range requests (metadata only, nothing is uploaded). Address: ${link.url}`,
+      );
+    if ((await openSource(store, client, { kind: 'url', url: link.url })) !== undefined) return 'opened';
+    const st = store.getState();
+    if (!link.map || st.load.status !== 'error') return 'failed';
+    const why = st.openErrors[0]?.message ?? 'it could not be opened';
+    st.notify(
+      'warn',
+      `The remote image could not be read (${why}), so the map carried in the link is shown instead.`,
+    );
+  } else if (link.map) {
     store
       .getState()
       .notify(
         'info',
         `Showing the map carried in the link${files.length ? `, made from ${files.join(', ')}` : ''}. Drop the image${files.length > 1 ? 's' : ''} to inspect clusters.`,
       );
-    void openMapSources(
-      store,
-      client,
-      [{ kind: 'link', payload: link.map }],
-      meta,
-      files[0] ?? 'link map',
-    ).then((ok) => {
-      if (ok) return;
-      // A damaged map in a link: say so and fall back to the default view (issue 6).
-      store
-        .getState()
-        .notify('warn', 'The map carried in the link is damaged, so the default view is shown instead.');
+  } else return 'none';
+  const r = await openMapSources(
+    store,
+    client,
+    [{ kind: 'link', payload: link.map }],
+    meta,
+    files[0] ?? 'link map',
+  );
+  if (typeof r === 'string') return r;
+  // A damaged map in a link: say why (issue 6); the caller decides what to show instead.
+  store.getState().notify('warn', `The map carried in the link is damaged: ${r.failed}.`);
+  return 'failed';
+}
+
+/**
+ * What the page opens first for a link: the remote image it names or the map it carries;
+ * nothing when it names files that only the recipient has (with a notice saying which to drop);
+ * else the linked or first sample. A damaged map falls back to the default view.
+ */
+export function startFromLink(
+  store: Store,
+  client: Client & OpenClient,
+  link: UrlState,
+  openSample: () => void,
+): void {
+  const files = link.files ?? [];
+  if (link.url || link.map) {
+    void openLinkSource(store, client, link).then((r) => {
+      if (r !== 'failed' || link.url) return;
+      store.getState().notify('warn', 'The default view is shown instead.');
       openSample();
     });
     return;

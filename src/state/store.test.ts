@@ -131,7 +131,7 @@ describe('URL binding', () => {
     expect(initial.sample).toBe('chain-3');
     expect(s.getState().layers.depth).toBe(true);
     expect(s.getState().layers.zero).toBe(false);
-    s.getState().startLoad([], 'chain-3');
+    s.getState().startLoad([], { sample: 'chain-3' });
     s.getState().opened(1, chain(8 * K));
     expect(s.getState().view).toEqual({ start: K, end: 5 * K });
     expect(s.getState().selection).toBe(2 * K);

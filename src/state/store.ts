@@ -23,6 +23,8 @@ export interface AppState {
   readonly files: readonly { readonly name: string; readonly size: number }[];
   /** The sample being shown, if it came from the gallery. */
   readonly sample?: string;
+  /** The http(s) URL the image was opened from (url.ts linkableUrl form; permalinks carry it). */
+  readonly url?: string;
   readonly load: LoadState;
   readonly openId: number;
   readonly chain?: ChainInfo;
@@ -38,10 +40,18 @@ export interface AppState {
   readonly diff?: DiffSpec;
   /** The second image open in the worker for the diff's side B (not shared: the spec names it). */
   readonly second?: SecondImage;
-  /** Snapshot the view names (permalinks carry it). */
+  /**
+   * The internal snapshot (by name) whose L1 table the map shows; absent = the active L1. The
+   * one truth for the Image panel, the URL and the worker's view (snapshot.ts follows it).
+   */
   readonly snapshot?: string;
   /** Messages about the link and the image (permalink.ts), newest last. */
   readonly notices: readonly Notice[];
+}
+
+export interface OpenOrigin {
+  readonly sample?: string;
+  readonly url?: string;
 }
 
 export interface Notice {
@@ -50,7 +60,8 @@ export interface Notice {
 }
 
 export interface AppActions {
-  startLoad(files: readonly { name: string; size: number }[], sample?: string): void;
+  /** A new open begins: what it came from (a sample, a URL), nothing of the previous open's place. */
+  startLoad(files: readonly { name: string; size: number }[], from?: OpenOrigin): void;
   progress(phase: string, done: number, total: number): void;
   opened(openId: number, chain: ChainInfo): void;
   /** A first part of the map while loading (extents over [0, end)); the view is kept across parts. */
@@ -99,13 +110,14 @@ export function createAppStore(init: Partial<AppState> = {}) {
       theme: 'system',
       ...init,
 
-      startLoad: (files, sample) => {
-        const { sample: _old, selection: _s, detail: _d, ...rest } = get();
+      startLoad: (files, from = {}) => {
+        const { sample: _old, url: _u, selection: _s, detail: _d, snapshot: _n, ...rest } = get();
         set(
           {
             ...rest,
             files,
-            ...(sample !== undefined && { sample }),
+            ...(from.sample !== undefined && { sample: from.sample }),
+            ...(from.url !== undefined && { url: from.url }),
             load: { status: 'loading', phase: 'opening', done: 0, total: 0 },
             openErrors: [],
           },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChainInfo } from '../worker/protocol.ts';
 import { createAppStore } from './store.ts';
-import { parseHash, parseLocus, parseOffset, toHash } from './url.ts';
+import { MAX_LINK_URL_CHARS, parseHash, parseLocus, parseOffset, toHash } from './url.ts';
 import { bindUrl, HISTORY_SETTLE_MS } from './urlSync.ts';
 
 const K = 65536;
@@ -87,6 +87,35 @@ describe('URL format v2', () => {
     }
   });
 
+  it('carries a remote image URL: http(s) only, bounded, never with credentials', () => {
+    const url = 'https://images.example.org/vm/top.qcow2?sig=abc';
+    const h = toHash({ url, files: ['top.qcow2'] });
+    expect(h).toContain(`url=${encodeURIComponent(url)}`);
+    expect(parseHash(h)).toEqual({ state: { url, files: ['top.qcow2'] }, problems: [] });
+    expect(parseHash('#url=http%3A%2F%2F127.0.0.1%3A8080%2Fa.qcow2%23frag').state.url).toBe(
+      'http://127.0.0.1:8080/a.qcow2',
+    );
+    // Credentials are neither written into a link nor taken from one.
+    expect(toHash({ url: 'https://alice:secret@example.org/top.qcow2' })).toBe('#v=2');
+    const creds = parseHash(`#url=${encodeURIComponent('https://alice:secret@example.org/top.qcow2')}`);
+    expect(creds.state.url).toBeUndefined();
+    expect(creds.problems[0]).toMatch(/user name or password/);
+    expect(creds.problems.join(' ')).not.toContain('secret');
+    for (const bad of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'data:,x',
+      'ftp://example.org/a',
+      'top.qcow2',
+    ]) {
+      expect(parseHash(`#url=${encodeURIComponent(bad)}`).state.url).toBeUndefined();
+      expect(toHash({ url: bad })).toBe('#v=2');
+    }
+    const long = `https://example.org/${'a'.repeat(MAX_LINK_URL_CHARS)}`;
+    expect(parseHash(`#url=${long}`).problems[0]).toMatch(`longer than ${MAX_LINK_URL_CHARS}`);
+    expect(toHash({ url: long })).toBe('#v=2');
+  });
+
   it('never puts a path into the URL', () => {
     expect(toHash({ files: ['/home/me/top.qcow2', 'C:\\x\\y.qcow2', 'ok.qcow2'] })).toBe(
       '#v=2&file=ok.qcow2',
@@ -161,6 +190,67 @@ describe('URL binding', () => {
     s2.getState().startLoad([{ name: 'renamed.qcow2', size: 1 }]);
     s2.getState().opened(1, chain(8 * K, 'renamed.qcow2', '00000000000000aa'));
     expect(s2.getState().notices.at(-1)?.text).toMatch(/Same image.*renamed from top\.qcow2/);
+  });
+
+  it("applies a link's snapshot with its range to the first chain; a later open starts on the active L1", () => {
+    const L = loc('#v=2&range=0x10000-0x20000&snap=s1');
+    const s = createAppStore();
+    bindUrl(s, L.l);
+    s.getState().startLoad([{ name: 'top.qcow2', size: 1 }]);
+    expect(s.getState().snapshot).toBeUndefined();
+    s.getState().opened(1, chain(8 * K));
+    expect(s.getState().snapshot).toBe('s1');
+    expect(L.hash).toContain('snap=s1');
+    s.getState().startLoad([{ name: 'other.qcow2', size: 1 }]);
+    s.getState().opened(2, chain(8 * K, 'other.qcow2'));
+    expect(s.getState().snapshot).toBeUndefined();
+    expect(L.hash).not.toContain('snap=');
+  });
+
+  const mapOnly = (length: number): ChainInfo => ({
+    ...chain(length),
+    mapOnly: { fromLink: true, files: ['top.qcow2'], sources: [] },
+  });
+
+  it('a hash change to another map opens it, writes nothing meanwhile, then lands on its view', () => {
+    const L = loc('#v=2&file=top.qcow2&map=AAAA');
+    const s = createAppStore();
+    const opened: (string | undefined)[] = [];
+    bindUrl(s, L.l, (u) => {
+      opened.push(u.map);
+      s.getState().startLoad([{ name: 'top.qcow2', size: 0 }]);
+    });
+    s.getState().startLoad([{ name: 'top.qcow2', size: 0 }]);
+    s.getState().opened(1, mapOnly(8 * K));
+    expect(L.hash).toContain('map=AAAA');
+    // The same map with another range only moves the view.
+    L.pop('#v=2&file=top.qcow2&map=AAAA&range=0x0-0x40000');
+    expect(opened).toEqual([]);
+    expect(s.getState().view).toEqual({ start: 0, end: 4 * K });
+    L.tick(HISTORY_SETTLE_MS + 1);
+    const writes = L.calls.length;
+    L.pop('#v=2&file=top.qcow2&map=BBBB&range=0x20000-0x30000&sel=0x20000');
+    expect(opened).toEqual(['BBBB']);
+    expect(L.calls.length).toBe(writes);
+    s.getState().opened(2, mapOnly(16 * K));
+    expect(s.getState().view).toEqual({ start: 2 * K, end: 6 * K }); // clamped to four clusters
+    expect(s.getState().selection).toBe(2 * K);
+    expect(L.hash).toContain('map=BBBB');
+    expect(L.calls.at(-1)?.mode).toBe('replace');
+  });
+
+  it('a hash change naming another remote URL opens it; the open URL is kept in the hash', () => {
+    const L = loc('');
+    const s = createAppStore();
+    const urls: (string | undefined)[] = [];
+    bindUrl(s, L.l, (u) => urls.push(u.url));
+    s.getState().startLoad([{ name: 'http://h/top.qcow2', size: 0 }], { url: 'http://h/top.qcow2' });
+    s.getState().opened(1, chain(8 * K));
+    expect(L.hash).toContain(`url=${encodeURIComponent('http://h/top.qcow2')}`);
+    L.pop(`#v=2&url=${encodeURIComponent('http://h/top.qcow2')}&range=0x0-0x40000`);
+    expect(urls).toEqual([]);
+    L.pop(`#v=2&url=${encodeURIComponent('https://other.example/b.qcow2')}`);
+    expect(urls).toEqual(['https://other.example/b.qcow2']);
   });
 
   it('a mangled hash gives an error notice and the default view', () => {

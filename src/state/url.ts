@@ -1,13 +1,15 @@
 /**
  * View state <-> URL hash, versioned (STYLE.md: everything that leaves the app carries a
  * version, and old versions are upgraded step by step, as Firefox Profiler's URL upgraders).
- * Only what a person would share: the sample, the chain's file names (base names, never
- * paths), the top image's identity (virtual size and a fingerprint of header + L1 table), the
- * guest range as a readable locus, layers, the selected cluster, the snapshot, and optionally
- * a compressed map (core/share/mapCodec.ts). Never file bytes, never paths.
+ * Only what a person would share: the sample, the http(s) URL of a remote image, the chain's
+ * file names (base names, never paths), the top image's identity (virtual size and a
+ * fingerprint of header + L1 table), the guest range as a readable locus, layers, the selected
+ * cluster, the snapshot, and optionally a compressed map (core/share/mapCodec.ts). Never file
+ * bytes, never local paths, never credentials.
  *
- * v2 (current): #v=2&file=top.qcow2&file=base.qcow2&size=0x100000&fp=<16 hex>&range=0x20000-0x40000
- *               &layers=data,zero&sel=0x30000&snap=name&map=<base64url>
+ * v2 (current): #v=2&url=https%3A%2F%2Fhost%2Ftop.qcow2&file=top.qcow2&file=base.qcow2&size=0x100000
+ *               &fp=<16 hex>&range=0x20000-0x40000&layers=data,zero&sel=0x30000&snap=name&map=<base64url>
+ *               (`url` was added within v2: an optional field older v2 pages ignore, so no upgrader.)
  * v1:           #v=1&sample=chain-3&view=10000-50000&layers=data&sel=20000 (bare hex)
  * A hash without `v` is read as the current version, so a hand-typed `#range=1M-2M` works.
  *
@@ -26,6 +28,12 @@ export const MAX_HASH_CHARS = 40 * 1024;
 export const MAX_LINK_FILES = 64;
 export const MAX_FILE_NAME_CHARS = 255;
 export const MAX_SNAPSHOT_CHARS = 255;
+/**
+ * Longest remote image URL a link may carry. 2 KiB is the lowest limit still common on the way
+ * (legacy Edge/IE cut URLs at 2083 characters, several proxies and CDNs at 2-4 KiB), and the
+ * link repeats the URL percent-encoded inside its own, so a longer one would not survive.
+ */
+export const MAX_LINK_URL_CHARS = 2048;
 
 export interface ImageIdentity {
   readonly name: string;
@@ -37,6 +45,8 @@ export interface ImageIdentity {
 
 export interface UrlState {
   readonly sample?: string;
+  /** An http(s) image read with range requests (worker/remoteSource.ts); see linkableUrl(). */
+  readonly url?: string;
   readonly view?: ViewRange;
   readonly layers?: LayerToggles;
   readonly selection?: number;
@@ -124,10 +134,41 @@ export const isSafeFileName = (n: string): boolean =>
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   !/[/\\\u0000-\u001f\u007f]/.test(n);
 
+/**
+ * The form of a remote image URL a link may carry, or why it may not: http or https only, at most
+ * MAX_LINK_URL_CHARS, never with credentials (`user:pass@` would hand them to everyone the link
+ * reaches). The fragment is dropped: it never reaches the server.
+ */
+export function checkLinkUrl(text: string): { url: string } | { problem: string } {
+  if (text.length > MAX_LINK_URL_CHARS)
+    return { problem: `it is longer than ${MAX_LINK_URL_CHARS} characters` };
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return { problem: 'it is not a URL' };
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    return { problem: `only http and https images can be opened, not ${u.protocol.slice(0, 16)}` };
+  if (u.username || u.password) return { problem: 'it carries a user name or password' };
+  u.hash = '';
+  return u.href.length > MAX_LINK_URL_CHARS
+    ? { problem: `it is longer than ${MAX_LINK_URL_CHARS} characters` }
+    : { url: u.href };
+}
+
+/** The URL as a link carries it, or undefined when checkLinkUrl() refuses it. */
+export const linkableUrl = (text: string): string | undefined => {
+  const r = checkLinkUrl(text);
+  return 'url' in r ? r.url : undefined;
+};
+
 export function toHash(s: UrlState): string {
   const p = new URLSearchParams();
   p.set('v', String(URL_VERSION));
   if (s.sample) p.set('sample', s.sample);
+  const url = s.url === undefined ? undefined : linkableUrl(s.url);
+  if (url) p.set('url', url);
   const files = (s.files ?? []).filter(isSafeFileName).slice(0, MAX_LINK_FILES);
   for (const f of files) p.append('file', f);
   if (s.image) {
@@ -180,6 +221,12 @@ export function parseHash(hash: string): ParsedHash {
   if (sample !== null) {
     if (/^[\w.-]{1,64}$/.test(sample)) out.sample = sample;
     else problems.push('The sample name in the link is malformed.');
+  }
+  const url = p.get('url');
+  if (url !== null) {
+    const r = checkLinkUrl(url);
+    if ('url' in r) out.url = r.url;
+    else problems.push(`The image URL in the link was refused: ${r.problem}.`);
   }
   const names = p.getAll('file');
   if (names.length) {

@@ -1,20 +1,23 @@
 /**
  * Keeps the URL hash and the store in step.
- *  - On load: the hash's layers apply at once; its range and selection wait for the first chain
- *    (a sample, a dropped image, or the map the link carries) and apply to it.
+ *  - On load: the hash's layers and comparison apply at once; its range, selection and snapshot
+ *    wait for the first chain (a sample, a dropped image, a remote image the link names by URL,
+ *    or the map the link carries) and apply to it.
  *  - The link's image identity is compared with each image that opens: the same image says so,
  *    a different one is named as different (the view still opens, clamped to it).
  *  - Afterwards every change is written back. History: a change more than HISTORY_SETTLE_MS
  *    after the previous write pushes an entry (deliberate navigation: a click, a layer toggle,
  *    the first step of a zoom); changes that follow quickly (dragging, wheel zooming) replace it,
  *    so Back walks settled views, not every frame.
- *  - Back/forward (popstate) apply the entry's view, layers and selection to the open chain.
+ *  - Back/forward and hash edits (popstate) apply the entry's view, layers, selection and
+ *    snapshot to the open chain; an entry that names another remote image or carries another map
+ *    opens it first (through `openLink`), then lands on its view.
  * Problems with the hash become notices; the rest of the view is the default.
  */
 import type { ChainInfo } from '../worker/protocol.ts';
 import { compareIdentity, identityOf } from './permalink.ts';
-import type { Store } from './store.ts';
-import { parseHash, toHash, type UrlState } from './url.ts';
+import type { AppState, Store } from './store.ts';
+import { type ImageIdentity, parseHash, toHash, type UrlState } from './url.ts';
 
 /** Pause after which the next change is a new history entry rather than part of a drag. */
 export const HISTORY_SETTLE_MS = 600;
@@ -37,6 +40,7 @@ export function stateFor(s: State, map?: string): UrlState {
   const image = c ? identityOf(c) : undefined;
   return {
     ...(s.sample !== undefined && { sample: s.sample }),
+    ...(s.url !== undefined && !c?.mapOnly && { url: s.url }),
     ...(files.length > 0 && { files }),
     ...(image && { image }),
     view: s.view,
@@ -48,26 +52,52 @@ export function stateFor(s: State, map?: string): UrlState {
   };
 }
 
-export function bindUrl(store: Store, loc: HashLocation): UrlState {
+/** Where in an image a link points: range, selected cluster, snapshot. */
+type Place = Pick<UrlState, 'view' | 'selection' | 'snapshot'>;
+
+const placeOf = (s: AppState): Place => ({
+  view: s.view,
+  ...(s.selection !== undefined && { selection: s.selection }),
+  ...(s.snapshot !== undefined && { snapshot: s.snapshot }),
+});
+const hasPlace = (u: Place) => u.view !== undefined || u.selection !== undefined || u.snapshot !== undefined;
+
+/** Moves the open chain to a link's place (a selection past the chain's end is dropped). */
+export function applyPlace(store: Store, u: Place, chain: ChainInfo): void {
+  const s = store.getState();
+  if (u.view) s.setView(u.view);
+  if (u.selection !== undefined && u.selection < chain.length) s.select(u.selection);
+  else if (u.selection === undefined && s.selection !== undefined) s.select(undefined);
+  if (u.snapshot !== s.snapshot) s.setSnapshot(u.snapshot);
+}
+
+/**
+ * Binds the store to the hash. `openLink` opens what a link names that the page is not showing
+ * (its remote URL, or the map it carries); without it such hash changes only move the view.
+ */
+export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlState) => void): UrlState {
   const now = loc.now ?? (() => Date.now());
   const parsed = parseHash(loc.get());
   const initial = parsed.state;
   for (const p of parsed.problems) store.getState().notify('error', `${p} Showing the default view instead.`);
   if (initial.layers) store.getState().setLayers(initial.layers);
-  if (initial.snapshot !== undefined) store.getState().setSnapshot(initial.snapshot);
   if (initial.diff) store.getState().setDiff(initial.diff);
-  let pending: UrlState | undefined = initial.view || initial.selection !== undefined ? initial : undefined;
+  /** The place a link names, for the first chain of the next open. */
+  let pending: Place | undefined = hasPlace(initial) ? initial : undefined;
+  /** The image the link was made from, compared with each image that opens. */
+  let linkImage: ImageIdentity | undefined = initial.image;
+  /** The map a link open is bringing, and the map kept in the hash while it is what is shown. */
+  let expectMap: string | undefined = initial.map;
+  let linkMap: string | undefined;
+  /** Where the link's map was looking when an image load began over it (the same image keeps it). */
+  let leaving: Place | undefined;
+  /** A hash change is opening what it names: the old chain's state is not written over it. */
+  let opening = false;
+  let seenOpen = 0;
+  let checkedOpen = 0;
   let lastWrite = Number.NEGATIVE_INFINITY;
   let applying = false;
-  /** The map the link carried, kept in the hash while that map is what is shown. */
-  let linkMap: string | undefined = initial.map;
 
-  const apply = (u: UrlState, chain: ChainInfo) => {
-    const s = store.getState();
-    if (u.view) s.setView(u.view);
-    if (u.selection !== undefined && u.selection < chain.length) s.select(u.selection);
-    else if (u.selection === undefined && s.selection !== undefined) s.select(undefined);
-  };
   const guarded = (f: () => void) => {
     applying = true;
     try {
@@ -79,25 +109,33 @@ export function bindUrl(store: Store, loc: HashLocation): UrlState {
 
   store.subscribe((s, prev) => {
     if (applying) return;
-    if (s.chain && s.chain !== prev.chain) {
-      const c = s.chain;
-      if (!c.mapOnly?.fromLink) linkMap = undefined;
+    if (s.load.status === 'loading' && prev.load.status !== 'loading')
+      leaving = prev.chain?.mapOnly?.fromLink ? placeOf(prev) : undefined;
+    if (s.load.status === 'error') opening = false;
+    const c = s.chain;
+    if (c && s.openId !== seenOpen) {
+      // The first chain (partial or whole) of a new open.
+      seenOpen = s.openId;
+      opening = false;
+      linkMap = c.mapOnly?.fromLink ? expectMap : undefined;
+      expectMap = undefined;
+      const p = pending;
+      pending = undefined;
+      // A place the link names wins over the one the previous map showed.
+      if (c.mapOnly || p) leaving = undefined;
+      if (p) guarded(() => applyPlace(store, p, c));
+    }
+    if (c && !c.mapOnly && s.load.status === 'ready' && s.openId !== checkedOpen) {
       // Identity once the open is done (a partial map has no fingerprint yet).
-      const same =
-        initial.image && !c.mapOnly && s.load.status === 'ready'
-          ? compareIdentity(initial.image, c)
-          : undefined;
+      checkedOpen = s.openId;
+      const same = linkImage ? compareIdentity(linkImage, c) : undefined;
       if (same) s.notify(same.same ? 'info' : 'warn', same.message);
       // The same image dropped over the link's map: keep the place the map was showing.
-      const carry =
-        prev.chain?.mapOnly?.fromLink && same?.same
-          ? { view: prev.view, ...(prev.selection !== undefined && { selection: prev.selection }) }
-          : undefined;
-      const p = pending ?? carry;
-      pending = undefined;
-      if (p) guarded(() => apply(p, c));
+      const carry = same?.same ? leaving : undefined;
+      leaving = undefined;
+      if (carry) guarded(() => applyPlace(store, carry, c));
     }
-    if (!s.chain) return;
+    if (!c || opening) return;
     const hash = toHash(stateFor(store.getState(), linkMap));
     if (hash === loc.get()) return;
     const t = now();
@@ -108,13 +146,27 @@ export function bindUrl(store: Store, loc: HashLocation): UrlState {
 
   loc.onPop?.(() => {
     const st = store.getState();
+    const u = parseHash(loc.get()).state;
+    const elsewhere =
+      u.url !== undefined ? u.url !== st.url : u.map !== undefined && (u.map !== linkMap || !st.chain);
+    if (elsewhere && openLink) {
+      guarded(() => {
+        if (u.layers) st.setLayers(u.layers);
+        st.setDiff(u.diff);
+      });
+      pending = u;
+      expectMap = u.map;
+      if (u.image) linkImage = u.image;
+      opening = true;
+      openLink(u);
+      return;
+    }
     const chain = st.chain;
     if (!chain) return;
-    const u = parseHash(loc.get()).state;
     guarded(() => {
       if (u.layers) st.setLayers(u.layers);
       st.setDiff(u.diff);
-      apply(u, chain);
+      applyPlace(store, u, chain);
     });
     const hash = toHash(stateFor(store.getState(), linkMap));
     if (hash !== loc.get()) loc.set(hash, 'replace');

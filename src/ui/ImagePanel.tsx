@@ -10,21 +10,13 @@ import { binarySize, hexOffset } from './format.ts';
 import { HostMap } from './HostMap.tsx';
 
 export function ImagePanel({ dark }: { dark: boolean }) {
-  const { client, store } = useServices();
+  const { client } = useServices();
   const openId = useApp((s) => s.openId);
   const ready = useApp((s) => s.load.status === 'ready' && s.chain !== undefined);
   const [report, setReport] = useState<{ openId: number; r: ImageReport }>();
-  const [viewing, setViewing] = useState<{ openId: number; snapshot?: string; error?: string }>();
-  const showSnapshot = (snapshot: string | undefined) => {
-    client.snapshotView(openId, snapshot).then(
-      (chain) => {
-        store.getState().opened(openId, chain);
-        setViewing({ openId, ...(snapshot !== undefined && { snapshot }) });
-      },
-      (e: unknown) => setViewing({ openId, error: e instanceof Error ? e.message : String(e) }),
-    );
-  };
-  const shown = viewing?.openId === openId ? viewing : undefined;
+  // The store's snapshot is the one the map shows (state/snapshot.ts maps it; the URL carries it).
+  const snapshot = useApp((s) => s.snapshot);
+  const setSnapshot = useApp((s) => s.setSnapshot);
   useEffect(() => {
     if (!ready) return;
     let live = true;
@@ -110,10 +102,7 @@ export function ImagePanel({ dark }: { dark: boolean }) {
           <summary>Snapshots ({r.snapshots.length})</summary>
           <p data-testid="map-source" aria-live="polite">
             The map shows{' '}
-            {shown?.snapshot !== undefined
-              ? `snapshot ${r.snapshots.find((x) => x.id === shown.snapshot)?.name ?? shown.snapshot} (its L1 table)`
-              : 'the active L1 table'}
-            .{shown?.error && ` ${shown.error}`}
+            {snapshot !== undefined ? `snapshot ${snapshot} (its L1 table)` : 'the active L1 table'}.
           </p>
           <table data-testid="snapshots">
             <thead>
@@ -134,8 +123,8 @@ export function ImagePanel({ dark }: { dark: boolean }) {
                 <td>
                   <button
                     type="button"
-                    aria-pressed={shown?.snapshot === undefined}
-                    onClick={() => showSnapshot(undefined)}
+                    aria-pressed={snapshot === undefined}
+                    onClick={() => setSnapshot(undefined)}
                   >
                     View active
                   </button>
@@ -150,8 +139,8 @@ export function ImagePanel({ dark }: { dark: boolean }) {
                   <td>
                     <button
                       type="button"
-                      aria-pressed={shown?.snapshot === s.id}
-                      onClick={() => showSnapshot(s.id)}
+                      aria-pressed={snapshot === (s.name || s.id)}
+                      onClick={() => setSnapshot(s.name || s.id)}
                     >
                       View {s.name}
                     </button>

@@ -1,5 +1,6 @@
 /** Typed wrappers for the map messages over WorkerClient.request (mapFileProtocol.ts). */
 import { OpenFailed, Superseded, type WorkerClient } from './client.ts';
+import type { DiffSideSpec } from './diffProtocol.ts';
 import type { MapOpenMeta, MapSource } from './mapFileProtocol.ts';
 import { type ChainInfo, PROTOCOL_VERSION } from './protocol.ts';
 
@@ -18,8 +19,19 @@ export async function openMap(
   throw new Superseded('openMap superseded');
 }
 
-export async function shareMap(client: WorkerClient, openId: number): Promise<string> {
-  const m = await client.request((id) => ({ v: PROTOCOL_VERSION, id, type: 'shareMap', openId }));
+/** The open chain's map in link form; `diff`: the diff view's A and B travel too. */
+export async function shareMap(
+  client: WorkerClient,
+  openId: number,
+  diff?: { readonly a: DiffSideSpec; readonly b: DiffSideSpec },
+): Promise<string> {
+  const m = await client.request((id) => ({
+    v: PROTOCOL_VERSION,
+    id,
+    type: 'shareMap',
+    openId,
+    ...(diff && { diff: { a: diff.a, b: diff.b } }),
+  }));
   if (m.type === 'shareMap') return m.payload;
   throw new Error(m.type === 'error' ? m.error.message : 'share refused');
 }

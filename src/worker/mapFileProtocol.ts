@@ -5,6 +5,7 @@
  * and hits like an image's (mapFileSession.ts); ChainInfo.mapOnly says what it came from.
  */
 import type { ImageIdentity } from '../state/url.ts';
+import type { DiffSideSpec } from './diffProtocol.ts';
 
 interface Msg {
   readonly v: 1;
@@ -14,8 +15,11 @@ interface Msg {
 export type MapSource =
   | { readonly kind: 'file'; readonly file: File }
   | { readonly kind: 'text'; readonly name: string; readonly text: string }
-  /** core/share/mapCodec.ts text from a link's `map=`. */
-  | { readonly kind: 'link'; readonly payload: string };
+  /**
+   * core/share/mapCodec.ts text from a link's `map=`, or from a downloaded clusterscope map file
+   * (`fromFile`: its name), which may be longer than a link holds.
+   */
+  | { readonly kind: 'link'; readonly payload: string; readonly fromFile?: string };
 
 export interface MapOpenMeta {
   /** Chain file names the link names (top first); [] for a map file. */
@@ -34,7 +38,12 @@ export interface MapOnlyInfo {
 
 export type MapRequest =
   | (Msg & { readonly type: 'openMap'; readonly sources: readonly MapSource[]; readonly meta: MapOpenMeta })
-  | (Msg & { readonly type: 'shareMap'; readonly openId: number });
+  | (Msg & {
+      readonly type: 'shareMap';
+      readonly openId: number;
+      /** The diff view's A and B: their extents travel too, so the recipient sees the same diff. */
+      readonly diff?: { readonly a: DiffSideSpec; readonly b: DiffSideSpec };
+    });
 
 export type MapResponse = Msg & {
   readonly type: 'shareMap';

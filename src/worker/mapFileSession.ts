@@ -23,7 +23,13 @@ import {
   MAP_ZERO,
   RELEASE_PRESENT,
 } from '../core/interpret/qemuImgMap.ts';
-import { decodeLinkMap, encodeLinkMap, type LinkMapEntry } from '../core/share/mapCodec.ts';
+import {
+  decodeLinkMap,
+  encodeLinkMap,
+  type LinkMapEntry,
+  MAX_LINK_MAP_CHARS,
+  MAX_MAP_FILE_MAP_CHARS,
+} from '../core/share/mapCodec.ts';
 import type { MapOnlyInfo, MapOpenMeta, MapSource } from './mapFileProtocol.ts';
 import {
   BIN_ABSENT,
@@ -280,6 +286,16 @@ export class MapSession {
     return '';
   }
 
+  /** The extents a source of this map gives for interpretation `id` (a diff side's INTERP@VIEW). */
+  extentsOf(id: string): Interpreted | undefined {
+    return this.sources.find((s) => s.id === id)?.extents;
+  }
+
+  /** The interpretation ids this map carries. */
+  get ids(): readonly string[] {
+    return this.sources.map((s) => s.id);
+  }
+
   /** The link form of this map: all its sources. */
   shareMap(): string {
     return encodeLinkMap({ length: this.length, layerCount: this.layerCount, maps: this.sources });
@@ -301,11 +317,11 @@ export async function openMapSession(sources: readonly MapSource[], meta: MapOpe
   let fromLink = false;
   for (const s of sources) {
     if (s.kind === 'link') {
-      const lm = decodeLinkMap(s.payload);
+      const lm = decodeLinkMap(s.payload, s.fromFile ? MAX_MAP_FILE_MAP_CHARS : MAX_LINK_MAP_CHARS);
       fromLink = true;
       length = Math.max(length, lm.length);
       layerCount = Math.max(layerCount, lm.layerCount);
-      for (const e of lm.maps) all.push({ ...e, name: 'the link', role: roleOf(e.id) });
+      for (const e of lm.maps) all.push({ ...e, name: s.fromFile ?? 'the link', role: roleOf(e.id) });
       continue;
     }
     const name = s.kind === 'file' ? s.file.name : s.name;

@@ -8,7 +8,7 @@ import type { Layer } from '../core/chain/layer.ts';
 import type { Interpretation, Interpreted } from '../core/interpret/interpretation.ts';
 import { allocationDepth, baseAllocation, formatNbdinfo } from '../core/interpret/nbd.ts';
 import { formatMapJson, qemuImgMap } from '../core/interpret/qemuImgMap.ts';
-import { encodeLinkMap } from '../core/share/mapCodec.ts';
+import { encodeLinkMap, type LinkMapEntry } from '../core/share/mapCodec.ts';
 import { describeResolved, resolvedAt } from '../core/status/describe.ts';
 import { flagNames } from '../core/status/flags.ts';
 import { kindName } from '../core/status/kinds.ts';
@@ -85,9 +85,9 @@ export class Session {
     return this.fp;
   }
 
-  /** The interpretations' extents in link form (core/share/mapCodec.ts), for "Copy link with map". */
-  shareMap(): string {
-    const maps = INTERPRETATIONS.map((i, k) => ({ id: i.id, extents: this.computed[k]! }));
+  /** The interpretations' extents in link form (core/share/mapCodec.ts), for "Copy link with map"; `extra`: the diff's sides. */
+  shareMap(extra: readonly LinkMapEntry[] = []): string {
+    const maps = [...INTERPRETATIONS.map((i, k) => ({ id: i.id, extents: this.computed[k]! })), ...extra];
     return encodeLinkMap({ length: this.status.length, layerCount: this.status.chain.layers.length, maps });
   }
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Interpreted } from '../interpret/interpretation.ts';
-import { decodeLinkMap, encodeLinkMap, fromBase64Url, LinkMapError, toBase64Url } from './mapCodec.ts';
+import {
+  decodeLinkMap,
+  encodeLinkMap,
+  fromBase64Url,
+  LinkMapError,
+  MAX_LINK_MAP_CHARS,
+  MAX_MAP_FILE_MAP_CHARS,
+  toBase64Url,
+} from './mapCodec.ts';
 
 const K = 65536;
 const extents = (runs: [number, number][]): Interpreted => {
@@ -64,6 +72,39 @@ describe('link map codec', () => {
     expect(() => decodeLinkMap('!!!')).toThrow(LinkMapError);
     expect(() => decodeLinkMap(toBase64Url(new Uint8Array([1, 2, 3])))).toThrow(LinkMapError);
     expect(() => decodeLinkMap('A'.repeat(40000))).toThrow(/longer than/);
+  });
+  it("carries a diff side's INTERP@VIEW id, snapshot names with spaces and non-ASCII included", () => {
+    const ids = [
+      'nbd-base-allocation-5.2@backing-null,zero-scan',
+      'qemu-img-map-7.2@snapshot:vor dem Update ü',
+    ];
+    const text = encodeLinkMap({
+      length: K,
+      layerCount: 1,
+      maps: ids.map((id) => ({ id, extents: extents([[K, 1]]) })),
+    });
+    expect(decodeLinkMap(text).maps.map((m) => m.id)).toEqual(ids);
+    const control = encodeLinkMap({
+      length: K,
+      layerCount: 1,
+      maps: [{ id: 'a\u0007b', extents: extents([[K, 1]]) }],
+    });
+    expect(() => decodeLinkMap(control)).toThrow(/malformed/);
+  });
+  it('a map file may hold a map longer than a link, within its own cap', () => {
+    const runs: [number, number][] = [];
+    // Irregular runs (xorshift32), so deflate cannot shrink them below a link's limit.
+    for (let i = 0, x = 1; i < 100_000; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      runs.push([K * (1 + ((x >>> 0) % 16)), i % 2]);
+    }
+    const length = runs.reduce((n, r) => n + r[0], 0);
+    const text = encodeLinkMap({ length, layerCount: 1, maps: [{ id: 'x', extents: extents(runs) }] });
+    expect(text.length).toBeGreaterThan(MAX_LINK_MAP_CHARS);
+    expect(() => decodeLinkMap(text)).toThrow(/longer than/);
+    expect(decodeLinkMap(text, MAX_MAP_FILE_MAP_CHARS).maps[0]!.extents.count).toBe(100_000);
   });
   it('base64url round-trips every tail length', () => {
     for (let n = 0; n < 7; n++) {

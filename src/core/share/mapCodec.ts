@@ -5,8 +5,12 @@
  * are stored in units of their largest common power of two (a cluster, usually).
  *
  * Layout before deflate: "CSM" version(1) varint(guestLength) varint(layerCount) varint(maps),
- * then per map: varint(idLength) id(ASCII) varint(shift) varint(count) count x
+ * then per map: varint(idLength) id(UTF-8) varint(shift) varint(count) count x
  * (varint(length >> shift), varint(value)).
+ *
+ * An id names an interpretation: a map's own ("qemu-img-map@10.2") or a diff side in the CLI's
+ * INTERP@VIEW form ("nbd-base-allocation-5.2@backing-null,snapshot:before upgrade"). Ids were
+ * ASCII-only before diff sides travelled; ASCII ids encode the same either way.
  *
  * Decoding takes untrusted text from a URL: every size is capped (constants below) and every
  * refusal is a LinkMapError with a sentence a person can act on.
@@ -18,6 +22,14 @@ import { MAX_SAFE_OFFSET } from '../limits.ts';
 export const LINK_MAP_VERSION = 1;
 /** Longest encoded map accepted from a link (the whole link is kept under 32 KiB). */
 export const MAX_LINK_MAP_CHARS = 32 * 1024;
+/**
+ * Longest encoded map accepted from a downloaded map file, offered exactly when the map is too
+ * long for a link: its bounds are MAX_LINK_MAP_INFLATED and MAX_LINK_EXTENTS, and base64 of a
+ * deflated 8 MiB is below 12 MiB.
+ */
+export const MAX_MAP_FILE_MAP_CHARS = 12 * 1024 * 1024;
+/** Longest interpretation id (UTF-8 bytes): a diff side's INTERP@VIEW with a snapshot name of 255. */
+export const MAX_LINK_MAP_ID_BYTES = 512;
 /** Inflated size cap: stops a small hostile payload expanding into gigabytes. */
 export const MAX_LINK_MAP_INFLATED = 8 * 1024 * 1024;
 /** At most this many interpretations and extents in one link. */
@@ -102,8 +114,9 @@ export function encodeLinkMap(map: LinkMap): string {
   w.varint(map.layerCount);
   w.varint(map.maps.length);
   for (const { id, extents: m } of map.maps) {
-    w.varint(id.length);
-    for (let i = 0; i < id.length; i++) w.byte(id.charCodeAt(i) & 0x7f);
+    const idBytes = new TextEncoder().encode(id);
+    w.varint(idBytes.length);
+    for (const b of idBytes) w.byte(b);
     const shift = commonShift(m);
     w.varint(shift);
     w.varint(m.count);
@@ -115,9 +128,10 @@ export function encodeLinkMap(map: LinkMap): string {
   return toBase64Url(deflateSync(w.buf.subarray(0, w.n), { level: 9 }));
 }
 
-export function decodeLinkMap(text: string): LinkMap {
-  if (text.length > MAX_LINK_MAP_CHARS) {
-    throw new LinkMapError(`the map in the link is longer than ${MAX_LINK_MAP_CHARS} characters`);
+/** `maxChars`: MAX_LINK_MAP_CHARS for a link, MAX_MAP_FILE_MAP_CHARS for a map file. */
+export function decodeLinkMap(text: string, maxChars = MAX_LINK_MAP_CHARS): LinkMap {
+  if (text.length > maxChars) {
+    throw new LinkMapError(`the map in the link is longer than ${maxChars} characters`);
   }
   const packed = fromBase64Url(text);
   let raw: Uint8Array;
@@ -145,10 +159,18 @@ export function decodeLinkMap(text: string): LinkMap {
   let total = 0;
   for (let k = 0; k < nMaps; k++) {
     const idLen = r.varint();
-    if (idLen > 64) throw new LinkMapError('an interpretation id in the link is too long');
-    let id = '';
-    for (let i = 0; i < idLen; i++) id += String.fromCharCode(r.byte());
-    if (!/^[\w.:@-]+$/.test(id)) throw new LinkMapError('an interpretation id in the link is malformed');
+    if (idLen > MAX_LINK_MAP_ID_BYTES) throw new LinkMapError('an interpretation id in the link is too long');
+    const idBytes = new Uint8Array(idLen);
+    for (let i = 0; i < idLen; i++) idBytes[i] = r.byte();
+    let id: string;
+    try {
+      id = new TextDecoder('utf-8', { fatal: true }).decode(idBytes);
+    } catch {
+      throw new LinkMapError('an interpretation id in the link is not UTF-8 text');
+    }
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    if (id === '' || /[\u0000-\u001f\u007f]/.test(id))
+      throw new LinkMapError('an interpretation id in the link is malformed');
     const shift = r.varint();
     if (shift > 30) throw new LinkMapError('the map in the link has a bad length unit');
     const count = r.varint();

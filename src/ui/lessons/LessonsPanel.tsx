@@ -5,9 +5,9 @@
  */
 import { useState } from 'react';
 import './lessons.css';
-import { fetchSample } from '../../state/loader.ts';
+import { fetchSample, openSource } from '../../state/loader.ts';
 import { useServices } from '../appContext.ts';
-import { openSource, runSandbox } from '../sandbox/openSource.ts';
+import { runSandbox } from '../sandbox/openSource.ts';
 import { engineAnswer, LESSONS, type Lesson, TOOL_TITLES } from './lessons.ts';
 
 interface Graded {

@@ -4,8 +4,8 @@
  * 206 and, from another origin, allow CORS (Range header; expose Content-Range).
  */
 import { useState } from 'react';
+import { openSource } from '../../state/loader.ts';
 import { useServices } from '../appContext.ts';
-import { openSource } from './openSource.ts';
 
 export function RemoteOpen() {
   const { store, client } = useServices();

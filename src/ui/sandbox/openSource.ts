@@ -1,42 +1,9 @@
 /**
- * Opening something other than dropped files through the same worker and views: the sandbox's
- * chain below an image, or a remote image by URL. Mirrors state/loader.ts openFiles().
+ * The sandbox's requests to the worker: operations and file downloads. Its chains open, like
+ * remote images, through state/loader.ts openSource().
  */
-import type { Store } from '../../state/store.ts';
-import { OpenFailed, Superseded, type WorkerClient } from '../../worker/client.ts';
-import type { OpenSource } from '../../worker/protocol.ts';
+import type { WorkerClient } from '../../worker/client.ts';
 import type { SandboxOp, SandboxState } from '../../worker/sandbox.ts';
-
-export async function openSource(
-  store: Store,
-  client: WorkerClient,
-  source: OpenSource,
-): Promise<number | undefined> {
-  const name = source.kind === 'url' ? source.url : source.top;
-  store.getState().startLoad([{ name, size: 0 }]);
-  try {
-    const { openId, chain } = await client.open(
-      [],
-      {
-        onProgress: (phase, done, total) => store.getState().progress(phase, done, total),
-      },
-      source,
-    );
-    store.getState().opened(openId, chain);
-    return openId;
-  } catch (e) {
-    if (e instanceof Superseded) return undefined;
-    if (e instanceof OpenFailed) {
-      store.getState().failed(e.files);
-      return undefined;
-    }
-    const message = e instanceof Error ? e.message : String(e);
-    store
-      .getState()
-      .failed([{ kind: 'internal', name: 'Error', file: name, structure: 'open', detail: message, message }]);
-    return undefined;
-  }
-}
 
 export async function runSandbox(
   client: WorkerClient,

@@ -1,14 +1,16 @@
 /**
- * "Copy link" and "Copy link with map". A link with map carries the chosen interpretations'
- * extents (core/share/mapCodec.ts) so a recipient without the image sees the same heatmap and
- * lanes. Links are kept under MAX_LINK_CHARS (permalink.ts says why); a longer one is offered
- * as a map file (.json, versioned) to download instead.
+ * "Copy link" and "Copy link with map". A link with map carries the interpretations' extents
+ * (core/share/mapCodec.ts), and while comparing those of the chosen A and B, so a recipient
+ * without the image sees the same heatmap, lanes and diff. Links are kept under MAX_LINK_CHARS
+ * (permalink.ts says why); a longer one is offered as a map file (.json, versioned) to download
+ * instead. What is offered belongs to the map it was made from: another open hides it.
  */
 import { useState } from 'react';
 import { linkWithHash, MAX_LINK_CHARS, mapFileText } from '../../state/permalink.ts';
 import { toHash } from '../../state/url.ts';
 import { stateFor } from '../../state/urlSync.ts';
 import { shareMap } from '../../worker/mapFileClient.ts';
+import type { ChainInfo } from '../../worker/protocol.ts';
 import { useApp, useServices } from '../appContext.ts';
 
 async function copy(text: string): Promise<boolean> {
@@ -32,14 +34,19 @@ function download(text: string, name: string) {
 export function SharePanel() {
   const { store, client } = useServices();
   const chain = useApp((s) => s.chain);
-  const [link, setLink] = useState<{ url: string; copied: boolean; note: string } | undefined>();
-  const [tooLong, setTooLong] = useState<{ text: string; name: string; chars: number } | undefined>();
+  const [made, setLink] = useState<{ url: string; copied: boolean; note: string; of: ChainInfo }>();
+  const [tooLongMade, setTooLong] = useState<{ text: string; name: string; chars: number; of: ChainInfo }>();
+  const link = made?.of === chain ? made : undefined;
+  const tooLong = tooLongMade?.of === chain ? tooLongMade : undefined;
   if (!chain) return null;
 
   const plain = async () => {
-    const url = linkWithHash(window.location.href, toHash(stateFor(store.getState())));
+    const s = store.getState();
+    if (!s.chain) return;
+    const url = linkWithHash(window.location.href, toHash(stateFor(s)));
     setTooLong(undefined);
     setLink({
+      of: s.chain,
       url,
       copied: await copy(url),
       note: 'The recipient drops the same image to land on this view.',
@@ -47,7 +54,12 @@ export function SharePanel() {
   };
   const withMap = async () => {
     const s = store.getState();
-    const payload = await shareMap(client, s.openId);
+    const of = s.chain;
+    if (!of) return;
+    // While comparing, A's and B's extents travel too (the recipient's diff view needs them);
+    // a B that reads a second image is not the page's to share.
+    const diff = s.diff && !s.diff.bImage ? { a: s.diff.a, b: s.diff.b } : undefined;
+    const payload = await shareMap(client, s.openId, diff);
     const hash = toHash(stateFor(s, payload));
     const url = linkWithHash(window.location.href, hash);
     if (url.length > MAX_LINK_CHARS) {
@@ -55,6 +67,7 @@ export function SharePanel() {
       const top = st.files?.[0] ?? 'map';
       setLink(undefined);
       setTooLong({
+        of,
         text: mapFileText({
           files: st.files ?? [],
           ...(st.image && { image: st.image }),
@@ -67,7 +80,12 @@ export function SharePanel() {
       return;
     }
     setTooLong(undefined);
-    setLink({ url, copied: await copy(url), note: 'The link carries the map: no image needed to see it.' });
+    setLink({
+      of,
+      url,
+      copied: await copy(url),
+      note: 'The link carries the map: no image needed to see it.',
+    });
   };
 
   return (
