@@ -11,7 +11,7 @@ import { type OpenClient, openSource } from './loader.ts';
 import { looksLikeMapText, type MapFileDoc, readMapFileDoc } from './permalink.ts';
 import type { Store } from './store.ts';
 import { parseHash, type UrlState } from './url.ts';
-import { applyPlace } from './urlSync.ts';
+import { applyLink } from './urlSync.ts';
 
 type Client = Parameters<typeof openMap>[0];
 
@@ -70,12 +70,7 @@ export async function openMapSources(
  */
 function landOnDoc(store: Store, doc: MapFileDoc): void {
   const chain = store.getState().chain;
-  if (!chain?.mapOnly) return;
-  const saved = parseHash(doc.hash).state;
-  const st = store.getState();
-  if (saved.layers) st.setLayers(saved.layers);
-  st.setDiff(saved.diff);
-  applyPlace(store, saved, chain);
+  if (chain?.mapOnly) applyLink(store, parseHash(doc.hash).state, chain);
 }
 
 const docSource = (doc: MapFileDoc, name: string): MapSource => ({

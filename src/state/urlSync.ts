@@ -71,6 +71,14 @@ export function applyPlace(store: Store, u: Place, chain: ChainInfo): void {
   if (u.snapshot !== s.snapshot) s.setSnapshot(u.snapshot);
 }
 
+/** Applies a link's layers, comparison and place to the open chain. */
+export function applyLink(store: Store, u: UrlState, chain: ChainInfo): void {
+  const s = store.getState();
+  if (u.layers) s.setLayers(u.layers);
+  s.setDiff(u.diff);
+  applyPlace(store, u, chain);
+}
+
 /**
  * Binds the store to the hash. `openLink` opens what a link names that the page is not showing
  * (its remote URL, or the map it carries); without it such hash changes only move the view.
@@ -163,11 +171,7 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
     }
     const chain = st.chain;
     if (!chain) return;
-    guarded(() => {
-      if (u.layers) st.setLayers(u.layers);
-      st.setDiff(u.diff);
-      applyPlace(store, u, chain);
-    });
+    guarded(() => applyLink(store, u, chain));
     const hash = toHash(stateFor(store.getState(), linkMap));
     if (hash !== loc.get()) loc.set(hash, 'replace');
     lastWrite = Number.NEGATIVE_INFINITY;

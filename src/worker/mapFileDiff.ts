@@ -41,13 +41,21 @@ function firstEndingAfter(start: Float64Array, length: Float64Array, count: numb
 }
 
 export class MapDiff {
+  /** The map's grid and top layer name (MapSession.info() walks the extents to find the grid: once). */
+  private readonly clusterSize: number;
+  private readonly file: string;
+
   private constructor(
     readonly openId: number,
     private readonly map: MapSession,
     private readonly a: MapSide,
     private readonly b: MapSide,
     readonly diff: Diff,
-  ) {}
+  ) {
+    const info = map.info();
+    this.clusterSize = info.clusterSize;
+    this.file = info.layers[0]?.name ?? 'map';
+  }
 
   /** Throws an Error saying what the map carries when A or B is not among its extents. */
   static compute(openId: number, map: MapSession, specA: DiffSideSpec, specB: DiffSideSpec): MapDiff {
@@ -78,10 +86,6 @@ export class MapDiff {
       lengthB: map.length,
     });
     return new MapDiff(openId, map, a, b, diff);
-  }
-
-  private get file(): string {
-    return this.map.info().layers[0]?.name ?? 'map';
   }
 
   private sideSummary(s: MapSide): DiffSideSummary {
@@ -119,7 +123,7 @@ export class MapDiff {
       overlap: d.overlap,
       bytesDiffering: d.bytesDiffering,
       bytesAgreeing: d.bytesAgreeing,
-      clusterSize: this.map.info().clusterSize,
+      clusterSize: this.clusterSize,
       subclusters: false,
       count: d.count,
       start: d.start.slice(),
@@ -217,7 +221,7 @@ export class MapDiff {
     const d = this.diff;
     const s = d.start[i]!;
     const kind = d.kinds[d.kind[i]!]!;
-    const where = clusterRange(s, d.length[i]!, this.map.info().clusterSize);
+    const where = clusterRange(s, d.length[i]!, this.clusterSize);
     const tA = this.a.entry.interpretation.title;
     const tB = this.b.entry.interpretation.title;
     return `${where}: A (${tA}) reports ${kind.labelA}; B (${tB}) reports ${kind.labelB}. From the shared map: drop the image to see why.`;
