@@ -136,6 +136,9 @@ describe('URL binding', () => {
     expect(s.getState().view).toEqual({ start: K, end: 5 * K });
     expect(s.getState().selection).toBe(2 * K);
     s.getState().zoom(0.1);
+    // A change right after the last write waits for URL_WRITE_INTERVAL_MS (urlSync.ts).
+    const { URL_WRITE_INTERVAL_MS } = await import('./urlSync.ts');
+    await new Promise((r) => setTimeout(r, URL_WRITE_INTERVAL_MS + 20));
     expect(hash).toContain('range=0x0-0x80000');
     expect(hash).toContain('sample=chain-3');
   });

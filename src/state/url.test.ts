@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChainInfo } from '../worker/protocol.ts';
 import { createAppStore } from './store.ts';
 import { MAX_LINK_URL_CHARS, parseHash, parseLocus, parseOffset, toHash } from './url.ts';
-import { bindUrl, HISTORY_SETTLE_MS } from './urlSync.ts';
+import { bindUrl, HISTORY_SETTLE_MS, URL_WRITE_INTERVAL_MS } from './urlSync.ts';
 
 const K = 65536;
 const chain = (length: number, name = 'top.qcow2', fingerprint?: string): ChainInfo => ({
@@ -128,10 +128,15 @@ describe('URL binding', () => {
     const calls: { hash: string; mode: string | undefined }[] = [];
     let pop: (() => void) | undefined;
     let t = 0;
+    // Timers of the binding (URL_WRITE_INTERVAL_MS), fired by tick() when due.
+    let timers: { at: number; cb: () => void }[] = [];
     return {
       calls,
       tick: (ms: number) => {
         t += ms;
+        const due = timers.filter((x) => x.at <= t);
+        timers = timers.filter((x) => x.at > t);
+        for (const x of due) x.cb();
       },
       pop: (h: string) => {
         hash = h;
@@ -151,6 +156,13 @@ describe('URL binding', () => {
           return () => {};
         },
         now: () => t,
+        later: (cb: () => void, ms: number) => {
+          const x = { at: t + ms, cb };
+          timers.push(x);
+          return () => {
+            timers = timers.filter((y) => y !== x);
+          };
+        },
       },
     };
   };
@@ -168,7 +180,16 @@ describe('URL binding', () => {
     s.getState().pan(K);
     L.tick(16);
     s.getState().pan(K);
+    // The drag's next change waits for URL_WRITE_INTERVAL_MS, then the newest state is written once.
+    expect(L.calls.at(-1)?.mode).toBe('push');
+    const pushed = L.hash;
+    L.tick(16);
+    s.getState().pan(-K);
+    s.getState().pan(K);
+    L.tick(URL_WRITE_INTERVAL_MS);
     expect(L.calls.slice(-2).map((c) => c.mode)).toEqual(['push', 'replace']);
+    expect(L.hash).not.toBe(pushed);
+    expect(L.hash).toContain('range=0x30000-0x70000');
     expect(s.getState().view).toEqual({ start: 3 * K, end: 7 * K });
     L.pop(shared);
     expect(s.getState().view).toEqual({ start: K, end: 5 * K });
@@ -203,6 +224,7 @@ describe('URL binding', () => {
     expect(L.hash).toContain('snap=s1');
     s.getState().startLoad([{ name: 'other.qcow2', size: 1 }]);
     s.getState().opened(2, chain(8 * K, 'other.qcow2'));
+    L.tick(URL_WRITE_INTERVAL_MS);
     expect(s.getState().snapshot).toBeUndefined();
     expect(L.hash).not.toContain('snap=');
   });

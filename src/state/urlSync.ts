@@ -22,6 +22,14 @@ import { type ImageIdentity, parseHash, toHash, type UrlState } from './url.ts';
 /** Pause after which the next change is a new history entry rather than part of a drag. */
 export const HISTORY_SETTLE_MS = 600;
 
+/**
+ * Least time between two URL writes during a drag or wheel zoom: later changes wait and the
+ * last one is written when the interval is up. Every write is a history.replaceState, which
+ * cost ~4 ms a frame while panning a 1 TiB map, and Chromium ignores history calls made faster
+ * than about 200 in 10 s ("Throttling navigation to prevent the browser from hanging").
+ */
+export const URL_WRITE_INTERVAL_MS = 100;
+
 export interface HashLocation {
   get(): string;
   /** `push` adds a history entry; `replace` rewrites the current one. */
@@ -29,6 +37,8 @@ export interface HashLocation {
   /** Calls back on back/forward; returns an unsubscribe. */
   onPop?(cb: () => void): () => void;
   now?(): number;
+  /** Runs `cb` after `ms` (setTimeout by default); returns a cancel. */
+  later?(cb: () => void, ms: number): () => void;
 }
 
 type State = ReturnType<Store['getState']>;
@@ -85,6 +95,12 @@ export function applyLink(store: Store, u: UrlState, chain: ChainInfo): void {
  */
 export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlState) => void): UrlState {
   const now = loc.now ?? (() => Date.now());
+  const later =
+    loc.later ??
+    ((cb: () => void, ms: number) => {
+      const t = setTimeout(cb, ms);
+      return () => clearTimeout(t);
+    });
   const parsed = parseHash(loc.get());
   const initial = parsed.state;
   for (const p of parsed.problems) store.getState().notify('error', `${p} Showing the default view instead.`);
@@ -103,7 +119,17 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
   let opening = false;
   let seenOpen = 0;
   let checkedOpen = 0;
+  /** When the store last changed what the URL shows, and when the URL was last written. */
+  let lastChange = Number.NEGATIVE_INFINITY;
   let lastWrite = Number.NEGATIVE_INFINITY;
+  /** A replace waiting for URL_WRITE_INTERVAL_MS to pass: its cancel. */
+  let queued: (() => void) | undefined;
+  const write = (hash: string, mode: 'push' | 'replace') => {
+    queued?.();
+    queued = undefined;
+    lastWrite = now();
+    loc.set(hash, mode);
+  };
   let applying = false;
 
   const guarded = (f: () => void) => {
@@ -145,11 +171,28 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
     }
     if (!c || opening) return;
     const hash = toHash(stateFor(store.getState(), linkMap));
-    if (hash === loc.get()) return;
+    if (hash === loc.get()) {
+      // Back where the URL already is: a write still waiting would be stale.
+      queued?.();
+      queued = undefined;
+      return;
+    }
     const t = now();
-    const mode = t - lastWrite > HISTORY_SETTLE_MS && prev.chain === s.chain ? 'push' : 'replace';
-    lastWrite = t;
-    loc.set(hash, mode);
+    const settled = t - lastChange > HISTORY_SETTLE_MS && prev.chain === s.chain;
+    lastChange = t;
+    if (settled) return write(hash, 'push');
+    if (t - lastWrite >= URL_WRITE_INTERVAL_MS) return write(hash, 'replace');
+    // Within the interval: write the newest state once it is up (it is read again then).
+    queued?.();
+    queued = later(
+      () => {
+        queued = undefined;
+        if (opening) return;
+        const h = toHash(stateFor(store.getState(), linkMap));
+        if (h !== loc.get()) write(h, 'replace');
+      },
+      URL_WRITE_INTERVAL_MS - (t - lastWrite),
+    );
   });
 
   loc.onPop?.(() => {
@@ -173,7 +216,10 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
     if (!chain) return;
     guarded(() => applyLink(store, u, chain));
     const hash = toHash(stateFor(store.getState(), linkMap));
+    queued?.();
+    queued = undefined;
     if (hash !== loc.get()) loc.set(hash, 'replace');
+    lastChange = Number.NEGATIVE_INFINITY;
     lastWrite = Number.NEGATIVE_INFINITY;
   });
   return initial;
