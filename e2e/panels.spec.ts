@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
-import { cellCentre, type DropFile, dropAndWait, fixture, openApp } from './helpers.ts';
+import { cellCentre, type DropFile, dropAndWait, fixture, openApp, openId, waitForMap } from './helpers.ts';
 
 const IMAGES = resolve(import.meta.dirname, '../fixtures/images');
 const image = (dir: string, name = 'top.qcow2'): DropFile => ({
@@ -116,3 +117,39 @@ for (const theme of ['light', 'dark'] as const) {
     });
   }
 }
+
+test('Image panel: a check that reads more than AUTO_CHECK_BYTES waits for a click, then reports what qemu-img check says', async ({
+  page,
+}, info) => {
+  // 5 TiB with 2 MiB clusters, one write every 512 GiB: 10 L2 tables of 2 MiB (20 MiB of tables
+  // and a 2 MiB refcount table: 22 MiB > 16 MiB), made here with real QEMU.
+  const file = info.outputPath('wide.qcow2');
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'cluster_size=2M', file, '5T']);
+  run('qemu-io', [
+    '-f',
+    'qcow2',
+    ...Array.from({ length: 10 }, (_, k) => ['-c', `write -P 7 ${k * 512}G 4k`]).flat(),
+    file,
+  ]);
+  const qemu = JSON.parse(
+    spawnSync('qemu-img', ['check', '--output=json', file], { encoding: 'utf8' }).stdout,
+  ) as { 'check-errors': number; corruptions?: number; leaks?: number };
+
+  const before = await openId(page);
+  await page.getByLabel('Open disk images (several files form a backing chain)').setInputFiles(file);
+  await waitForMap(page, before);
+  const panel = imagePanel(page);
+  const summary = panel.getByTestId('check-summary');
+  await expect(summary).toContainText('qemu-img check not run yet: it reads 22 MiB of metadata.');
+  await summary.screenshot({ path: 'test-results/screenshots/check-deferred.png' });
+  await panel.getByRole('button', { name: 'Run qemu-img check' }).click();
+  expect(qemu['check-errors']).toBe(0);
+  expect(qemu.corruptions ?? 0).toBe(0);
+  expect(qemu.leaks ?? 0).toBe(0);
+  await expect(summary).toHaveText('qemu-img check: no errors were found on the image.');
+});
