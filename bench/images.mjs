@@ -19,6 +19,22 @@ export const PREALLOC = {
 };
 
 /**
+ * A second 1 TiB preallocation=metadata image for the diff benchmark (bench/browserDiff.mjs):
+ * made as PREALLOC, then `write -z` of `zeroes` whole clusters at pseudo-random offsets (fixed
+ * seed), which keep their host clusters (ZERO_ALLOC). Against PREALLOC, every interpretation
+ * differs there and agrees everywhere else: 2 x `zeroes` + 1 runs of a diff over 1 TiB.
+ */
+export const PREALLOC_ZEROED = {
+  name: 'prealloc-1T-zeroed',
+  kind: 'prealloc',
+  file: 'big-zeroed.qcow2',
+  size: 1024 * GiB,
+  clusterSize: 64 * KiB,
+  zeroes: 1000,
+  seed: 0x0d1f_f1e5,
+};
+
+/**
  * The fragmented 3-layer chain base <- mid <- top, 64 GiB virtual. Writes land at
  * pseudo-random cluster-aligned offsets (fixed seed), 4-64 KiB long, so every written
  * cluster gets a host cluster that does not continue its guest neighbour's: each one is
@@ -87,7 +103,7 @@ function cacheDir(outDir, spec, version) {
 export function ensureImage(outDir, spec, version, log = () => {}) {
   const dir = cacheDir(outDir, spec, version);
   const ready = join(dir, 'ready.json');
-  const top = spec.kind === 'prealloc' ? 'big.qcow2' : spec.layers.at(-1).file;
+  const top = spec.kind === 'prealloc' ? (spec.file ?? 'big.qcow2') : spec.layers.at(-1).file;
   if (existsSync(ready)) {
     const info = JSON.parse(readFileSync(ready, 'utf8'));
     return { dir, file: join(dir, top), created: false, seconds: info.seconds };
@@ -106,17 +122,30 @@ export function ensureImage(outDir, spec, version, log = () => {}) {
         'qcow2',
         '-o',
         `preallocation=metadata,cluster_size=${spec.clusterSize}`,
-        'big.qcow2',
+        top,
         String(spec.size),
       ],
       { cwd: dir },
     );
+    if (spec.zeroes) zeroClusters(dir, top, spec, log);
   } else {
     makeChain(dir, spec, log);
   }
   const seconds = (performance.now() - t0) / 1000;
   writeFileSync(ready, `${JSON.stringify({ spec, qemu: version.line, seconds }, null, 2)}\n`);
   return { dir, file: join(dir, top), created: true, seconds };
+}
+
+/** `write -z` of spec.zeroes distinct whole clusters at pseudo-random offsets, one qemu-io script. */
+function zeroClusters(dir, file, spec, log) {
+  const rand = prng(spec.seed);
+  const clusters = Math.floor(spec.size / spec.clusterSize);
+  const picked = new Set();
+  while (picked.size < spec.zeroes) picked.add(Math.floor(rand() * clusters));
+  const lines = [...picked].map((c) => `write -z ${c * spec.clusterSize} ${spec.clusterSize}`);
+  log(`creating ${spec.name}: ${lines.length} x write -z of one cluster`);
+  writeFileSync(join(dir, `${file}.qemu-io.txt`), `${lines.join('\n')}\nquit\n`);
+  run('sh', ['-c', `qemu-io -t unsafe -f qcow2 ${file} < ${file}.qemu-io.txt > /dev/null`], { cwd: dir });
 }
 
 function makeChain(dir, spec, log) {
