@@ -41,6 +41,22 @@ function sameBin(f: Float32Array, classes: number, a: number, b: number): boolea
  * per-cell objects.
  */
 function drawSmallCells(ctx: CanvasRenderingContext2D, d: DrawInput): void {
+  const empty = d.palette.empty;
+  const fr = d.fractions;
+  const nc = d.classes;
+  let c = 0;
+  putCells(ctx, d.grid, (i) => {
+    // Neighbouring cells often hold the same mix (a preallocated TiB is one mix): reuse the colour.
+    if (i === 0 || !sameBin(fr, nc, i - 1, i)) c = blendSegments(cellSegments(d, i, segs), empty);
+    return c;
+  });
+}
+
+/**
+ * One colour (0xRRGGBB) per grid cell, written as pixels into an ImageData kept per canvas and
+ * put on the canvas in one call: the small cells of the map and of the diff heatmap.
+ */
+export function putCells(ctx: CanvasRenderingContext2D, g: Grid, rgbOf: (cell: number) => number): void {
   const W = ctx.canvas.width;
   const H = ctx.canvas.height;
   let img = frames.get(ctx.canvas);
@@ -49,14 +65,15 @@ function drawSmallCells(ctx: CanvasRenderingContext2D, d: DrawInput): void {
     frames.set(ctx.canvas, img);
   }
   const px = new Uint32Array(img.data.buffer, img.data.byteOffset, W * H);
-  const empty = d.palette.empty;
-  const fr = d.fractions;
-  const nc = d.classes;
-  let c = 0;
-  paintCells(px, W, H, d.grid, (i) => {
-    // Neighbouring cells often hold the same mix (a preallocated TiB is one mix): reuse the colour.
-    if (i === 0 || !sameBin(fr, nc, i - 1, i)) c = pixel(blendSegments(cellSegments(d, i, segs), empty));
-    return c;
+  let last = -1;
+  let p = 0;
+  paintCells(px, W, H, g, (i) => {
+    const c = rgbOf(i);
+    if (c !== last) {
+      last = c;
+      p = pixel(c);
+    }
+    return p;
   });
   ctx.putImageData(img, 0, 0);
 }

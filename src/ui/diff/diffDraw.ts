@@ -6,8 +6,10 @@
  * straight into an ImageData, one colour per cell (the first difference, else agreement), as
  * the map's drawSmallCells does, rather than with a canvas call or two per cell.
  */
+
+import { rgbOf } from '../cellColour.ts';
+import { putCells } from '../draw.ts';
 import { cellOfOffset, cellXY, type Grid } from '../grid.ts';
-import { hexToRgb } from '../palette.ts';
 import { type DiffPalette, kindColour } from './diffPalette.ts';
 
 /** Least share of a cell a difference is drawn at, so one differing cluster in a huge cell shows. */
@@ -50,45 +52,9 @@ function cellColour(fr: Float32Array, classes: number, i: number, p: DiffPalette
   return fr[i * classes]! > 1e-9 ? p.agree : p.empty;
 }
 
-/** RGBA bytes in the order a Uint32Array over ImageData holds them on this machine. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const packRgba = ([r, g, b]: [number, number, number]): number =>
-  LITTLE_ENDIAN
-    ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0
-    : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
-
-/**
- * One 32-bit fill per cell on the first pixel row of each grid row, then that pixel row copied
- * down the row's height: a zoomed-out 1 TiB view (30 000 cells) paints in a few milliseconds.
- */
+/** Small cells: one colour each, written as pixels (draw.ts putCells), as the map's are. */
 function drawSmallCells(ctx: CanvasRenderingContext2D, d: DiffDrawInput): void {
-  const g = d.grid;
-  const W = ctx.canvas.width;
-  const H = ctx.canvas.height;
-  const scale = W / Math.max(1, g.width);
-  const img = ctx.createImageData(W, H);
-  const px = new Uint32Array(img.data.buffer);
-  const packed = new Map<string, number>();
-  for (let row = 0; row < g.rows; row++) {
-    const y0 = Math.round(row * g.cellPx * scale);
-    const y1 = Math.min(H, Math.round((row + 1) * g.cellPx * scale));
-    if (y1 <= y0) continue;
-    for (let col = 0; col < g.cols; col++) {
-      const i = row * g.cols + col;
-      if (i >= g.cells) break;
-      const colour = cellColour(d.fractions, d.classes, i, d.palette);
-      let c = packed.get(colour);
-      if (c === undefined) {
-        c = packRgba(hexToRgb(colour));
-        packed.set(colour, c);
-      }
-      const x0 = Math.round(col * g.cellPx * scale);
-      const x1 = Math.min(W, Math.round((col + 1) * g.cellPx * scale));
-      px.fill(c, y0 * W + x0, y0 * W + x1);
-    }
-    for (let y = y0 + 1; y < y1; y++) px.copyWithin(y * W, y0 * W, (y0 + 1) * W);
-  }
-  ctx.putImageData(img, 0, 0);
+  putCells(ctx, d.grid, (i) => rgbOf(cellColour(d.fractions, d.classes, i, d.palette)));
 }
 
 function drawCells(ctx: CanvasRenderingContext2D, d: DiffDrawInput, s: number): void {
