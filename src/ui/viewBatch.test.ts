@@ -18,7 +18,9 @@ function setup() {
     (cb) => frames.push(cb),
     () => frames.pop(),
   );
-  const tick = () => frames.splice(0).forEach((f) => f());
+  const tick = () => {
+    for (const f of frames.splice(0)) f();
+  };
   return { store, b, frames, changes, tick };
 }
 

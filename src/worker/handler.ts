@@ -221,7 +221,12 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       case 'image': {
         if (session?.id !== req.openId) return stale(req.id, req.openId);
         try {
-          post({ v, id: req.id, type: 'image', report: await imageReport(session.s.status, req.check ? 'always' : 'auto') });
+          post({
+            v,
+            id: req.id,
+            type: 'image',
+            report: await imageReport(session.s.status, req.check ? 'always' : 'auto'),
+          });
         } catch (e) {
           post({ v, id: req.id, type: 'error', error: toErrorInfo(e) });
         }

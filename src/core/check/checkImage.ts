@@ -261,7 +261,9 @@ class Checker {
           const offHex = () => hex64(hi & 0x00ffffff, lo & 0xfffffe00);
           if ((bmHi & bmLo) !== 0) {
             this.corruptions++;
-            this.say(`ERROR offset=${offHex()}: Allocated cluster has corrupted subcluster allocation bitmap`);
+            this.say(
+              `ERROR offset=${offHex()}: Allocated cluster has corrupted subcluster allocation bitmap`,
+            );
           }
           if (offset % cs) {
             this.corruptions++;
@@ -410,7 +412,9 @@ export async function checkImage(img: Qcow2Image, opts: CheckOptions = {}): Prom
           const lo = table[2 * i + 1]!;
           const off = entryOffset(hi, lo);
           if (off === 0) continue;
-          c.inc((hi & 0x00e00000) !== 0 ? undefined : off, c.cs, () => hex64(hi & 0x00ffffff, lo & 0xfffffe00));
+          c.inc((hi & 0x00e00000) !== 0 ? undefined : off, c.cs, () =>
+            hex64(hi & 0x00ffffff, lo & 0xfffffe00),
+          );
         }
       }
     }
