@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BlobSource, FIRST_BATCH_BYTES, HEAD_BYTES } from './blobSource.ts';
+import { BlobSource, FIRST_BATCH_BYTES, HEAD_BYTES, MAX_BATCH_PARTS } from './blobSource.ts';
 
 describe('BlobSource', () => {
   const blob = new Blob([new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])]);
@@ -46,5 +46,19 @@ describe('BlobSource', () => {
     const across = await s.read(HEAD_BYTES - 2, 4);
     expect(s.reads).toBe(2);
     expect([...across]).toEqual([254, 255, 0, 1]);
+  });
+
+  it('starts one batch of at most MAX_BATCH_PARTS slices per task, so other work runs between them', async () => {
+    const bytes = new Uint8Array(HEAD_BYTES + 400 * 4096);
+    for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i / 4096) & 255;
+    const s = new BlobSource('img', new Blob([bytes]));
+    const offsets = Array.from({ length: 300 }, (_, k) => HEAD_BYTES + k * 4096);
+    const all = Promise.all(offsets.map((o) => s.read(o, 4096)));
+    await Promise.resolve(); // the turn's reads are batched in a microtask
+    await Promise.resolve();
+    expect(s.reads).toBe(1);
+    const got = await all;
+    expect(s.reads).toBe(Math.ceil(300 / MAX_BATCH_PARTS));
+    got.forEach((b, k) => expect(b[0]).toBe((HEAD_BYTES / 4096 + k) & 255));
   });
 });
