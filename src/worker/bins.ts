@@ -50,39 +50,49 @@ export function binStatus(st: ChainStatus, start: number, end: number, n: number
   const out = new Float32Array(n * classes);
   if (n <= 0 || end <= start) return out;
   const span = end - start;
-  const binStart = (b: number) => start + (span * b) / n;
+  const edge = (b: number) => start + (span * b) / n;
   const binOf = (pos: number) => Math.min(n - 1, Math.max(0, Math.floor(((pos - start) * n) / span)));
-  const add = (from: number, to: number, cls: number[]) => {
+  // The classes of the extent being added: cls[0..m).
+  const cls = new Int32Array(classes);
+  let m = 0;
+  // Adds [from, to) to every bin it overlaps, as the share of that bin's width (no pass over all
+  // bins and classes afterwards: this runs on every zoom and every partial map).
+  const add = (from: number, to: number) => {
     if (to <= from) return;
-    for (let b = binOf(from); b < n; b++) {
-      const a = Math.max(from, binStart(b));
-      const z = Math.min(to, binStart(b + 1));
+    let b = binOf(from);
+    let lo = edge(b);
+    while (b < n) {
+      const hi = edge(b + 1);
+      const a = from > lo ? from : lo;
+      const z = to < hi ? to : hi;
       if (z <= a) break;
-      for (const c of cls) out[b * classes + c]! += z - a;
+      const f = (z - a) / (hi - lo);
+      const base = b * classes;
+      for (let k = 0; k < m; k++) out[base + cls[k]!]! += f;
+      lo = hi;
+      b++;
     }
   };
 
   const e = st.extents;
-  const cls: number[] = [];
   for (let i = firstEndingAfter(st, start); i < e.count && e.start[i]! < end; i++) {
     const f = e.flags[i]!;
     const nf = nbdFlags(st, i);
-    cls.length = 0;
-    if (f & BDRV_BLOCK_DATA) cls.push(BIN_DATA);
-    if (f & BDRV_BLOCK_ZERO) cls.push(BIN_ZERO);
-    if (!(f & BDRV_BLOCK_ALLOCATED)) cls.push(BIN_ABSENT);
-    if (!(nf & BDRV_BLOCK_DATA)) cls.push(BIN_HOLE);
-    if (!(nf & BDRV_BLOCK_ALLOCATED)) cls.push(BIN_HOLE_52);
-    if (f & BDRV_BLOCK_ALLOCATED && e.layer[i] === 0) cls.push(BIN_TOP);
-    if (f & BDRV_BLOCK_COMPRESSED) cls.push(BIN_COMPRESSED);
-    cls.push(BIN_DEPTH + nbdDepth(st, i));
-    add(Math.max(start, e.start[i]!), Math.min(end, e.start[i]! + e.length[i]!), cls);
+    m = 0;
+    if (f & BDRV_BLOCK_DATA) cls[m++] = BIN_DATA;
+    if (f & BDRV_BLOCK_ZERO) cls[m++] = BIN_ZERO;
+    if (!(f & BDRV_BLOCK_ALLOCATED)) cls[m++] = BIN_ABSENT;
+    if (!(nf & BDRV_BLOCK_DATA)) cls[m++] = BIN_HOLE;
+    if (!(nf & BDRV_BLOCK_ALLOCATED)) cls[m++] = BIN_HOLE_52;
+    if (f & BDRV_BLOCK_ALLOCATED && e.layer[i] === 0) cls[m++] = BIN_TOP;
+    if (f & BDRV_BLOCK_COMPRESSED) cls[m++] = BIN_COMPRESSED;
+    cls[m++] = BIN_DEPTH + nbdDepth(st, i);
+    add(Math.max(start, e.start[i]!), Math.min(end, e.start[i]! + e.length[i]!));
   }
-  if (st.error) add(Math.max(start, mappedEnd(st)), Math.min(end, st.length), [BIN_ERROR]);
-
-  for (let b = 0; b < n; b++) {
-    const w = binStart(b + 1) - binStart(b);
-    for (let c = 0; c < classes; c++) out[b * classes + c]! /= w;
+  if (st.error) {
+    m = 0;
+    cls[m++] = BIN_ERROR;
+    add(Math.max(start, mappedEnd(st)), Math.min(end, st.length));
   }
   return out;
 }
