@@ -13,14 +13,15 @@ describe('BlobSource', () => {
     expect(s.size).toBe(8);
   });
 
-  it('serves the reads of one turn in batches that start small and double', async () => {
+  it('reads in batches that grow with what was read before: small first, full later', async () => {
     const K64 = 64 * 1024;
-    const bytes = new Uint8Array(128 * K64);
-    for (let i = 0; i < bytes.length; i += K64) bytes.fill(i / K64, i, i + K64);
+    const bytes = new Uint8Array(HEAD_BYTES + 512 * K64);
+    for (let i = HEAD_BYTES; i < bytes.length; i += K64) bytes.fill((i - HEAD_BYTES) / K64, i, i + K64);
     const s = new BlobSource('big', new Blob([bytes]));
-    // 64 tables of 64 KiB, every other one: 1 MiB (16), then 2 MiB (32), then the last 16.
-    const offsets = Array.from({ length: 64 }, (_, k) => 2 * k * K64);
-    const got = await Promise.all(offsets.map((o) => s.read(o, K64)));
+    const at = (k: number) => HEAD_BYTES + 2 * k * K64;
+    // 64 tables of 64 KiB in one turn, every other one: 1 MiB (16), 1 MiB (16, all read so far),
+    // then 2 MiB (32).
+    let got = await Promise.all(Array.from({ length: 64 }, (_, k) => s.read(at(k), K64)));
     expect(FIRST_BATCH_BYTES).toBe(16 * K64);
     expect(s.reads).toBe(3);
     got.forEach((b, k) => {
@@ -28,6 +29,10 @@ describe('BlobSource', () => {
       expect(b[0]).toBe(2 * k);
       expect(b[K64 - 1]).toBe(2 * k);
     });
+    // A later turn of 128 tables (8 MiB) after 4 MiB: 4 MiB (64), then the other 64 in one.
+    got = await Promise.all(Array.from({ length: 128 }, (_, k) => s.read(at(64 + k), K64)));
+    expect(s.reads).toBe(3 + 2);
+    got.forEach((b, k) => expect(b[0]).toBe((2 * (64 + k)) & 255));
   });
 
   it('serves the reads of an open from one read of the head, copies each, and reads past it from the file', async () => {

@@ -12,10 +12,10 @@ import type { ByteSource } from '../core/io/byteSource.ts';
 export const BATCH_BYTES = 32 * 1024 * 1024;
 
 /**
- * Bytes of the first batch of a turn; each next batch of the same turn may be twice as large,
- * up to BATCH_BYTES. A composite read resolves all at once, so a window of 256 L2 tables read
- * as one 16 MiB batch kept the scan (and the map) waiting ~0.3 s for its first table; ramping
- * lets the scan start on the first tables while the rest is read.
+ * Bytes of a source's first batches; later batches may be as large as all bytes asked for before
+ * them, up to BATCH_BYTES. A composite read resolves all at once, so a window of 256 L2 tables
+ * read as one 16 MiB batch kept the scan (and the map) waiting ~0.3 s for its first table;
+ * ramping lets the scan start on the first tables while the rest is read.
  */
 export const FIRST_BATCH_BYTES = 1024 * 1024;
 
@@ -64,6 +64,8 @@ export class BlobSource implements ByteSource {
   /** Batches waiting for their turn to be sliced and read, and whether a turn is scheduled. */
   private batches: Pending[][] = [];
   private pumping = false;
+  /** Bytes asked for so far (batch sizes grow with it). */
+  private issued = 0;
   private head: Promise<Uint8Array> | undefined;
 
   constructor(
@@ -106,18 +108,21 @@ export class BlobSource implements ByteSource {
     this.queue = [];
     let batch: Pending[] = [];
     let bytes = 0;
-    let limit = FIRST_BATCH_BYTES;
+    // A batch may be as large as everything asked for before it: the first reads of a source
+    // are small and quick, a scan's later read-ahead goes in full batches.
+    const limit = () => Math.min(BATCH_BYTES, Math.max(FIRST_BATCH_BYTES, this.issued));
     for (const p of q) {
-      if (batch.length && (bytes + (p.end - p.start) > limit || batch.length === MAX_BATCH_PARTS)) {
+      if (batch.length && (bytes + (p.end - p.start) > limit() || batch.length === MAX_BATCH_PARTS)) {
         this.batches.push(batch);
+        this.issued += bytes;
         batch = [];
         bytes = 0;
-        limit = Math.min(BATCH_BYTES, limit * 2);
       }
       batch.push(p);
       bytes += p.end - p.start;
     }
     if (batch.length) this.batches.push(batch);
+    this.issued += bytes;
     if (!this.pumping) this.pump();
   }
 
