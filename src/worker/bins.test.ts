@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { nbdDepth, nbdFlags } from '../core/interpret/nbd.ts';
 import {
   BDRV_BLOCK_ALLOCATED,
