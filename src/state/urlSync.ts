@@ -23,12 +23,13 @@ import { type ImageIdentity, parseHash, toHash, type UrlState } from './url.ts';
 export const HISTORY_SETTLE_MS = 600;
 
 /**
- * Least time between two URL writes during a drag or wheel zoom: later changes wait and the
- * last one is written when the interval is up. Every write is a history.replaceState, which
- * cost ~4 ms a frame while panning a 1 TiB map, and Chromium ignores history calls made faster
- * than about 200 in 10 s ("Throttling navigation to prevent the browser from hanging").
+ * During a drag or wheel zoom the URL is written once the view has rested this long (each new
+ * change restarts the wait), not on every frame: each write is a history.replaceState, which
+ * cost 4-9 ms of a 16 ms frame while panning a 1 TiB map, and Chromium ignores history calls
+ * made faster than about 200 in 10 s ("Throttling navigation to prevent the browser from
+ * hanging"). The first change after a pause is pushed at once (HISTORY_SETTLE_MS).
  */
-export const URL_WRITE_INTERVAL_MS = 100;
+export const URL_WRITE_INTERVAL_MS = 150;
 
 export interface HashLocation {
   get(): string;
@@ -119,15 +120,13 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
   let opening = false;
   let seenOpen = 0;
   let checkedOpen = 0;
-  /** When the store last changed what the URL shows, and when the URL was last written. */
+  /** When the store last changed what the URL shows. */
   let lastChange = Number.NEGATIVE_INFINITY;
-  let lastWrite = Number.NEGATIVE_INFINITY;
   /** A replace waiting for URL_WRITE_INTERVAL_MS to pass: its cancel. */
   let queued: (() => void) | undefined;
   const write = (hash: string, mode: 'push' | 'replace') => {
     queued?.();
     queued = undefined;
-    lastWrite = now();
     loc.set(hash, mode);
   };
   let applying = false;
@@ -181,18 +180,16 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
     const settled = t - lastChange > HISTORY_SETTLE_MS && prev.chain === s.chain;
     lastChange = t;
     if (settled) return write(hash, 'push');
-    if (t - lastWrite >= URL_WRITE_INTERVAL_MS) return write(hash, 'replace');
-    // Within the interval: write the newest state once it is up (it is read again then).
+    // A new chain (an open, a partial map) is written at once; it comes at most every 250 ms.
+    if (prev.chain !== s.chain) return write(hash, 'replace');
+    // Part of a gesture: write the newest state once the view rests (it is read again then).
     queued?.();
-    queued = later(
-      () => {
-        queued = undefined;
-        if (opening) return;
-        const h = toHash(stateFor(store.getState(), linkMap));
-        if (h !== loc.get()) write(h, 'replace');
-      },
-      URL_WRITE_INTERVAL_MS - (t - lastWrite),
-    );
+    queued = later(() => {
+      queued = undefined;
+      if (opening) return;
+      const h = toHash(stateFor(store.getState(), linkMap));
+      if (h !== loc.get()) write(h, 'replace');
+    }, URL_WRITE_INTERVAL_MS);
   });
 
   loc.onPop?.(() => {
@@ -220,7 +217,6 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
     queued = undefined;
     if (hash !== loc.get()) loc.set(hash, 'replace');
     lastChange = Number.NEGATIVE_INFINITY;
-    lastWrite = Number.NEGATIVE_INFINITY;
   });
   return initial;
 }
