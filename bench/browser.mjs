@@ -165,7 +165,8 @@ async function browserRun(trace) {
   });
   if (trace) await browser.stopTracing();
   await page.close();
-  return { ...t, p95: pct(frames, 0.95), frames: frames.length };
+  // A frame over 17 ms missed a 60 Hz vsync (intervals come in multiples of 16.7 ms).
+  return { ...t, p95: pct(frames, 0.95), frames: frames.length, late: frames.filter((f) => f > 17).length };
 }
 
 const q = [];
@@ -177,7 +178,7 @@ for (let i = 0; i < RUNS; i++) {
   b.push(await browserRun(TRACE && i === RUNS - 1 ? TRACE : undefined));
   const l = b.at(-1);
   console.log(
-    `run ${i + 1}: qemu-img map ${q.at(-1).toFixed(0)} ms | browser first cells ${l.first.toFixed(0)} ms, full map ${l.full.toFixed(0)} ms, p95 frame ${l.p95.toFixed(1)} ms (${l.frames} frames)`,
+    `run ${i + 1}: qemu-img map ${q.at(-1).toFixed(0)} ms | browser first cells ${l.first.toFixed(0)} ms, full map ${l.full.toFixed(0)} ms, p95 frame ${l.p95.toFixed(1)} ms (${l.late} of ${l.frames} frames over 17 ms)`,
   );
 }
 await browser.close();
@@ -191,5 +192,9 @@ console.log(`  first painted cells  ${first.toFixed(0)} ms   (target <= 300 ms)`
 console.log(
   `  full map             ${full.toFixed(0)} ms   = ${(full / qm).toFixed(2)}x qemu-img map ${qm.toFixed(0)} ms (target <= 0.5x)`,
 );
-console.log(`  p95 frame pan/zoom   ${p95.toFixed(1)} ms   (target <= 16 ms)`);
+const late = b.reduce((n, x) => n + x.late, 0);
+const frames = b.reduce((n, x) => n + x.frames, 0);
+console.log(
+  `  p95 frame pan/zoom   ${p95.toFixed(1)} ms   (target <= 16 ms; one 60 Hz frame is 16.7 ms; ${late} of ${frames} frames over 17 ms)`,
+);
 process.exit(0);
