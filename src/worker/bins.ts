@@ -63,8 +63,8 @@ export function binStatus(st: ChainStatus, start: number, end: number, n: number
     let lo = edge(b);
     while (b < n) {
       const hi = edge(b + 1);
-      const a = from > lo ? from : lo;
-      const z = to < hi ? to : hi;
+      const a = Math.max(from, lo);
+      const z = Math.min(to, hi);
       if (z <= a) break;
       const f = (z - a) / (hi - lo);
       const base = b * classes;

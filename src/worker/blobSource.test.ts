@@ -32,7 +32,7 @@ describe('BlobSource', () => {
     // A later turn of 128 tables (8 MiB) after 4 MiB: 4 MiB (64), then the other 64 in one.
     got = await Promise.all(Array.from({ length: 128 }, (_, k) => s.read(at(64 + k), K64)));
     expect(s.reads).toBe(3 + 2);
-    got.forEach((b, k) => expect(b[0]).toBe((2 * (64 + k)) & 255));
+    for (const [k, b] of got.entries()) expect(b[0]).toBe((2 * (64 + k)) & 255);
   });
 
   it('serves the reads of an open from one read of the head, copies each, and reads past it from the file', async () => {
@@ -64,6 +64,6 @@ describe('BlobSource', () => {
     expect(s.reads).toBe(1);
     const got = await all;
     expect(s.reads).toBe(Math.ceil(300 / MAX_BATCH_PARTS));
-    got.forEach((b, k) => expect(b[0]).toBe((HEAD_BYTES / 4096 + k) & 255));
+    for (const [k, b] of got.entries()) expect(b[0]).toBe((HEAD_BYTES / 4096 + k) & 255);
   });
 });

@@ -18,15 +18,8 @@ import {
   viewStatus,
 } from '../core/interpret/viewSource.ts';
 import type { ChainStatus } from '../core/status/resolve.ts';
-import {
-  type DiffExportFormat,
-  type DiffSideSpec,
-  type DiffSideSummary,
-  type DiffSummary,
-  LANE_AGREE,
-  LANE_NONE,
-  LANE_OTHER,
-} from './diffProtocol.ts';
+import { diffBins, diffLanes } from './diffGrid.ts';
+import type { DiffExportFormat, DiffSideSpec, DiffSideSummary, DiffSummary } from './diffProtocol.ts';
 import type { Session } from './session.ts';
 
 export class DiffSpecError extends Error {
@@ -91,18 +84,6 @@ const extendedL2 = (st: ChainStatus): boolean => {
   const top = st.chain.layers[0];
   return top?.format === 'qcow2' && top.header.extendedL2;
 };
-
-/** Index of the first run ending after `pos`. */
-function firstEndingAfter(start: Float64Array, length: Float64Array, count: number, pos: number): number {
-  let lo = 0;
-  let hi = count;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if (start[m]! + length[m]! <= pos) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
 
 export class DiffSession {
   private constructor(
@@ -169,101 +150,15 @@ export class DiffSession {
     };
   }
 
-  /**
-   * Bins of [start, end): per bin, the fraction of its bytes where A and B agree (class 0) and
-   * in each kind of disagreement (class 1 + k). Bytes past both sides' ends are in no class.
-   */
+  /** Heatmap bins of [start, end) (diffGrid.ts diffBins). */
   bins(start: number, end: number, n: number): { classes: number; fractions: Float32Array } {
-    const d = this.diff;
-    const classes = 1 + d.kinds.length;
-    const out = new Float32Array(Math.max(0, n) * classes);
-    if (n <= 0 || end <= start) return { classes, fractions: out };
-    const span = end - start;
-    const binStart = (k: number) => start + (span * k) / n;
-    const binOf = (pos: number) => Math.min(n - 1, Math.max(0, Math.floor(((pos - start) * n) / span)));
-    const add = (from: number, to: number, cls: number, sign: number) => {
-      if (to <= from) return;
-      for (let k = binOf(from); k < n; k++) {
-        const x = Math.max(from, binStart(k));
-        const y = Math.min(to, binStart(k + 1));
-        if (y <= x) break;
-        out[k * classes + cls]! += sign * (y - x);
-      }
-    };
-    // Agreement: the overlap, minus what differs inside it.
-    add(Math.max(start, 0), Math.min(end, d.overlap), 0, 1);
-    for (let i = firstEndingAfter(d.start, d.length, d.count, start); i < d.count && d.start[i]! < end; i++) {
-      const s = Math.max(start, d.start[i]!);
-      const e = Math.min(end, d.start[i]! + d.length[i]!);
-      add(s, e, 1 + d.kind[i]!, 1);
-      add(s, Math.min(e, d.overlap), 0, -1);
-    }
-    for (let k = 0; k < n; k++) {
-      const w = binStart(k + 1) - binStart(k);
-      for (let c = 0; c < classes; c++) out[k * classes + c] = Math.max(0, out[k * classes + c]! / w);
-    }
-    return { classes, fractions: out };
+    return diffBins(this.diff, start, end, n);
   }
 
-  /**
-   * Three lanes of `px` columns: A's and B's values (legend index, majority of the column's
-   * bytes) and the difference (the kind with most bytes in the column, so a difference of one
-   * cluster in a 1 TiB column still shows; LANE_AGREE where none differs).
-   */
+  /** Lanes A, B and the difference, `px` columns each (diffGrid.ts diffLanes). */
   lanes(start: number, end: number, px: number): Uint8Array {
-    const out = new Uint8Array(3 * px).fill(LANE_NONE);
-    if (px <= 0 || end <= start) return out;
-    const span = (end - start) / px;
-    const side = (s: Side, lane: number) => {
-      const m = s.computed;
-      const legend = s.entry.interpretation.legend;
-      const idx = (v: number) => {
-        const j = legend.findIndex((l) => l.value === v);
-        return j < 0 || j >= LANE_OTHER ? LANE_OTHER : j;
-      };
-      const best = new Float64Array(px);
-      for (
-        let i = firstEndingAfter(m.start, m.length, m.count, start);
-        i < m.count && m.start[i]! < end;
-        i++
-      ) {
-        const a = Math.max(start, m.start[i]!);
-        const b = Math.min(end, m.start[i]! + m.length[i]!);
-        const cat = idx(m.value[i]!);
-        for (let p = Math.floor((a - start) / span); p < px; p++) {
-          const x = Math.max(a, start + p * span);
-          const y = Math.min(b, start + (p + 1) * span);
-          if (y <= x) break;
-          // Runs are disjoint and a column holds few categories: keep the longest piece.
-          if (y - x > best[p]!) {
-            best[p] = y - x;
-            out[lane * px + p] = cat;
-          }
-        }
-      }
-    };
-    side(this.a, 0);
-    side(this.b, 1);
-    const d = this.diff;
-    const reach = Math.max(d.lengthA, d.lengthB);
-    const bytes = new Float64Array(px * (d.kinds.length || 1));
-    for (let p = 0; p < px; p++) if (start + p * span < d.overlap) out[2 * px + p] = LANE_AGREE;
-    for (let i = firstEndingAfter(d.start, d.length, d.count, start); i < d.count && d.start[i]! < end; i++) {
-      const a = Math.max(start, d.start[i]!);
-      const b = Math.min(end, reach, d.start[i]! + d.length[i]!);
-      const k = d.kind[i]!;
-      for (let p = Math.floor((a - start) / span); p < px; p++) {
-        const x = Math.max(a, start + p * span);
-        const y = Math.min(b, start + (p + 1) * span);
-        if (y <= x) break;
-        const j = p * d.kinds.length + k;
-        bytes[j]! += y - x;
-        const cur = out[2 * px + p]!;
-        if (cur >= LANE_OTHER || bytes[j]! > bytes[p * d.kinds.length + cur]!)
-          out[2 * px + p] = Math.min(k, 252);
-      }
-    }
-    return out;
+    const lane = (s: Side) => ({ extents: s.computed, legend: s.entry.interpretation.legend });
+    return diffLanes(lane(this.a), lane(this.b), this.diff, start, end, px);
   }
 
   reason(i: number): string {
