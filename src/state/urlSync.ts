@@ -8,7 +8,8 @@
  *  - Afterwards every change is written back. History: a change more than HISTORY_SETTLE_MS
  *    after the previous write pushes an entry (deliberate navigation: a click, a layer toggle,
  *    the first step of a zoom); changes that follow quickly (dragging, wheel zooming) replace it,
- *    so Back walks settled views, not every frame.
+ *    so Back walks settled views, not every frame. Pans and zooms within a gesture are written
+ *    once the view rests (URL_WRITE_INTERVAL_MS); other changes at once.
  *  - Back/forward and hash edits (popstate) apply the entry's view, layers, selection and
  *    snapshot to the open chain; an entry that names another remote image or carries another map
  *    opens it first (through `openLink`), then lands on its view.
@@ -180,8 +181,9 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
     const settled = t - lastChange > HISTORY_SETTLE_MS && prev.chain === s.chain;
     lastChange = t;
     if (settled) return write(hash, 'push');
-    // A new chain (an open, a partial map) is written at once; it comes at most every 250 ms.
-    if (prev.chain !== s.chain) return write(hash, 'replace');
+    // A new chain (an open, a partial map; at most every 250 ms) or a change other than the view
+    // (a click, a toggle, a comparison) is written at once; only pans and zooms come in bursts.
+    if (prev.chain !== s.chain || s.view === prev.view) return write(hash, 'replace');
     // Part of a gesture: write the newest state once the view rests (it is read again then).
     queued?.();
     queued = later(() => {
