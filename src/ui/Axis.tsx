@@ -1,8 +1,8 @@
 /** The guest-offset axis beside the grid: row starts in hex, with binary units. */
 import { axisLeft, scaleLinear, select } from 'd3';
 import { useEffect, useRef } from 'react';
+import type { Grid } from '../state/grid.ts';
 import { offsetLabel } from './format.ts';
-import type { Grid } from './grid.ts';
 
 export const AXIS_WIDTH = 200;
 

@@ -4,6 +4,7 @@
  * drag into zoom and pan of the store's view range; the keyboard moves a cursor cell.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { cellAt, cellOfOffset, cellStart, cellXY, type Grid, layoutGrid, offsetAt } from '../state/grid.ts';
 import type { BinsResult } from '../worker/client.ts';
 import type { HitDetail } from '../worker/protocol.ts';
 import { AXIS_WIDTH, OffsetAxis } from './Axis.tsx';
@@ -11,7 +12,6 @@ import { useApp, useServices } from './appContext.ts';
 import { cellMix } from './cellMix.ts';
 import { drawHeatmap } from './draw.ts';
 import { binarySize, rangeLabel } from './format.ts';
-import { cellAt, cellOfOffset, cellStart, cellXY, type Grid, layoutGrid, offsetAt } from './grid.ts';
 import { PALETTES, type ResolvedTheme } from './palette.ts';
 import { type CellInfo, Tooltip } from './Tooltip.tsx';
 import { useGridZoom } from './useGridZoom.ts';
@@ -50,10 +50,14 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
 
   const showAxis = boxWidth >= 600;
   const top = chain?.layers[0];
+  // The drawing area: the worker bins the next image's first map for it (ChainInfo.firstBins).
+  const width = boxWidth - (showAxis ? AXIS_WIDTH + 8 : 0);
+  const maxHeight = Math.max(160, Math.min(520, window.innerHeight * 0.55));
+  useEffect(() => {
+    client.gridBox = width > 0 ? { width, maxHeight } : undefined;
+  }, [client, width, maxHeight]);
   const grid = useMemo<Grid | undefined>(() => {
     if (!chain || boxWidth <= 0) return undefined;
-    const width = boxWidth - (showAxis ? AXIS_WIDTH + 8 : 0);
-    const maxHeight = Math.max(160, Math.min(520, window.innerHeight * 0.55));
     return layoutGrid({
       width,
       maxHeight,
@@ -62,7 +66,7 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
       clusterSize: chain.clusterSize,
       subclusters: top?.extendedL2 === true,
     });
-  }, [chain, boxWidth, showAxis, view.start, view.end, top]);
+  }, [chain, boxWidth, width, maxHeight, view.start, view.end, top]);
   const gridRef = useRef(grid);
   gridRef.current = grid;
 
@@ -72,7 +76,14 @@ export function Heatmap({ theme }: { theme: ResolvedTheme }) {
     if (!grid || !chain) return;
     const seq = ++binsSeq.current;
     const end = grid.start + grid.cells * grid.bytesPerCell;
-    client.bins(openId, grid.start, end, grid.cells * grid.subPerCell).then(
+    const n = grid.cells * grid.subPerCell;
+    const first = chain.firstBins;
+    if (first && first.start === grid.start && first.end === end && first.bins === n) {
+      // The worker binned this map for this grid already: no round trip for the first cells.
+      setBins({ ...first, openId });
+      return;
+    }
+    client.bins(openId, grid.start, end, n).then(
       (b) => {
         if (seq === binsSeq.current) setBins({ ...b, openId });
       },

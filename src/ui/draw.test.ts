@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { layoutGrid } from '../state/grid.ts';
 import { paintCells } from './draw.ts';
-import { layoutGrid } from './grid.ts';
 
 const K = 65536;
 

@@ -5,10 +5,11 @@
  * diagonal hatch for compressed clusters. With subclusters, a cluster cell is an 8x4 grid of
  * them (extended L2 allows no compressed clusters; overlays are left out there).
  */
+
+import type { Grid } from '../state/grid.ts';
+import { cellGap, cellXY } from '../state/grid.ts';
 import { BIN_COMPRESSED, BIN_HOLE, BIN_TOP } from '../worker/protocol.ts';
 import { blendSegments, type CellInput, cellSegments, cssRgb, SegmentBuffer } from './cellColour.ts';
-import type { Grid } from './grid.ts';
-import { cellGap, cellXY } from './grid.ts';
 
 export interface DrawInput extends CellInput {
   readonly grid: Grid;

@@ -6,8 +6,8 @@
  */
 import { type D3ZoomEvent, pointer, select, zoom, zoomIdentity } from 'd3';
 import { type RefObject, useEffect } from 'react';
+import { cellAt, cellStart, type Grid } from '../state/grid.ts';
 import type { Store } from '../state/store.ts';
-import { cellAt, cellStart, type Grid } from './grid.ts';
 import { viewBatch } from './viewBatch.ts';
 
 /** `mounted` re-attaches once the canvas exists (it mounts with the first chain or diff). */

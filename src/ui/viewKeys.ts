@@ -4,8 +4,9 @@
  * + / = zoom in, - out (about `anchor`), arrows pan by a cell or a row, Page Up / Page Down by
  * a screen, Home to the start, 0 the whole image. True when the key was one of them.
  */
+
+import type { Grid } from '../state/grid.ts';
 import type { Store } from '../state/store.ts';
-import type { Grid } from './grid.ts';
 
 /** Zoom factor of one key press, as the map's + and -. */
 export const KEY_ZOOM = 2;

@@ -14,6 +14,7 @@ import {
   type ChainInfo,
   type ErrorInfo,
   type ExportFormat,
+  type GridBox,
   type HitDetail,
   isResponse,
   type OpenSource,
@@ -93,6 +94,8 @@ export class WorkerClient {
   private readonly stallMs: number;
   /** Called once per stopped worker, after its waiting requests have failed. */
   onStopped: ((error: ErrorInfo) => void) | undefined;
+  /** The heatmap's box, sent with each open so the worker bins the first map for it (ChainInfo.firstBins). */
+  gridBox: GridBox | undefined;
 
   /** Pass a factory so a stopped worker can be replaced; a bare worker is used as is (tests). */
   constructor(
@@ -199,7 +202,14 @@ export class WorkerClient {
     this.openNames = files.map((f) => f.name).join(', ');
     return new Promise((resolve, reject) => {
       this.send(
-        { v: PROTOCOL_VERSION, id, type: 'open', files, ...(source && { source }) },
+        {
+          v: PROTOCOL_VERSION,
+          id,
+          type: 'open',
+          files,
+          ...(source && { source }),
+          ...(this.gridBox && { grid: this.gridBox }),
+        },
         {
           onProgress: (phase, done, total) => {
             if (this.openId === id) cb.onProgress(phase, done, total);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { layoutGrid } from '../state/grid.ts';
 import { createHandler } from './handler.ts';
 import {
   BIN_ABSENT,
@@ -68,6 +69,35 @@ describe('worker handler', () => {
     if (mix?.type !== 'bins') throw new Error();
     expect(mix.fractions[BIN_DATA]).toBe(0.5);
     expect(mix.fractions[BIN_ZERO]).toBe(0.5);
+  });
+
+  it('bins the whole image for the heatmap box the open names, as a bins request would', async () => {
+    const { send } = harness();
+    const grid = { width: 800, maxHeight: 300 };
+    const out = await send({
+      v,
+      id: 1,
+      type: 'open',
+      files: [fixtureFile('nbd-hole-example', 'top.qcow2'), fixtureFile('nbd-hole-example', 'base.raw')],
+      grid,
+    });
+    const opened = out.find((m) => m.type === 'opened');
+    if (opened?.type !== 'opened') throw new Error(JSON.stringify(out));
+    const first = opened.chain.firstBins!;
+    const g = layoutGrid({ ...grid, start: 0, end: 4 * K, clusterSize: K, subclusters: false });
+    expect(first).toMatchObject({ start: 0, end: g.cells * g.bytesPerCell, bins: g.cells });
+    const asked = (
+      await send({ v, id: 2, type: 'bins', openId: 1, start: first.start, end: first.end, bins: first.bins })
+    ).at(-1);
+    if (asked?.type !== 'bins') throw new Error(JSON.stringify(asked));
+    expect([...first.fractions]).toEqual([...asked.fractions]);
+    expect(first.classes).toBe(asked.classes);
+    // Without a box, no bins ride along.
+    const plain = (
+      await send({ v, id: 3, type: 'open', files: [fixtureFile('nbd-hole-example', 'top.qcow2')] })
+    ).find((m) => m.type === 'opened' && m.id === 3);
+    if (plain?.type !== 'opened') throw new Error();
+    expect(plain.chain.firstBins).toBeUndefined();
   });
 
   it('exports the whole map as qemu-img map JSON and nbdinfo --map text, as QEMU printed them', async () => {

@@ -7,6 +7,7 @@
 import { viewStatus } from '../core/interpret/viewSource.ts';
 import { CancelledError } from '../core/status/layerStatus.ts';
 import { chainStatus } from '../core/status/resolve.ts';
+import { layoutGrid } from '../state/grid.ts';
 import { BlobSource } from './blobSource.ts';
 import { NothingOpened, openDropped } from './chainFiles.ts';
 import { createDiffHandler } from './diffHandler.ts';
@@ -18,6 +19,7 @@ import {
   binClassCount,
   type ChainInfo,
   type ErrorInfo,
+  type GridBox,
   type OpenSource,
   PROTOCOL_VERSION,
   type Request,
@@ -26,17 +28,41 @@ import {
 import { Sandbox, sourceName, sourcesFor } from './sandbox.ts';
 import { Session } from './session.ts';
 
+/** Bins one request may ask for: 4 Mi, far above a screen's cells (never more cells than pixels). */
+const MAX_BINS = 1 << 22;
+
 export type Post = (msg: Response, transfer?: Transferable[]) => void;
 
-/** The extent arrays of a ChainInfo, moved rather than copied to the UI thread. */
-const transfers = ({ extents: x }: ChainInfo): Transferable[] => [
+/** The extent arrays (and first bins) of a ChainInfo, moved rather than copied to the UI thread. */
+const transfers = ({ extents: x, firstBins }: ChainInfo): Transferable[] => [
   x.start.buffer,
   x.length.buffer,
   x.kind.buffer,
   x.flags.buffer,
   x.layer.buffer,
   x.host.buffer,
+  ...(firstBins ? [firstBins.fractions.buffer] : []),
 ];
+
+/** The chain info with the whole image binned for the heatmap box `grid`, when the open named one. */
+function withFirstBins(s: Session, grid: GridBox | undefined): ChainInfo {
+  const chain = s.info();
+  if (!grid) return chain;
+  const top = s.chain.layers[0]!;
+  const g = layoutGrid({
+    width: grid.width,
+    maxHeight: grid.maxHeight,
+    start: 0,
+    end: chain.length,
+    clusterSize: chain.clusterSize,
+    subclusters: top.format === 'qcow2' && top.header.extendedL2,
+  });
+  const end = g.start + g.cells * g.bytesPerCell;
+  const n = Math.min(g.cells * g.subPerCell, MAX_BINS);
+  const fractions = s.bins(g.start, end, n);
+  const classes = binClassCount(s.chain.layers.length);
+  return { ...chain, firstBins: { start: g.start, end, bins: n, classes, fractions } };
+}
 
 export function createHandler(post: Post): (req: Request) => Promise<void> {
   let session: { id: number; s: Session } | undefined;
@@ -47,7 +73,7 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
   const sandbox = new Sandbox();
   const diff = createDiffHandler(post);
 
-  const open = async (id: number, files: readonly File[], from?: OpenSource) => {
+  const open = async (id: number, files: readonly File[], from?: OpenSource, grid?: GridBox) => {
     if (inFlight) {
       inFlight.ctl.abort();
       post({ v, id: inFlight.id, type: 'cancelled' });
@@ -72,7 +98,7 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
         signal: ctl.signal,
         onPartial: partialPoster((p, end) => {
           session = { id, s: p };
-          const chain = p.info();
+          const chain = withFirstBins(p, grid);
           post({ v, id, type: 'partial', chain, end }, transfers(chain));
         }, dropped),
         onProgress: (done, total) => {
@@ -88,7 +114,7 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       await s.fingerprint();
       if (ctl.signal.aborted) return;
       session = { id, s };
-      const chain = s.info();
+      const chain = withFirstBins(s, grid);
       post({ v, id, type: 'opened', chain }, transfers(chain));
     } catch (e) {
       if (e instanceof CancelledError || ctl.signal.aborted) return;
@@ -123,7 +149,7 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
       case 'diffSnapshots':
         return diff(req, session);
       case 'open':
-        return open(req.id, req.files, req.source);
+        return open(req.id, req.files, req.source, req.grid);
       case 'sandbox': {
         // Lessons and the sandbox: operations in order; the first failure stops the list.
         let error: ErrorInfo | undefined;
@@ -156,7 +182,7 @@ export function createHandler(post: Post): (req: Request) => Promise<void> {
         return;
       case 'bins': {
         if (session?.id !== req.openId) return stale(req.id, req.openId);
-        const n = Math.max(0, Math.min(req.bins, 1 << 22));
+        const n = Math.max(0, Math.min(req.bins, MAX_BINS));
         const fractions = session.s.bins(req.start, req.end, n);
         post(
           {

@@ -110,6 +110,23 @@ export interface ChainInfo {
   readonly fingerprint?: string;
   /** Set when the map came from a map file or a link, with no image behind it. */
   readonly mapOnly?: MapOnlyInfo;
+  /**
+   * Bins of the whole image for the heatmap box the open named (state/grid.ts layoutGrid over
+   * [0, length)), so the first cells need no request of their own.
+   */
+  readonly firstBins?: {
+    readonly start: number;
+    readonly end: number;
+    readonly bins: number;
+    readonly classes: number;
+    readonly fractions: Float32Array;
+  };
+}
+
+/** The size of the heatmap's drawing area (state/grid.ts GridInput width and maxHeight). */
+export interface GridBox {
+  readonly width: number;
+  readonly maxHeight: number;
 }
 
 export interface InterpretationValue {
@@ -165,6 +182,8 @@ export type Request =
       readonly files: readonly File[];
       /** Open something other than the files: the sandbox's images or a remote URL (sandbox.ts, remoteSource.ts). */
       readonly source?: OpenSource;
+      /** The heatmap's box: the worker bins the whole image for it with each map it posts (ChainInfo.firstBins). */
+      readonly grid?: GridBox;
     })
   | (Msg & { readonly type: 'sandbox'; readonly ops: readonly SandboxOp[] })
   | (Msg & { readonly type: 'sandboxFile'; readonly name: string })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layoutGrid } from '../grid.ts';
+import { layoutGrid } from '../../state/grid.ts';
 import { hexToRgb } from '../palette.ts';
 import { drawDiff } from './diffDraw.ts';
 import { DIFF_PALETTES } from './diffPalette.ts';

@@ -7,9 +7,9 @@
  * the map's drawSmallCells does, rather than with a canvas call or two per cell.
  */
 
+import { cellOfOffset, cellXY, type Grid } from '../../state/grid.ts';
 import { rgbOf } from '../cellColour.ts';
 import { putCells } from '../draw.ts';
-import { cellOfOffset, cellXY, type Grid } from '../grid.ts';
 import { type DiffPalette, kindColour } from './diffPalette.ts';
 
 /** Least share of a cell a difference is drawn at, so one differing cluster in a huge cell shows. */
