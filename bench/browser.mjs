@@ -5,10 +5,10 @@
 // in the same run for the ratio.
 //
 //   npm run build:cli is not needed; `node bench/browser.mjs [--runs N] [--port P] [--no-build]`
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import { ensureImage, PREALLOC, qemuImgVersion } from './images.mjs';
+import { launchChromium, ROOT, servePage } from './page.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -17,8 +17,6 @@ const opt = (name, dflt) => {
 };
 const RUNS = Number(opt('runs', 3));
 const PORT = Number(opt('port', 4191));
-const ROOT = resolve(import.meta.dirname, '..');
-const OUT = resolve(ROOT, 'dist', `bench-${PORT}`);
 // --trace FILE: a Chromium trace (with V8 CPU samples of the page and the worker) of the last
 // run, summarised by bench/traceSummary.mjs; the build is then left unminified so the profile
 // names functions.
@@ -31,33 +29,11 @@ const version = qemuImgVersion();
 const img = ensureImage(resolve(ROOT, 'bench/out'), PREALLOC, version, console.log);
 console.log(`image: ${img.file} (${version.line})`);
 
-if (!args.includes('--no-build')) {
-  const minify = TRACE ? ['--minify', 'false'] : [];
-  const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', OUT, ...minify], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-  if (b.status !== 0) throw new Error('vite build failed');
-}
-const server = spawn('npx', ['vite', 'preview', '--outDir', OUT, '--port', String(PORT), '--strictPort'], {
-  cwd: ROOT,
-  stdio: 'ignore',
-  detached: true,
+const { base, stop: stopServer } = await servePage({
+  port: PORT,
+  build: !args.includes('--no-build'),
+  minify: !TRACE,
 });
-const stopServer = () => {
-  try {
-    process.kill(-server.pid);
-  } catch {}
-};
-process.on('exit', stopServer);
-const base = `http://localhost:${PORT}/`;
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(base)).ok) break;
-  } catch {}
-  if (i > 100) throw new Error('vite preview did not start');
-  await new Promise((r) => setTimeout(r, 200));
-}
 
 function qemuMap() {
   const t0 = performance.now();
@@ -66,10 +42,7 @@ function qemuMap() {
   return performance.now() - t0;
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 
 async function browserRun(trace) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

@@ -17,12 +17,12 @@
 //   node bench/browserDiff.mjs [--runs N] [--port P] [--no-build] [--profile]
 // --profile: a CPU profile of the page during the last run's zoom and pan, summarised (and kept
 // in bench/out/browser-diff.cpuprofile).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import { ensureImage, PREALLOC, PREALLOC_ZEROED, qemuImgVersion } from './images.mjs';
+import { launchChromium, ROOT, servePage } from './page.mjs';
 import { formatProfile, summariseProfile } from './profile.mjs';
 
 const args = process.argv.slice(2);
@@ -32,8 +32,6 @@ const opt = (name, dflt) => {
 };
 const RUNS = Number(opt('runs', 3));
 const PORT = Number(opt('port', 4192));
-const ROOT = resolve(import.meta.dirname, '..');
-const OUT = resolve(ROOT, 'dist', `bench-${PORT}`);
 /** Interpretations compared: qemu-img map of each image, then NBD base:allocation (a new diff, both open). */
 const FIRST = 'qemu-img-map-7.2';
 const SECOND = 'nbd-base-allocation-6.0';
@@ -53,42 +51,8 @@ console.log(
   `A: ${imgA.file}\nB: ${imgB.file}\n(${version.line}; ${cpus().length} cores, load average ${load()})`,
 );
 
-if (!args.includes('--no-build')) {
-  const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', OUT], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-  if (b.status !== 0) throw new Error('vite build failed');
-}
-const server = spawn('npx', ['vite', 'preview', '--outDir', OUT, '--port', String(PORT), '--strictPort'], {
-  cwd: ROOT,
-  stdio: 'ignore',
-  detached: true,
-});
-const stopServer = () => {
-  try {
-    process.kill(-server.pid);
-  } catch {}
-};
-process.on('exit', stopServer);
-for (const sig of ['SIGINT', 'SIGTERM'])
-  process.on(sig, () => {
-    stopServer();
-    process.exit(130);
-  });
-const base = `http://localhost:${PORT}/`;
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(base)).ok) break;
-  } catch {}
-  if (i > 100) throw new Error('vite preview did not start');
-  await new Promise((r) => setTimeout(r, 200));
-}
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const { base, stop: stopServer } = await servePage({ port: PORT, build: !args.includes('--no-build') });
+const browser = await launchChromium();
 
 /**
  * Resident set of this browser's renderer processes (the page and its worker run there), from
