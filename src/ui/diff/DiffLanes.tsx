@@ -6,16 +6,13 @@
 import { useEffect, useRef, useState } from 'react';
 import { type DiffSummary, LANE_AGREE, LANE_NONE, LANE_OTHER } from '../../worker/diffProtocol.ts';
 import { useApp, useServices } from '../appContext.ts';
+import { AXIS_PAD, LanePlot, labelWidth, lanesHeight, paintLanes } from '../LanePlot.tsx';
 import { useLaneAxis } from '../laneAxis.ts';
 import { twoFiles } from './DiffLegend.tsx';
 import { type DiffPalette, kindColour, valueColour } from './diffPalette.ts';
 import { useDiffClient } from './useDiff.ts';
 
-const LANE_H = 14;
-const LANE_GAP = 6;
-const AXIS_H = 22;
-const AXIS_PAD = 24;
-const labelWidth = (w: number) => Math.min(190, Math.floor(w / 3));
+const MAX_LABEL_W = 190;
 
 export function DiffLanes({
   diffId,
@@ -43,9 +40,9 @@ export function DiffLanes({
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
-  const lw = labelWidth(box);
+  const lw = labelWidth(box, MAX_LABEL_W);
   const px = Math.max(0, Math.floor(box - lw - AXIS_PAD));
-  const height = 3 * (LANE_H + LANE_GAP);
+  const height = lanesHeight(3);
 
   useEffect(() => {
     if (px <= 0) return;
@@ -64,33 +61,12 @@ export function DiffLanes({
   useEffect(() => {
     const c = canvasRef.current;
     if (!c || !lanes || lanes.px !== px || lanes.diffId !== diffId) return;
-    const dpr = window.devicePixelRatio || 1;
-    c.width = px * dpr;
-    c.height = height * dpr;
-    const ctx = c.getContext('2d');
-    if (!ctx) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, px, height);
-    const colour = (lane: number, v: number): string | undefined => {
+    paintLanes(c, lanes.values, 3, px, (lane, v) => {
       if (v === LANE_NONE) return undefined;
       if (lane === 2) return v === LANE_AGREE ? palette.agree : kindColour(palette, v);
       return v === LANE_OTHER ? palette.agree : valueColour(palette, v);
-    };
-    for (let l = 0; l < 3; l++) {
-      const y = l * (LANE_H + LANE_GAP);
-      for (let x = 0; x < px; ) {
-        const v = lanes.values[l * px + x]!;
-        let e = x + 1;
-        while (e < px && lanes.values[l * px + e] === v) e++;
-        const col = colour(l, v);
-        if (col) {
-          ctx.fillStyle = col;
-          ctx.fillRect(x, y, e - x, LANE_H);
-        }
-        x = e;
-      }
-    }
-  }, [lanes, px, height, palette, diffId]);
+    });
+  }, [lanes, px, palette, diffId]);
 
   useLaneAxis(brushRef, axisRef, view, px, height, store);
 
@@ -101,22 +77,17 @@ export function DiffLanes({
   return (
     <section className="tracks diff-lanes" aria-label="Difference lanes">
       <h2>Lanes</h2>
-      <div className="tracks-body" ref={boxRef}>
-        <ul className="track-labels" style={{ width: lw }}>
-          {names.map((n) => (
-            <li key={n} title={n} style={{ height: LANE_H, marginBottom: LANE_GAP }}>
-              {n}
-            </li>
-          ))}
-        </ul>
-        <div className="track-plot" style={{ width: px, height: height + AXIS_H }}>
-          <canvas ref={canvasRef} data-testid="diff-lanes-canvas" style={{ width: px, height }} />
-          <svg width={px} height={height + AXIS_H} aria-hidden="true">
-            <g ref={brushRef} />
-            <g ref={axisRef} className="axis" transform={`translate(0,${height})`} />
-          </svg>
-        </div>
-      </div>
+      <LanePlot
+        boxRef={boxRef}
+        canvasRef={canvasRef}
+        brushRef={brushRef}
+        axisRef={axisRef}
+        names={names}
+        labelsWidth={lw}
+        px={px}
+        testId="diff-lanes-canvas"
+        titles
+      />
       <ul className="diff-value-legend" aria-label="Lane colours">
         {[summary.a, summary.b].map((s, si) => (
           <li key={si === 0 ? 'a' : 'b'}>
