@@ -5,7 +5,31 @@
  */
 import type { Diff } from '../core/diff/diff.ts';
 import type { Interpretation, Interpreted } from '../core/interpret/interpretation.ts';
-import { LANE_AGREE, LANE_NONE, LANE_OTHER } from './diffProtocol.ts';
+import { type DiffSummary, LANE_AGREE, LANE_NONE, LANE_OTHER } from './diffProtocol.ts';
+
+/** The diff's part of a DiffSummary, with copies of the extent arrays the caller may transfer. */
+export function diffFields(d: Diff): Omit<DiffSummary, 'a' | 'b' | 'clusterSize' | 'subclusters'> {
+  return {
+    kinds: d.kinds.map((k) => ({
+      index: k.index,
+      id: k.id,
+      label: k.label,
+      labelA: k.labelA,
+      labelB: k.labelB,
+      bytes: k.bytes,
+      extents: k.extents,
+    })),
+    lengthA: d.lengthA,
+    lengthB: d.lengthB,
+    overlap: d.overlap,
+    bytesDiffering: d.bytesDiffering,
+    bytesAgreeing: d.bytesAgreeing,
+    count: d.count,
+    start: d.start.slice(),
+    length: d.length.slice(),
+    kind: d.kind.slice(),
+  };
+}
 
 /** Index of the first run ending after `pos`. */
 export function firstEndingAfter(

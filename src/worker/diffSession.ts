@@ -18,7 +18,7 @@ import {
   viewStatus,
 } from '../core/interpret/viewSource.ts';
 import type { ChainStatus } from '../core/status/resolve.ts';
-import { diffBins, diffLanes } from './diffGrid.ts';
+import { diffBins, diffFields, diffLanes } from './diffGrid.ts';
 import type { DiffExportFormat, DiffSideSpec, DiffSideSummary, DiffSummary } from './diffProtocol.ts';
 import type { Session } from './session.ts';
 
@@ -121,32 +121,14 @@ export class DiffSession {
 
   /** The summary for the UI, with copies of the extent arrays the caller may transfer. */
   summary(): DiffSummary {
-    const d = this.diff;
     return {
       a: summary(this.a),
       b: summary(this.b),
-      kinds: d.kinds.map((k) => ({
-        index: k.index,
-        id: k.id,
-        label: k.label,
-        labelA: k.labelA,
-        labelB: k.labelB,
-        bytes: k.bytes,
-        extents: k.extents,
-      })),
-      lengthA: d.lengthA,
-      lengthB: d.lengthB,
-      overlap: d.overlap,
-      bytesDiffering: d.bytesDiffering,
-      bytesAgreeing: d.bytesAgreeing,
+      ...diffFields(this.diff),
       clusterSize: topClusterSize(this.a.status),
       subclusters:
         topClusterSize(this.a.status) === topClusterSize(this.b.status) &&
         (extendedL2(this.a.status) || extendedL2(this.b.status)),
-      count: d.count,
-      start: d.start.slice(),
-      length: d.length.slice(),
-      kind: d.kind.slice(),
     };
   }
 

@@ -12,7 +12,7 @@ import { clusterRange } from '../core/diff/reason.ts';
 import { type CatalogueEntry, catalogueEntry } from '../core/interpret/catalogue.ts';
 import type { Interpreted } from '../core/interpret/interpretation.ts';
 import { describeView, formatView, parseView } from '../core/interpret/viewSource.ts';
-import { diffBins, diffLanes } from './diffGrid.ts';
+import { diffBins, diffFields, diffLanes } from './diffGrid.ts';
 import type { DiffExportFormat, DiffSideSpec, DiffSideSummary, DiffSummary } from './diffProtocol.ts';
 import type { MapSession } from './mapFileSession.ts';
 
@@ -93,30 +93,12 @@ export class MapDiff {
   }
 
   summary(): DiffSummary {
-    const d = this.diff;
     return {
       a: this.sideSummary(this.a),
       b: this.sideSummary(this.b),
-      kinds: d.kinds.map((k) => ({
-        index: k.index,
-        id: k.id,
-        label: k.label,
-        labelA: k.labelA,
-        labelB: k.labelB,
-        bytes: k.bytes,
-        extents: k.extents,
-      })),
-      lengthA: d.lengthA,
-      lengthB: d.lengthB,
-      overlap: d.overlap,
-      bytesDiffering: d.bytesDiffering,
-      bytesAgreeing: d.bytesAgreeing,
+      ...diffFields(this.diff),
       clusterSize: this.clusterSize,
       subclusters: false,
-      count: d.count,
-      start: d.start.slice(),
-      length: d.length.slice(),
-      kind: d.kind.slice(),
     };
   }
 
