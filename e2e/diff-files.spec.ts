@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
-import { binarySize } from '../src/ui/format.ts';
+import { binarySize } from '../src/core/format.ts';
 import { dropAndWait, dropFiles, fixture, openApp, waitForMap } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -1,6 +1,6 @@
 /**
  * Fuzzing the engine (issue 6): seeded mutations of the QEMU-made fixtures and fast-check
- * generated images, each run through src/core/fuzz/harness.ts runInput(). Every input must end
+ * generated images, each run through src/testing/fuzz/harness.ts runInput(). Every input must end
  * in a result or a typed ClusterscopeError within FUZZ_TIME_BOUND_MS and FUZZ_MEMORY_CAP_BYTES.
  *
  * `npm test` runs a short seeded sample. `node scripts/fuzz.mjs --runs N` runs this file with
@@ -12,8 +12,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generatedChain } from '../core/fuzz/generate.ts';
-import { type FuzzInput, type FuzzOutcome, runInput } from '../core/fuzz/harness.ts';
+import { generatedChain } from '../testing/fuzz/generate.ts';
+import { type FuzzInput, type FuzzOutcome, runInput } from '../testing/fuzz/harness.ts';
 import { mutatedInput, saveRegression, seedCorpus } from '../testing/fuzzCorpus.ts';
 
 const RUNS = Number(process.env.CS_FUZZ_RUNS ?? 150);

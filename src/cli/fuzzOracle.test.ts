@@ -15,8 +15,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runInput } from '../core/fuzz/harness.ts';
 import { runCli } from '../testing/cli.ts';
+import { runInput } from '../testing/fuzz/harness.ts';
 import { mutatedInput, seedCorpus } from '../testing/fuzzCorpus.ts';
 
 const RUNS = Number(process.env.CS_FUZZ_ORACLE_RUNS ?? 40);

@@ -4,7 +4,7 @@
  * each must now end in a result or a typed error within the time and memory bounds.
  */
 import { describe, expect, it } from 'vitest';
-import { runInput } from '../core/fuzz/harness.ts';
+import { runInput } from '../testing/fuzz/harness.ts';
 import { regressionInputs } from '../testing/fuzzCorpus.ts';
 
 const inputs = regressionInputs();

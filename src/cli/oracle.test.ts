@@ -9,9 +9,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rng } from '../core/fuzz/prng.ts';
 import { runCli } from '../testing/cli.ts';
 import { parseNbdinfo } from '../testing/fixtures.ts';
+import { rng } from '../testing/fuzz/prng.ts';
 
 /** 16 seeds in `npm test` (~25 s); CS_ORACLE_RUNS=N and CS_ORACLE_START=S explore further. */
 const RUNS = Number(process.env.CS_ORACLE_RUNS ?? 16);
@@ -33,7 +33,7 @@ interface Scenario {
 }
 
 function build(seed: number): Scenario {
-  const r = rng(seed).next; // mulberry32 (core/fuzz/prng.ts): a seed names one exact scenario
+  const r = rng(seed).next; // mulberry32 (testing/fuzz/prng.ts): a seed names one exact scenario
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const dir = join(work, `s${seed}`);
   execFileSync('mkdir', ['-p', dir]);

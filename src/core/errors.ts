@@ -3,6 +3,8 @@
  * structure it was reading and the byte offset of that structure (ARCHITECTURE.md).
  * The message reads as one line: `top.qcow2: L2 table (L1[3]) at 0x50000: lies past end of file`.
  */
+import { hex } from './format.ts';
+
 export type ErrorKind = 'format' | 'unsupported' | 'corrupt' | 'io' | 'limit';
 
 export interface ErrorWhere {
@@ -13,8 +15,6 @@ export interface ErrorWhere {
   /** Byte offset of the structure in `file`, when there is one. */
   readonly offset?: number | undefined;
 }
-
-export const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export abstract class ClusterscopeError extends Error implements ErrorWhere {
   abstract readonly kind: ErrorKind;

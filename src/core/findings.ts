@@ -3,7 +3,7 @@
  * unallocated), a data cluster past EOF, reserved bits set. Errors stop a computation;
  * findings travel beside its result.
  */
-import { hex } from './errors.ts';
+import { hex } from './format.ts';
 
 export interface Finding {
   readonly file: string;

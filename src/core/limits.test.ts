@@ -6,9 +6,9 @@
  * are tested with the constant lowered through vi.mock, which exercises the same check.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { buildImage, type ImageSpec } from '../testing/fuzz/generate.ts';
 import { openChain } from './chain/chain.ts';
 import { LimitError } from './errors.ts';
-import { buildImage, type ImageSpec } from './fuzz/generate.ts';
 import { MemorySource } from './io/byteSource.ts';
 import * as limits from './limits.ts';
 import { openQcow2 } from './qcow2/image.ts';

@@ -7,12 +7,14 @@
  * names the page's image (url.ts `file`, `size`, `fp`): `bfile=TOP&bfile=BACKING...&bsize=0x..
  * &bfp=<16 hex>`. Base names and the identity only: never bytes, never paths.
  */
+
+import { hex } from '../core/format.ts';
 import { CATALOGUE_IDS } from '../core/interpret/catalogue.ts';
 import { formatView, parseView } from '../core/interpret/viewSource.ts';
 import { isFingerprint } from '../core/share/fingerprint.ts';
 import type { DiffChainInfo } from '../worker/diffProtocol.ts';
 import { compareImages } from './permalink.ts';
-import { hex, type ImageIdentity, isSafeFileName, MAX_LINK_FILES, parseOffset } from './url.ts';
+import { type ImageIdentity, isSafeFileName, MAX_LINK_FILES, parseOffset } from './url.ts';
 
 export interface DiffSideState {
   /** Catalogue id (core/interpret/catalogue.ts). */

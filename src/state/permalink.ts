@@ -4,8 +4,8 @@
  * drive them without a page.
  */
 
+import { binarySize } from '../core/format.ts';
 import type { ChainInfo } from '../worker/protocol.ts';
-import { fmtBytes } from './permalinkFormat.ts';
 import type { ImageIdentity } from './url.ts';
 
 /**
@@ -30,7 +30,7 @@ export function identityOf(c: ChainInfo): ImageIdentity | undefined {
 }
 
 const describeImage = (i: ImageIdentity) =>
-  `${i.name} (${fmtBytes(i.size)}${i.fingerprint ? `, fingerprint ${i.fingerprint}` : ''})`;
+  `${i.name} (${binarySize(i.size, true)}${i.fingerprint ? `, fingerprint ${i.fingerprint}` : ''})`;
 
 /**
  * Same image: equal fingerprints and sizes (the name may differ: a renamed copy is the same

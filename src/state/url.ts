@@ -16,6 +16,7 @@
  * Decoding never throws: a hostile or truncated hash yields the parts that are sound and a
  * list of problems in words; the app shows them and opens the default view for the rest.
  */
+import { hex } from '../core/format.ts';
 import { isFingerprint } from '../core/share/fingerprint.ts';
 import { type DiffSpec, readDiffParams, writeDiffParams } from './diff.ts';
 import { DEFAULT_LAYERS, LAYER_IDS, type LayerId, type LayerToggles } from './layers.ts';
@@ -122,7 +123,6 @@ export function parseLocus(s: string): ViewRange | undefined {
   return end > a && Number.isSafeInteger(end) ? { start: a, end } : undefined;
 }
 
-export const hex = (n: number): string => `0x${n.toString(16)}`;
 export const formatLocus = (v: ViewRange): string => `${hex(v.start)}-${hex(v.end)}`;
 
 /** A base name a link may carry: no path separators, no control characters, not "." or "..". */

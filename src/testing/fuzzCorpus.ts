@@ -1,14 +1,14 @@
 /**
- * Node side of the fuzz harness (src/core/fuzz): the QEMU-made fixtures as mutation seeds,
+ * Node side of the fuzz harness (src/testing/fuzz): the QEMU-made fixtures as mutation seeds,
  * the seeded input for a number, and failing inputs saved as regression fixtures under
  * fixtures/fuzz-regressions/<name>/ (the files, plus input.json saying where they came from).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FuzzInput, FuzzOutcome } from '../core/fuzz/harness.ts';
-import { mutate } from '../core/fuzz/mutators.ts';
-import { rng } from '../core/fuzz/prng.ts';
 import { FIXTURES } from './fixtures.ts';
+import type { FuzzInput, FuzzOutcome } from './fuzz/harness.ts';
+import { mutate } from './fuzz/mutators.ts';
+import { rng } from './fuzz/prng.ts';
 
 export const REGRESSIONS = join(FIXTURES, 'fuzz-regressions');
 

@@ -1,6 +1,7 @@
 /** The backing chain, top to base, with the gap where a backing file is missing. */
+
+import { binarySize } from '../core/format.ts';
 import { useApp } from './appContext.ts';
-import { binarySize } from './format.ts';
 
 export function ChainPanel() {
   const chain = useApp((s) => s.chain);

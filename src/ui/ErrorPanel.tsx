@@ -1,13 +1,14 @@
 /** Typed engine errors and findings as text: file, structure, offset, detail. */
+
+import { hex } from '../core/format.ts';
 import type { ErrorInfo, FindingInfo } from '../worker/protocol.ts';
 import { useApp } from './appContext.ts';
-import { hexOffset } from './format.ts';
 
 function ErrorLine({ e }: { e: ErrorInfo }) {
   return (
     <li data-kind={e.kind}>
       <strong>{e.name}</strong> in <span className="file">{e.file}</span>: {e.structure}
-      {e.offset !== undefined && <> at {hexOffset(e.offset)}</>}: {e.detail}
+      {e.offset !== undefined && <> at {hex(e.offset)}</>}: {e.detail}
     </li>
   );
 }
@@ -16,7 +17,7 @@ function FindingLine({ f }: { f: FindingInfo }) {
   return (
     <li>
       {f.file}: {f.structure}
-      {f.offset !== undefined && <> at {hexOffset(f.offset)}</>}: {f.message}
+      {f.offset !== undefined && <> at {hex(f.offset)}</>}: {f.message}
     </li>
   );
 }
@@ -39,8 +40,8 @@ export function ErrorPanel() {
           </ul>
           {chain?.errorAt !== undefined && (
             <p>
-              The map stops at {hexOffset(chain.errorAt)}: QEMU refuses to read past this point; what parsed
-              before it is shown.
+              The map stops at {hex(chain.errorAt)}: QEMU refuses to read past this point; what parsed before
+              it is shown.
             </p>
           )}
         </>

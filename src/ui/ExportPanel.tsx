@@ -3,6 +3,15 @@
  * (fields and the NBD hole rule change between releases); made in the worker, saved locally.
  */
 import { useState } from 'react';
+import {
+  QEMU_5_2,
+  QEMU_6_0,
+  QEMU_6_1,
+  QEMU_7_2,
+  QEMU_8_2,
+  QEMU_NEWEST,
+  releaseName,
+} from '../core/interpret/releases.ts';
 import type { ExportFormat } from '../worker/protocol.ts';
 import { useApp, useServices } from './appContext.ts';
 
@@ -13,12 +22,8 @@ const FORMATS: readonly { format: ExportFormat; label: string; suffix: string }[
 
 /** Releases where the output changes: 8.2 added "compressed", 6.1 "present", 6.0 the hole rule. */
 const RELEASES: readonly [number, string][] = [
-  [10002, '10.2 (newest)'],
-  [8002, '8.2'],
-  [7002, '7.2'],
-  [6001, '6.1'],
-  [6000, '6.0'],
-  [5002, '5.2'],
+  [QEMU_NEWEST, `${releaseName(QEMU_NEWEST)} (newest)`],
+  ...[QEMU_8_2, QEMU_7_2, QEMU_6_1, QEMU_6_0, QEMU_5_2].map((r): [number, string] => [r, releaseName(r)]),
 ];
 
 function save(text: string, name: string) {
@@ -34,7 +39,7 @@ export function ExportPanel() {
   const { client } = useServices();
   const openId = useApp((s) => s.openId);
   const top = useApp((s) => s.chain?.layers[0]?.name);
-  const [release, setRelease] = useState(10002);
+  const [release, setRelease] = useState(QEMU_NEWEST);
   if (!top) return null;
   return (
     <fieldset className="export">

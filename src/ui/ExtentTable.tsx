@@ -6,6 +6,7 @@
  * made on the map scrolls the table to its row.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { binarySize, hex } from '../core/format.ts';
 import {
   BDRV_BLOCK_ALLOCATED as ALLOCATED,
   BDRV_BLOCK_DATA as DATA,
@@ -14,7 +15,6 @@ import {
 } from '../core/status/flags.ts';
 import type { ExtentArrays } from '../worker/protocol.ts';
 import { useApp } from './appContext.ts';
-import { binarySize, hexOffset } from './format.ts';
 
 const ROW_PX = 26;
 const VISIBLE_ROWS = 10;
@@ -141,13 +141,13 @@ export function ExtentTable() {
           }
         }}
       >
-        <td>{hexOffset(rows.start[i]!)}</td>
+        <td>{hex(rows.start[i]!)}</td>
         <td>{binarySize(rows.length[i]!)}</td>
         <td>{f & ALLOCATED ? rows.depth[i] : '—'}</td>
         <td>{f & ALLOCATED ? 'yes' : 'no'}</td>
         <td>{f & ZERO ? 'yes' : 'no'}</td>
         <td>{f & DATA ? 'yes' : 'no'}</td>
-        <td>{rows.host[i]! >= 0 ? hexOffset(rows.host[i]!) : '—'}</td>
+        <td>{rows.host[i]! >= 0 ? hex(rows.host[i]!) : '—'}</td>
       </tr>,
     );
   }

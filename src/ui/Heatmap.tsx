@@ -4,6 +4,7 @@
  * drag into zoom and pan of the store's view range; the keyboard moves a cursor cell.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { binarySize } from '../core/format.ts';
 import { cellAt, cellOfOffset, cellStart, cellXY, type Grid, layoutGrid, offsetAt } from '../state/grid.ts';
 import type { BinsResult } from '../worker/client.ts';
 import type { HitDetail } from '../worker/protocol.ts';
@@ -11,7 +12,7 @@ import { AXIS_WIDTH, OffsetAxis } from './Axis.tsx';
 import { useApp, useServices } from './appContext.ts';
 import { cellMix } from './cellMix.ts';
 import { drawHeatmap } from './draw.ts';
-import { binarySize, rangeLabel } from './format.ts';
+import { rangeLabel } from './format.ts';
 import { PALETTES, type ResolvedTheme } from './palette.ts';
 import { type CellInfo, Tooltip } from './Tooltip.tsx';
 import { useGridZoom } from './useGridZoom.ts';

@@ -5,8 +5,8 @@
  * binned here at the pixel width, a bin showing the rarest metadata class it contains.
  */
 import { useEffect, useRef } from 'react';
+import { binarySize } from '../core/format.ts';
 import type { ImageReport } from '../worker/imageProtocol.ts';
-import { binarySize } from './format.ts';
 import { OKABE_ITO } from './palette.ts';
 
 /** Colour per HOST_* class (core/hostmap/hostmap.ts order); Okabe-Ito, readable with red-green colour blindness. */

@@ -4,9 +4,9 @@
  * worker (worker/imageReport.ts) once the map is complete.
  */
 import { useEffect, useState } from 'react';
+import { binarySize, hex } from '../core/format.ts';
 import type { ImageReport } from '../worker/imageProtocol.ts';
 import { useApp, useServices } from './appContext.ts';
-import { binarySize, hexOffset } from './format.ts';
 import { HostMap } from './HostMap.tsx';
 
 export function ImagePanel({ dark }: { dark: boolean }) {
@@ -117,7 +117,7 @@ export function ImagePanel({ dark }: { dark: boolean }) {
         <ul>
           {r.extensions.map((e) => (
             <li key={e.offset}>
-              {e.type} at {hexOffset(e.offset)}, {e.length} bytes
+              {e.type} at {hex(e.offset)}, {e.length} bytes
             </li>
           ))}
         </ul>

@@ -1,6 +1,7 @@
 /** The selected cluster: every field, refcounts, and each interpretation's explanation. */
+
+import { hex } from '../core/format.ts';
 import { useApp } from './appContext.ts';
-import { hexOffset } from './format.ts';
 import { HitFields } from './Tooltip.tsx';
 
 export function Inspector() {
@@ -18,7 +19,7 @@ export function Inspector() {
   return (
     <section className="panel inspector" aria-label="Inspector" data-testid="inspector">
       <h2>
-        Cluster at {hexOffset(selection)}{' '}
+        Cluster at {hex(selection)}{' '}
         <button
           type="button"
           className="close"
@@ -52,13 +53,13 @@ export function Inspector() {
                   <td>{e.name}</td>
                   <td>
                     {e.l1Index} / {e.l2Index}
-                    {e.l2TableOffset > 0 && <small> (table {hexOffset(e.l2TableOffset)})</small>}
+                    {e.l2TableOffset > 0 && <small> (table {hex(e.l2TableOffset)})</small>}
                   </td>
                   <td>
                     <code>{e.raw ?? '—'}</code>
                   </td>
                   <td>{e.type}</td>
-                  <td>{e.hostOffset !== undefined ? hexOffset(e.hostOffset) : '—'}</td>
+                  <td>{e.hostOffset !== undefined ? hex(e.hostOffset) : '—'}</td>
                   <td>{e.refcount ?? '—'}</td>
                 </tr>
               ))}

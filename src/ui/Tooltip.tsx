@@ -1,6 +1,8 @@
 /** What one cell holds, near the pointer: range, indices, L2 entry, owner, every interpretation. */
+
+import { binarySize, hex } from '../core/format.ts';
 import type { HitDetail } from '../worker/protocol.ts';
-import { binarySize, hexOffset, rangeLabel } from './format.ts';
+import { rangeLabel } from './format.ts';
 
 export interface CellInfo {
   readonly start: number;
@@ -33,7 +35,7 @@ export function HitFields({ d }: { d: HitDetail }) {
         </>
       )}
       <dt>Host offset</dt>
-      <dd>{d.hostOffset >= 0 ? hexOffset(d.hostOffset) : 'none'}</dd>
+      <dd>{d.hostOffset >= 0 ? hex(d.hostOffset) : 'none'}</dd>
       <dt>Owner</dt>
       <dd>
         {d.layerName} (layer {d.layer}) · {d.kind} · {d.flags}

@@ -4,8 +4,8 @@
  */
 import { axisBottom, brushX, scaleLinear, select } from 'd3';
 import { type RefObject, useEffect } from 'react';
+import { hex } from '../core/format.ts';
 import type { Store } from '../state/store.ts';
-import { hexOffset } from './format.ts';
 
 /** Most ticks one axis draws, however wide. */
 const MAX_TICKS = 64;
@@ -32,7 +32,7 @@ export function useLaneAxis(
     select(axisRef.current).call(
       axisBottom(x)
         .tickValues(ticks)
-        .tickFormat((d) => hexOffset(Number(d))),
+        .tickFormat((d) => hex(Number(d))),
     );
     const g = select(brushRef.current);
     const b = brushX<unknown>()

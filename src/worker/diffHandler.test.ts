@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { fixtureFile } from '../testing/testFiles.ts';
 import type { DiffResponse } from './diffProtocol.ts';
 import { LANE_AGREE } from './diffProtocol.ts';
 import { createHandler } from './handler.ts';
 import { type Response, PROTOCOL_VERSION as v } from './protocol.ts';
-import { fixtureFile } from './testFiles.ts';
 
 const K = 65536;
 const NBD52 = 'nbd-base-allocation-5.2';

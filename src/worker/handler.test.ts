@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { layoutGrid } from '../state/grid.ts';
+import { fixtureFile } from '../testing/testFiles.ts';
 import { createHandler } from './handler.ts';
 import {
   BIN_ABSENT,
@@ -13,7 +14,6 @@ import {
   type Response,
   PROTOCOL_VERSION as v,
 } from './protocol.ts';
-import { fixtureFile } from './testFiles.ts';
 
 function harness() {
   const out: Response[] = [];

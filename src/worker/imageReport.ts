@@ -3,7 +3,9 @@
  * bits named from the feature table, header extensions, snapshots, persistent bitmaps, the
  * qemu-img check findings and the host-file map (core/hostmap).
  */
+
 import { checkImage } from '../core/check/checkImage.ts';
+import { hex } from '../core/format.ts';
 import { HOST_NAMES, hostMap } from '../core/hostmap/hostmap.ts';
 import { readBitmaps } from '../core/qcow2/bitmaps.ts';
 import {
@@ -52,7 +54,6 @@ export function checkReadBytes(img: Qcow2Image): number {
   return (l2.size + img.header.refcountTableClusters) * cs;
 }
 
-const hex = (n: number | bigint) => `0x${n.toString(16)}`;
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** `runCheck`: 'auto' checks when checkReadBytes() is at most `autoBytes`, 'always' checks. */

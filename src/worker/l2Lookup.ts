@@ -4,7 +4,7 @@
  * RefcountReader made once per layer.
  */
 import type { Layer } from '../core/chain/layer.ts';
-import { hex } from '../core/errors.ts';
+import { hex, hex64 } from '../core/format.ts';
 import { readPadded } from '../core/io/byteSource.ts';
 import { INCOMPAT_DATA_FILE } from '../core/qcow2/header.ts';
 import { entryOffset, type Qcow2Image } from '../core/qcow2/image.ts';
@@ -25,8 +25,6 @@ function refcounts(img: Qcow2Image): Promise<RefcountReader | undefined> {
   }
   return r;
 }
-
-const hex64 = (b: bigint) => `0x${b.toString(16).padStart(16, '0')}`;
 
 export async function l2EntryAt(layer: Layer, li: number, offset: number): Promise<L2EntryInfo | undefined> {
   if (layer.format !== 'qcow2' || offset >= layer.length) return undefined;

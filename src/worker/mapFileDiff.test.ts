@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { fixtureFile } from '../testing/testFiles.ts';
 import type { DiffSideSpec } from './diffProtocol.ts';
 import { createHandler } from './handler.ts';
 import { type Request, type Response, PROTOCOL_VERSION as v } from './protocol.ts';
-import { fixtureFile } from './testFiles.ts';
 
 const K = 65536;
 /** The June 2021 thread's comparison: qemu-nbd 5.2 against 6.0+, the top alone. */
@@ -120,6 +120,9 @@ describe('a diff shared in a link map', () => {
       'opened',
     );
     const none = await send({ v, id: 8, type: 'diff', openId: 7, a: A, b: B }, 'error');
-    expect(none.error.message).toMatch(/shared without a comparison/);
+    // A plain map carries each interpretation under its own view only, and says so.
+    expect(none.error.message).toMatch(
+      /carries no extents for A = nbd-base-allocation-5\.2@backing-null; it carries qemu-img-map-8\.2, nbd-base-allocation-6\.0, nbd-base-allocation-5\.2, nbd-allocation-depth/,
+    );
   });
 });

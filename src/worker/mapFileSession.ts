@@ -12,6 +12,7 @@
 import { LimitError } from '../core/errors.ts';
 import { type ImportedMap, MAX_MAP_FILE_BYTES, parseMapFile } from '../core/import/mapFile.ts';
 import { catalogueEntry } from '../core/interpret/catalogue.ts';
+import { ALLOCATION_DEPTH_ID, baseAllocationId, qemuImgMapId } from '../core/interpret/ids.ts';
 import type { Interpreted } from '../core/interpret/interpretation.ts';
 import { formatNbdinfo } from '../core/interpret/nbd.ts';
 import {
@@ -21,8 +22,8 @@ import {
   MAP_DEPTH_SHIFT,
   MAP_PRESENT,
   MAP_ZERO,
-  RELEASE_PRESENT,
 } from '../core/interpret/qemuImgMap.ts';
+import { QEMU_5_2, QEMU_6_0, QEMU_7_2, QEMU_8_2 } from '../core/interpret/releases.ts';
 import {
   decodeLinkMap,
   encodeLinkMap,
@@ -53,11 +54,11 @@ import { lane, mapCategory, nbdCategory } from './tracks.ts';
 type Role = 'map' | 'map-old' | 'nbd' | 'nbd52' | 'depth' | 'other';
 
 const roleOf = (id: string): Role => {
-  const m = /^qemu-img-map@(\d+)\.(\d+)$/.exec(id);
-  if (m) return Number(m[1]) * 1000 + Number(m[2]) >= RELEASE_PRESENT ? 'map' : 'map-old';
-  if (id === 'nbd-base-allocation@6.0') return 'nbd';
-  if (id === 'nbd-base-allocation@5.2') return 'nbd52';
-  if (id === 'nbd-allocation-depth') return 'depth';
+  if (id === qemuImgMapId(QEMU_6_0)) return 'map-old';
+  if (id === qemuImgMapId(QEMU_7_2) || id === qemuImgMapId(QEMU_8_2)) return 'map';
+  if (id === baseAllocationId(QEMU_6_0)) return 'nbd';
+  if (id === baseAllocationId(QEMU_5_2)) return 'nbd52';
+  if (id === ALLOCATION_DEPTH_ID) return 'depth';
   return 'other';
 };
 

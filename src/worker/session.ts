@@ -8,6 +8,7 @@ import type { Layer } from '../core/chain/layer.ts';
 import type { Interpretation, Interpreted } from '../core/interpret/interpretation.ts';
 import { allocationDepth, baseAllocation, formatNbdinfo } from '../core/interpret/nbd.ts';
 import { formatMapJson, qemuImgMap } from '../core/interpret/qemuImgMap.ts';
+import { QEMU_5_2 } from '../core/interpret/releases.ts';
 import { encodeLinkMap, type LinkMapEntry } from '../core/share/mapCodec.ts';
 import { describeResolved, resolvedAt } from '../core/status/describe.ts';
 import { flagNames } from '../core/status/flags.ts';
@@ -24,7 +25,7 @@ import { computeTracks } from './tracks.ts';
 export const INTERPRETATIONS: readonly Interpretation[] = [
   qemuImgMap(),
   baseAllocation(),
-  baseAllocation(5002),
+  baseAllocation(QEMU_5_2),
   allocationDepth,
 ];
 

@@ -1,6 +1,6 @@
 /** Pieces every map-like command shares: opening the chain, the --qemu release, errors. */
 import { type Chain, closeChain } from '../../core/chain/chain.ts';
-import { parseRelease } from '../../core/interpret/interpretation.ts';
+import { parseRelease } from '../../core/interpret/releases.ts';
 import { layerStatus } from '../../core/status/layerStatus.ts';
 import { type ChainStatus, chainStatus } from '../../core/status/resolve.ts';
 import { zeroScan } from '../../core/status/zeroScan.ts';

@@ -6,7 +6,7 @@
  * made on demand, one extent at a time, so a diff of a million extents costs no strings until
  * someone reads them.
  */
-import { hex } from '../errors.ts';
+import { hex } from '../format.ts';
 import type { Interpretation, Interpreted } from '../interpret/interpretation.ts';
 import { describeResolved } from '../status/describe.ts';
 import type { ChainStatus } from '../status/resolve.ts';

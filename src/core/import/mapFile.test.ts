@@ -202,7 +202,7 @@ describe('nbdinfo --map text (golden) and --json parse into the engine’s NBD e
         release: 5002,
       },
     );
-    expect(old.interpretationId).toBe('nbd-base-allocation@5.2');
+    expect(old.interpretationId).toBe('nbd-base-allocation-5.2');
     const depth = parseNbdinfoText('d.txt', '\x1b[1;32m         0      131072    0  unallocated\x1b[0m\n');
     expect(depth.context).toBe('qemu:allocation-depth');
   });

@@ -11,7 +11,8 @@
  * refusal is a FormatError or LimitError naming the line.
  */
 import { FormatError, LimitError } from '../errors.ts';
-import { type Interpreted, releaseName } from '../interpret/interpretation.ts';
+import { ALLOCATION_DEPTH_ID, baseAllocationId, qemuImgMapId } from '../interpret/ids.ts';
+import type { Interpreted } from '../interpret/interpretation.ts';
 import { BASE_ALLOCATION_LABELS, depthLabel } from '../interpret/nbd.ts';
 import {
   MAP_COMPRESSED,
@@ -20,8 +21,8 @@ import {
   MAP_PRESENT,
   MAP_ZERO,
   RELEASE_COMPRESSED,
-  RELEASE_PRESENT,
 } from '../interpret/qemuImgMap.ts';
+import { QEMU_6_0, QEMU_7_2 } from '../interpret/releases.ts';
 import { MAX_SAFE_OFFSET } from '../limits.ts';
 
 /** Largest map file accepted: 256 MiB of text is ~3 M qemu-img map lines, far beyond real maps. */
@@ -56,14 +57,14 @@ export interface ImportedMap {
 export interface NbdImportOptions {
   /** The context, when the caller knows it (`--map=CONTEXT`); otherwise read from descriptions. */
   readonly context?: string;
-  /** base:allocation semantics: 6000 and later (HOLE = not DATA, the default) or 5002 and older. */
+  /** base:allocation semantics: QEMU_6_0 and later (HOLE = not DATA, the default) or QEMU_5_2 and older. */
   readonly release?: number;
 }
 
 /** A release that printed each field set; qemuImgMap(release) computes the same values. */
 export const FIELD_SET_RELEASE: Readonly<Record<MapFieldSet, number>> = {
-  '1.7-6.0': RELEASE_PRESENT - 1,
-  '6.1-8.1': 7002,
+  '1.7-6.0': QEMU_6_0,
+  '6.1-8.1': QEMU_7_2,
   '8.2+': RELEASE_COMPRESSED,
 };
 
@@ -244,7 +245,7 @@ export function parseQemuImgMapJson(file: string, text: string): ImportedMap {
   const release = FIELD_SET_RELEASE[set];
   return {
     kind: 'qemu-img-map-json',
-    interpretationId: `qemu-img-map@${releaseName(release)}`,
+    interpretationId: qemuImgMapId(release),
     fieldSet: set,
     release,
     extents: b.finish(),
@@ -274,12 +275,12 @@ function contextOf(description: string): string | undefined {
 }
 
 function nbdResult(kind: MapFileKind, context: string, b: Builder, opts: NbdImportOptions): ImportedMap {
-  const release = opts.release ?? 6000;
+  const release = opts.release ?? QEMU_6_0;
   const interpretationId =
     context === BASE
-      ? `nbd-base-allocation@${release >= 6000 ? '6.0' : '5.2'}`
+      ? baseAllocationId(release)
       : context === DEPTH
-        ? 'nbd-allocation-depth'
+        ? ALLOCATION_DEPTH_ID
         : `nbd-context:${context}`;
   return { kind, interpretationId, context, extents: b.finish(), length: Math.max(0, b.end) };
 }

@@ -14,6 +14,7 @@ import { allocationDepth, baseAllocation } from './nbd.ts';
 import { holeFromOffsetValid, jointAllocation } from './proposals.ts';
 import { qemuImgMap } from './qemuImgMap.ts';
 import { readsAsZero } from './readsAsZero.ts';
+import { QEMU_5_2, QEMU_6_0, QEMU_7_2, QEMU_8_2 } from './releases.ts';
 
 export type Provenance =
   | 'recorded'
@@ -39,21 +40,18 @@ export interface CatalogueEntry {
   readonly needsZeroScan: boolean;
 }
 
-const withId = (i: Interpretation, id: string): Interpretation => ({ ...i, id });
-
 const MAP: readonly NativeFormat[] = ['qemu-img-map-json', 'qemu-img-map-human'];
 const NBD: readonly NativeFormat[] = ['nbdinfo', 'nbdinfo-json'];
 
 const entry = (
-  id: string,
   i: Interpretation,
   provenance: Provenance,
   basis: string,
   nativeFormats: readonly NativeFormat[],
   extra: { release?: number; needsZeroScan?: boolean } = {},
 ): CatalogueEntry => ({
-  id,
-  interpretation: withId(i, id),
+  id: i.id,
+  interpretation: i,
   provenance,
   basis,
   nativeFormats,
@@ -63,66 +61,53 @@ const entry = (
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
   entry(
-    'qemu-img-map-6.0',
-    qemuImgMap(6000),
+    qemuImgMap(QEMU_6_0),
     'derived',
     'qemu-img map 1.7-6.0 field set (no "present"), reference §4.2',
     MAP,
-    { release: 6000 },
+    { release: QEMU_6_0 },
   ),
   entry(
-    'qemu-img-map-7.2',
-    qemuImgMap(7002),
+    qemuImgMap(QEMU_7_2),
     'recorded',
     'qemu-img map 6.1-8.1, recorded from QEMU 7.2 (fixtures/golden map.json)',
     MAP,
-    { release: 7002 },
+    { release: QEMU_7_2 },
   ),
+  entry(qemuImgMap(QEMU_8_2), 'derived', 'qemu-img map 8.2+ ("compressed" added), reference §4.2', MAP, {
+    release: QEMU_8_2,
+  }),
   entry(
-    'qemu-img-map-8.2',
-    qemuImgMap(8002),
-    'derived',
-    'qemu-img map 8.2+ ("compressed" added), reference §4.2',
-    MAP,
-    { release: 8002 },
-  ),
-  entry(
-    'nbd-base-allocation-6.0',
-    baseAllocation(6000),
+    baseAllocation(QEMU_6_0),
     'recorded',
     'qemu-nbd 6.0+ base:allocation, recorded from qemu-nbd 7.2 + nbdinfo 1.14 (fixtures/golden nbd-base.txt)',
     NBD,
   ),
   entry(
-    'nbd-base-allocation-5.2',
-    baseAllocation(5002),
+    baseAllocation(QEMU_5_2),
     'derived',
     'qemu-nbd 5.2 and older: HOLE = not ALLOCATED, reference §5.2',
     NBD,
   ),
   entry(
-    'nbd-base-allocation-proposed-2021-06',
     holeFromOffsetValid,
     'proposed, not merged',
     'June 2021 proposal: HOLE = OFFSET_VALID ? !DATA : !ALLOCATED (issue 4; patch rejected, reference §5.2)',
     NBD,
   ),
   entry(
-    'nbd-allocation-depth',
     allocationDepth,
     'recorded',
     'qemu:allocation-depth, recorded from qemu-nbd 7.2 -A + nbdinfo 1.14 (fixtures/golden nbd-depth.txt)',
     NBD,
   ),
   entry(
-    'nbd-joint-allocation-proposed-2021-06',
     jointAllocation,
     'proposed, never merged',
     'qemu:joint-allocation, Eric Blake 9 June 2021, dropped 14 June 2021, reference §5.3',
     NBD,
   ),
   entry(
-    'reads-as-zero',
     readsAsZero,
     'content',
     'the opt-in zero scan: data clusters read and all-zero 4 KiB blocks marked (status/zeroScan.ts)',

@@ -80,12 +80,3 @@ export function collapse(e: Extents, valueAt: (i: number) => number, keepHost: b
     layer: layer.slice(0, m),
   };
 }
-
-/** Release numbers compared as major * 1000 + minor ("7.2" -> 7002). */
-export function parseRelease(s: string): number {
-  const m = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(s);
-  if (!m) throw new RangeError(`not a QEMU release: '${s}' (expected X.Y, e.g. 7.2)`);
-  return Number(m[1]) * 1000 + Number(m[2]);
-}
-
-export const releaseName = (r: number): string => `${Math.floor(r / 1000)}.${r % 1000}`;

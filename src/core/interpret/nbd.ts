@@ -7,12 +7,14 @@
 import { describeResolved, resolvedAt } from '../status/describe.ts';
 import { BDRV_BLOCK_ALLOCATED, BDRV_BLOCK_DATA, BDRV_BLOCK_ZERO } from '../status/flags.ts';
 import { type ChainStatus, SYNTH_BEYOND_BACKING_EOF } from '../status/resolve.ts';
+import { ALLOCATION_DEPTH_ID, baseAllocationId } from './ids.ts';
 import { collapse, type Interpretation, type Interpreted } from './interpretation.ts';
+import { QEMU_6_0, QEMU_NEWEST } from './releases.ts';
 
 export const NBD_STATE_HOLE = 1;
 export const NBD_STATE_ZERO = 2;
 /** qemu-nbd 6.0 (commit 0da9856851) made HOLE mean "not DATA" instead of "not ALLOCATED". */
-export const RELEASE_HOLE_IS_NOT_DATA = 6000;
+export const RELEASE_HOLE_IS_NOT_DATA = QEMU_6_0;
 
 /** Resolved flags as the NBD walk sees them: the synthesized beyond-EOF case is ZERO|ALLOCATED. */
 export function nbdFlags(st: ChainStatus, i: number): number {
@@ -36,10 +38,10 @@ export const baseAllocationValue = (flags: number, release: number): number => {
 /** nbdinfo's words for base:allocation values (libnbd >= 1.8.1; "data" was "allocated"). */
 export const BASE_ALLOCATION_LABELS = ['data', 'hole', 'zero', 'hole,zero'] as const;
 
-export function baseAllocation(release = 10002): Interpretation {
+export function baseAllocation(release = QEMU_NEWEST): Interpretation {
   const newer = release >= RELEASE_HOLE_IS_NOT_DATA;
   return {
-    id: `nbd-base-allocation@${newer ? '6.0' : '5.2'}`,
+    id: baseAllocationId(release),
     title: `NBD base:allocation (qemu-nbd ${newer ? '6.0 and newer' : '5.2 and older'})`,
     legend: [
       { value: 0, label: 'data', description: 'neither bit: data stored in the image' },
@@ -82,7 +84,7 @@ export const depthLabel = (v: number): string =>
   v === 0 ? 'absent' : v === 1 ? 'local' : `backing depth ${v}`;
 
 export const allocationDepth: Interpretation = {
-  id: 'nbd-allocation-depth',
+  id: ALLOCATION_DEPTH_ID,
   title: 'NBD qemu:allocation-depth',
   legend: [
     { value: 0, label: 'absent', description: 'no layer of the chain allocates it' },

@@ -44,6 +44,7 @@ import {
   nbdDepth,
   nbdFlags,
 } from './nbd.ts';
+import { QEMU_5_2, QEMU_6_0 } from './releases.ts';
 
 /** The June 2021 proposal's base:allocation value for resolved flags (module doc, rule 1). */
 export const holeFromOffsetValidValue = (flags: number): number => {
@@ -77,8 +78,8 @@ export const holeFromOffsetValid: Interpretation = {
         ? `block status has OFFSET_VALID, so HOLE follows DATA (as 6.0+): ${hole ? 'HOLE because there is no DATA' : 'no HOLE because there is DATA'}`
         : `block status has no OFFSET_VALID, so HOLE follows ALLOCATED (as 5.2): ${hole ? 'HOLE because no layer owns the range' : 'no HOLE because a layer owns the range'}`;
     const zero = v & NBD_STATE_ZERO ? 'ZERO because block status has ZERO' : 'no ZERO';
-    const same52 = v === baseAllocationValue(f, 5002);
-    const same60 = v === baseAllocationValue(f, 6000);
+    const same52 = v === baseAllocationValue(f, QEMU_5_2);
+    const same60 = v === baseAllocationValue(f, QEMU_6_0);
     const cmp = same52 && same60 ? 'as 5.2 and 6.0' : same52 ? 'as 5.2, unlike 6.0' : 'as 6.0, unlike 5.2';
     return `proposed base:allocation ${v} (${BASE_ALLOCATION_LABELS[v]}; June 2021 proposal, not merged): ${rule}; ${zero}; ${cmp}. ${describeResolved(st, offset)}`;
   },
@@ -91,7 +92,7 @@ export const NBD_STATE_BACKING = 8;
 export function jointAllocationValue(st: ChainStatus, i: number): number {
   const d = nbdDepth(st, i);
   return (
-    baseAllocationValue(nbdFlags(st, i), 6000) |
+    baseAllocationValue(nbdFlags(st, i), QEMU_6_0) |
     (d === 1 ? NBD_STATE_LOCAL : 0) |
     (d >= 2 ? NBD_STATE_BACKING : 0)
   );

@@ -3,7 +3,7 @@
  * reference §4. Depth is 0-based: the index of the layer that answered. The field set depends
  * on the release: `present` since 6.1, `compressed` since 8.2.
  */
-import { hex } from '../errors.ts';
+import { hex } from '../format.ts';
 import { describeResolved, resolvedAt } from '../status/describe.ts';
 import {
   BDRV_BLOCK_ALLOCATED,
@@ -13,11 +13,13 @@ import {
 } from '../status/flags.ts';
 import type { ChainStatus } from '../status/resolve.ts';
 import { AsciiWriter, ascii } from './asciiWriter.ts';
-import { collapse, type Interpretation, type Interpreted, releaseName } from './interpretation.ts';
+import { qemuImgMapId } from './ids.ts';
+import { collapse, type Interpretation, type Interpreted } from './interpretation.ts';
+import { QEMU_6_1, QEMU_8_2, QEMU_NEWEST, releaseName } from './releases.ts';
 
-export const RELEASE_PRESENT = 6001;
-export const RELEASE_COMPRESSED = 8002;
-export const NEWEST_RELEASE = 10002;
+export const RELEASE_PRESENT = QEMU_6_1;
+export const RELEASE_COMPRESSED = QEMU_8_2;
+export const NEWEST_RELEASE = QEMU_NEWEST;
 
 /** Bits of an interpreted value; the depth sits above them. */
 export const MAP_DATA = 1;
@@ -61,7 +63,7 @@ export function qemuImgMap(release = NEWEST_RELEASE): Interpretation {
       .filter(Boolean)
       .join(', ');
   return {
-    id: `qemu-img-map@${releaseName(release)}`,
+    id: qemuImgMapId(release),
     title: `qemu-img map (QEMU ${releaseName(release)})`,
     legend: [
       {

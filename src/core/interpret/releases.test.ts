@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { golden, parseNbdinfo } from '../../testing/fixtures.ts';
 import { fixtureStatus } from '../../testing/openFixture.ts';
-import { parseRelease } from './interpretation.ts';
 import { baseAllocation, formatNbdinfo } from './nbd.ts';
 import { formatMapJson, type MapEntry, qemuImgMap } from './qemuImgMap.ts';
+import { parseRelease } from './releases.ts';
 
 const tuples = (text: string) => parseNbdinfo(text).map(([o, l, t]) => [o, l, t]);
 

@@ -3,7 +3,8 @@
  * QEMU validates it on open, with QEMU's own wording in the error detail so a user can match
  * clusterscope's refusal to qemu-img's.
  */
-import { CorruptError, FormatError, hex, LimitError, UnsupportedError } from '../errors.ts';
+import { CorruptError, FormatError, LimitError, UnsupportedError } from '../errors.ts';
+import { hex } from '../format.ts';
 import { u8, u32, u64Big, u64Safe } from '../io/bigEndian.ts';
 import { MAX_L1_ENTRIES, MAX_REFTABLE_BYTES, MAX_SNAPSHOTS } from '../limits.ts';
 

@@ -1,6 +1,6 @@
 /** Header refusals the fuzz oracle (src/cli/fuzzOracle.test.ts) found out of QEMU's order. */
 import { describe, expect, it } from 'vitest';
-import { buildImage } from '../fuzz/generate.ts';
+import { buildImage } from '../../testing/fuzz/generate.ts';
 import { parseHeader } from './header.ts';
 
 const base = () =>

@@ -2,8 +2,9 @@
  * Opening a qcow2 image: header, extensions, backing file name and the active L1 table.
  * Everything else (L2 tables, refcounts, snapshots, bitmaps) is read on demand.
  */
-import { CorruptError, hex, LimitError, UnsupportedError } from '../errors.ts';
+import { CorruptError, LimitError, UnsupportedError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
+import { hex } from '../format.ts';
 import { utf8 } from '../io/bigEndian.ts';
 import { type ByteSource, readPadded } from '../io/byteSource.ts';
 import { MAX_READ_BYTES } from '../limits.ts';

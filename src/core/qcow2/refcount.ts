@@ -7,7 +7,8 @@
  * entries of 8..64 bits are big-endian integers. Reads are whole refcount blocks, neighbouring
  * blocks coalesced into one request of at most MAX_READ_BYTES.
  */
-import { CorruptError, hex, LimitError, UnsupportedError } from '../errors.ts';
+import { CorruptError, LimitError, UnsupportedError } from '../errors.ts';
+import { hex } from '../format.ts';
 import { MAX_READ_BYTES, MAX_REFTABLE_BYTES } from '../limits.ts';
 import type { Qcow2Header } from './header.ts';
 import { type Qcow2Image, readTable, toU32Pairs } from './image.ts';

@@ -8,14 +8,16 @@
  * then per map: varint(idLength) id(UTF-8) varint(shift) varint(count) count x
  * (varint(length >> shift), varint(value)).
  *
- * An id names an interpretation: a map's own ("qemu-img-map@10.2") or a diff side in the CLI's
+ * An id names an interpretation: a map's own ("qemu-img-map-8.2") or a diff side in the CLI's
  * INTERP@VIEW form ("nbd-base-allocation-5.2@backing-null,snapshot:before upgrade"). Ids were
- * ASCII-only before diff sides travelled; ASCII ids encode the same either way.
+ * ASCII-only before diff sides travelled; ASCII ids encode the same either way. Ids of the older
+ * scheme ("qemu-img-map@10.2", interpret/ids.ts) are read as today's.
  *
  * Decoding takes untrusted text from a URL: every size is capped (constants below) and every
  * refusal is a LinkMapError with a sentence a person can act on.
  */
 import { deflateSync, inflateSync } from 'fflate';
+import { upgradeInterpretationId } from '../interpret/ids.ts';
 import type { Interpreted } from '../interpret/interpretation.ts';
 import { MAX_SAFE_OFFSET } from '../limits.ts';
 
@@ -39,7 +41,7 @@ export const MAX_LINK_EXTENTS = 1 << 20;
 export const MAX_LINK_LAYERS = 1024;
 
 export interface LinkMapEntry {
-  /** Interpretation id (catalogue.ts / mapFile.ts ids, e.g. "qemu-img-map@10.2"). */
+  /** Interpretation id (interpret/ids.ts, e.g. "qemu-img-map-8.2"), or a diff side's INTERP@VIEW. */
   readonly id: string;
   readonly extents: Interpreted;
 }
@@ -192,7 +194,7 @@ export function decodeLinkMap(text: string, maxChars = MAX_LINK_MAP_CHARS): Link
       if (pos > length) throw new LinkMapError('the map in the link runs past the image length it states');
     }
     maps.push({
-      id,
+      id: upgradeInterpretationId(id),
       extents: {
         count,
         start,

@@ -1,5 +1,5 @@
 /** Words for resolved status, shared by every interpretation's explain(). */
-import { hex } from '../errors.ts';
+import { hex } from '../format.ts';
 import { findExtent } from './extents.ts';
 import { flagNames } from './flags.ts';
 import { kindName } from './kinds.ts';

@@ -10,8 +10,9 @@
  */
 
 import type { Layer } from '../chain/layer.ts';
-import { type ClusterscopeError, CorruptError, hex, LimitError } from '../errors.ts';
+import { type ClusterscopeError, CorruptError, LimitError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
+import { hex } from '../format.ts';
 import { MAX_SAFE_OFFSET } from '../limits.ts';
 import { INCOMPAT_DATA_FILE } from '../qcow2/header.ts';
 import { entryOffset, type Qcow2Image } from '../qcow2/image.ts';

@@ -1,5 +1,6 @@
 /** Errors of the writer: a request outside the image, or an option QEMU refuses. */
-import { FormatError, hex, UnsupportedError } from '../errors.ts';
+import { FormatError, UnsupportedError } from '../errors.ts';
+import { hex } from '../format.ts';
 
 /** A request beyond the virtual size; QEMU: "Request exceeds the size of the image" or EINVAL. */
 export class OutOfRangeError extends FormatError {

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../testing/cli.ts';
 import { FIXTURES } from '../../testing/fixtures.ts';
+import { rng } from '../../testing/fuzz/prng.ts';
 import { openLayer } from '../chain/layer.ts';
-import { rng } from '../fuzz/prng.ts';
 import { MemorySource } from '../io/byteSource.ts';
 import { kindName } from '../status/kinds.ts';
 import { layerStatus } from '../status/layerStatus.ts';
@@ -605,7 +605,7 @@ function readGolden(c: string, f: string): string {
 
 /** A random sandbox session: a chain of 1-3 layers and 6-30 qemu-io-like operations. */
 function randomSession(seed: number): Scenario {
-  const r = rng(seed).next; // mulberry32 (core/fuzz/prng.ts): a seed names one exact scenario
+  const r = rng(seed).next; // mulberry32 (testing/fuzz/prng.ts): a seed names one exact scenario
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const depth = 1 + Math.floor(r() * 3);
   const rawBase = depth > 1 && r() < 0.35;

@@ -7,11 +7,12 @@
  * paints. Wheel, drag (useGridZoom.ts) and keys (viewKeys.ts) zoom and pan as on the map.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { binarySize } from '../../core/format.ts';
 import { cellAt, cellStart, type Grid, layoutGrid } from '../../state/grid.ts';
 import type { DiffSummary } from '../../worker/diffProtocol.ts';
 import { AXIS_WIDTH, OffsetAxis } from '../Axis.tsx';
 import { useApp, useServices } from '../appContext.ts';
-import { binarySize, rangeLabel } from '../format.ts';
+import { rangeLabel } from '../format.ts';
 import { useGridZoom } from '../useGridZoom.ts';
 import { viewKey } from '../viewKeys.ts';
 import { drawDiff } from './diffDraw.ts';

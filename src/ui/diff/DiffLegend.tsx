@@ -3,8 +3,8 @@
  * file each side reads when they are two, and what was compared when their sizes differ.
  */
 import { sizeNote } from '../../core/diff/sizes.ts';
+import { binarySize } from '../../core/format.ts';
 import type { DiffSummary } from '../../worker/diffProtocol.ts';
-import { binarySize } from '../format.ts';
 import { type DiffPalette, kindColour } from './diffPalette.ts';
 
 /** The sides read two different files (B a second image, or another top). */

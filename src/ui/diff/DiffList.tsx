@@ -4,8 +4,8 @@
  * on demand) are fetched a page at a time, so a diff of a million extents costs a screenful.
  */
 import { useEffect, useRef, useState } from 'react';
+import { binarySize, hex } from '../../core/format.ts';
 import type { DiffSummary } from '../../worker/diffProtocol.ts';
-import { binarySize, hexOffset } from '../format.ts';
 import { type DiffPalette, kindColour } from './diffPalette.ts';
 import { useDiffClient } from './useDiff.ts';
 
@@ -84,7 +84,7 @@ export function DiffList({
             />
             <strong>{c0 === c1 ? `cluster ${c0}` : `clusters ${c0}-${c1}`}</strong>
             <span className="muted">
-              {hexOffset(s)} · {binarySize(len)}
+              {hex(s)} · {binarySize(len)}
             </span>
             <span>{k.label}</span>
           </span>

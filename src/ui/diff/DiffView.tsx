@@ -6,10 +6,10 @@
  * B may read a second image (SecondImage.tsx), picked or dropped on this view.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { hex } from '../../core/format.ts';
 import type { NativeFormat } from '../../core/interpret/catalogue.ts';
 import type { DiffExportFormat, DiffSummary } from '../../worker/diffProtocol.ts';
 import { useApp, useServices } from '../appContext.ts';
-import { hexOffset } from '../format.ts';
 import type { ResolvedTheme } from '../palette.ts';
 import { DiffHeatmap } from './DiffHeatmap.tsx';
 import { DiffLanes } from './DiffLanes.tsx';
@@ -196,7 +196,7 @@ function DiffBody({ theme }: { theme: ResolvedTheme }) {
                 Math.floor((s.start[current]! + s.length[current]! - 1) / cs)
                   ? `cluster ${Math.floor(s.start[current]! / cs)}`
                   : `clusters ${Math.floor(s.start[current]! / cs)}-${Math.floor((s.start[current]! + s.length[current]! - 1) / cs)}`
-              } at ${hexOffset(s.start[current]!)}, ${s.kinds[s.kind[current]!]!.label}`
+              } at ${hex(s.start[current]!)}, ${s.kinds[s.kind[current]!]!.label}`
             : `${s.count} difference${s.count === 1 ? '' : 's'}`}
         </span>
       </div>

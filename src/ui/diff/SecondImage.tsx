@@ -4,10 +4,10 @@
  * that is not open, this asks for its files by name.
  */
 
+import { binarySize } from '../../core/format.ts';
 import { secondFor } from '../../state/diff.ts';
 import { closeSecondImage } from '../../state/secondImage.ts';
 import { useApp, useServices } from '../appContext.ts';
-import { binarySize } from '../format.ts';
 import type { SecondOpenState } from './useSecondImage.ts';
 
 const and = (names: readonly string[]) =>

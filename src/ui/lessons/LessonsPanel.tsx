@@ -3,7 +3,9 @@
  * and shown in the same views; each step selects a cluster and asks what a tool prints. The
  * grade and the explanation come from the engine (the worker's hit detail and explain()).
  */
+
 import { useState } from 'react';
+import { hex } from '../../core/format.ts';
 import './lessons.css';
 import { fetchSample, openSource } from '../../state/loader.ts';
 import { useServices } from '../appContext.ts';
@@ -15,8 +17,6 @@ interface Graded {
   readonly answer: string;
   readonly explain: string;
 }
-
-const hex = (n: number) => `0x${n.toString(16)}`;
 
 export function LessonsPanel() {
   const { store, client } = useServices();

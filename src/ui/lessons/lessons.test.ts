@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fixtureFile } from '../../testing/testFiles.ts';
 import { createHandler } from '../../worker/handler.ts';
 import { type Request, type Response, PROTOCOL_VERSION as v } from '../../worker/protocol.ts';
-import { fixtureFile } from '../../worker/testFiles.ts';
 import { engineAnswer, LESSONS } from './lessons.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cs-lessons-'));

@@ -9,16 +9,16 @@ import type { SandboxOp } from '../../worker/sandbox.ts';
 
 /** Which answer a step asks for: an interpretation id of the worker's hit detail, or the L2 type. */
 export type LessonTool =
-  | 'qemu-img-map@10.2'
-  | 'nbd-base-allocation@6.0'
-  | 'nbd-base-allocation@5.2'
+  | 'qemu-img-map-8.2'
+  | 'nbd-base-allocation-6.0'
+  | 'nbd-base-allocation-5.2'
   | 'nbd-allocation-depth'
   | 'kind';
 
 export const TOOL_TITLES: Readonly<Record<LessonTool, string>> = {
-  'qemu-img-map@10.2': 'qemu-img map --output=json (QEMU 10.2)',
-  'nbd-base-allocation@6.0': 'nbdinfo --map (base:allocation, qemu-nbd 6.0+)',
-  'nbd-base-allocation@5.2': 'nbdinfo --map (base:allocation, qemu-nbd 5.2)',
+  'qemu-img-map-8.2': 'qemu-img map --output=json (QEMU 10.2)',
+  'nbd-base-allocation-6.0': 'nbdinfo --map (base:allocation, qemu-nbd 6.0+)',
+  'nbd-base-allocation-5.2': 'nbdinfo --map (base:allocation, qemu-nbd 5.2)',
   'nbd-allocation-depth': 'nbdinfo --map=qemu:allocation-depth',
   kind: 'the deciding L2 entry type (qcow2_get_subcluster_type)',
 };
@@ -81,7 +81,7 @@ export const LESSONS: readonly Lesson[] = [
       {
         top: 'top.qcow2',
         offset: 2 * C,
-        tool: 'nbd-base-allocation@6.0',
+        tool: 'nbd-base-allocation-6.0',
         question:
           'Cluster 2 was written with write -z (a ZERO_PLAIN entry in the top). What does nbdinfo --map print for it against qemu-nbd 6.0 or newer?',
         choices: NBD_CHOICES,
@@ -91,7 +91,7 @@ export const LESSONS: readonly Lesson[] = [
       {
         top: 'top.qcow2',
         offset: 2 * C,
-        tool: 'nbd-base-allocation@5.2',
+        tool: 'nbd-base-allocation-5.2',
         question: 'The same cluster against qemu-nbd 5.2?',
         choices: NBD_CHOICES,
         answer: 'zero',
@@ -119,7 +119,7 @@ export const LESSONS: readonly Lesson[] = [
       {
         top: 'top.qcow2',
         offset: 0,
-        tool: 'qemu-img-map@10.2',
+        tool: 'qemu-img-map-8.2',
         question: 'And qemu-img map for cluster 0?',
         choices: MAP_CHOICES,
         answer: 'depth 1, present, data',
@@ -165,7 +165,7 @@ export const LESSONS: readonly Lesson[] = [
       {
         top: 'zero.qcow2',
         offset: C,
-        tool: 'nbd-base-allocation@6.0',
+        tool: 'nbd-base-allocation-6.0',
         question: 'Cluster 1 (ZERO_ALLOC) still has storage reserved. What does qemu-nbd 6.0+ report?',
         choices: NBD_CHOICES,
         answer: 'hole,zero',
@@ -174,7 +174,7 @@ export const LESSONS: readonly Lesson[] = [
       {
         top: 'zero.qcow2',
         offset: C,
-        tool: 'qemu-img-map@10.2',
+        tool: 'qemu-img-map-8.2',
         question: 'And qemu-img map for cluster 1?',
         choices: MAP_CHOICES,
         answer: 'depth 0, present, zero',
@@ -204,7 +204,7 @@ export const LESSONS: readonly Lesson[] = [
       {
         top: 'v2.qcow2',
         offset: C,
-        tool: 'qemu-img-map@10.2',
+        tool: 'qemu-img-map-8.2',
         question: 'v2 has no zero flag. After the discard, what does qemu-img map say for cluster 1?',
         choices: MAP_CHOICES,
         answer: 'depth 0, present, data',
@@ -213,7 +213,7 @@ export const LESSONS: readonly Lesson[] = [
       {
         top: 'v3.qcow2',
         offset: C,
-        tool: 'qemu-img-map@10.2',
+        tool: 'qemu-img-map-8.2',
         question: 'The same discard on v3?',
         choices: MAP_CHOICES,
         answer: 'depth 0, present, zero',
@@ -239,7 +239,7 @@ export const LESSONS: readonly Lesson[] = [
       {
         top: 'sub.qcow2',
         offset: 8 * K,
-        tool: 'qemu-img-map@10.2',
+        tool: 'qemu-img-map-8.2',
         question:
           'Offset 8 KiB is in the same cluster as the write, but in subcluster 4. What does qemu-img map say?',
         choices: MAP_CHOICES,
@@ -275,7 +275,7 @@ export const LESSONS: readonly Lesson[] = [
       {
         top: 'long.qcow2',
         offset: 2 * C,
-        tool: 'qemu-img-map@10.2',
+        tool: 'qemu-img-map-8.2',
         question:
           'Cluster 2 lies past the end of the backing file and the top does not allocate it. qemu-img map?',
         choices: MAP_CHOICES,
@@ -303,7 +303,7 @@ export const LESSONS: readonly Lesson[] = [
       {
         top: 'top.qcow2',
         offset: 0,
-        tool: 'qemu-img-map@10.2',
+        tool: 'qemu-img-map-8.2',
         question: 'What does qemu-img map (8.2 or newer) print for cluster 0?',
         choices: [
           'depth 0, present, data',
@@ -317,7 +317,7 @@ export const LESSONS: readonly Lesson[] = [
       {
         top: 'top.qcow2',
         offset: 0,
-        tool: 'nbd-base-allocation@6.0',
+        tool: 'nbd-base-allocation-6.0',
         question: 'And nbdinfo --map?',
         choices: NBD_CHOICES,
         answer: 'data',

@@ -4,10 +4,10 @@
  * files QEMU opens (core's writer; writer.oracle.test.ts).
  */
 import { useState } from 'react';
+import { binarySize } from '../../core/format.ts';
 import { openSource } from '../../state/loader.ts';
 import type { SandboxImageInfo, SandboxOp, SandboxState } from '../../worker/sandbox.ts';
 import { useServices } from '../appContext.ts';
-import { binarySize } from '../format.ts';
 import { downloadSandboxFile, runSandbox } from './openSource.ts';
 
 type OpKind = 'write' | 'zero' | 'discard' | 'snapshot' | 'commit';

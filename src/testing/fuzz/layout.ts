@@ -3,7 +3,7 @@
  * can aim at them (header fields, L1/L2 entries, refcount table and blocks, header extensions,
  * snapshot table, bitmap directory and tables). Garbage in gives fewer regions, never an error.
  */
-import { u16, u32, u64Safe } from '../io/bigEndian.ts';
+import { u16, u32, u64Safe } from '../../core/io/bigEndian.ts';
 
 export interface Field {
   readonly name: string;

@@ -10,19 +10,20 @@
  * is a failure. A hang that never reads again cannot be interrupted in one thread; the Node
  * runner (scripts/fuzz.mjs) watches for that from outside.
  */
-import { type BackingResolver, type Chain, openChain } from '../chain/chain.ts';
-import { checkImage } from '../check/checkImage.ts';
-import { type ErrorKind, isClusterscopeError } from '../errors.ts';
-import { imageInfo } from '../info/info.ts';
-import type { Interpretation } from '../interpret/interpretation.ts';
-import { allocationDepth, baseAllocation } from '../interpret/nbd.ts';
-import { formatMapJson, qemuImgMap } from '../interpret/qemuImgMap.ts';
-import { type ByteSource, MemorySource } from '../io/byteSource.ts';
-import { readBitmaps, readBitmapTable, readDirtyExtents } from '../qcow2/bitmaps.ts';
-import { readSnapshotL1, readSnapshots } from '../qcow2/snapshots.ts';
-import type { Extents } from '../status/extents.ts';
-import { layerStatus } from '../status/layerStatus.ts';
-import { type ChainStatus, chainStatus } from '../status/resolve.ts';
+import { type BackingResolver, type Chain, openChain } from '../../core/chain/chain.ts';
+import { checkImage } from '../../core/check/checkImage.ts';
+import { type ErrorKind, isClusterscopeError } from '../../core/errors.ts';
+import { imageInfo } from '../../core/info/info.ts';
+import type { Interpretation } from '../../core/interpret/interpretation.ts';
+import { allocationDepth, baseAllocation } from '../../core/interpret/nbd.ts';
+import { formatMapJson, qemuImgMap } from '../../core/interpret/qemuImgMap.ts';
+import { QEMU_5_2, QEMU_7_2 } from '../../core/interpret/releases.ts';
+import { type ByteSource, MemorySource } from '../../core/io/byteSource.ts';
+import { readBitmaps, readBitmapTable, readDirtyExtents } from '../../core/qcow2/bitmaps.ts';
+import { readSnapshotL1, readSnapshots } from '../../core/qcow2/snapshots.ts';
+import type { Extents } from '../../core/status/extents.ts';
+import { layerStatus } from '../../core/status/layerStatus.ts';
+import { type ChainStatus, chainStatus } from '../../core/status/resolve.ts';
 
 /**
  * Wall-clock bound per input. Fuzz inputs are at most a few MiB; the slowest legitimate input
@@ -226,9 +227,9 @@ export async function runInput(input: FuzzInput, opts: HarnessOptions = {}): Pro
       }
       invariant('status', extentProblems(st.extents, st.length, !st.error, chain.layers.length));
       const views: Interpretation[] = [
-        qemuImgMap(7002),
+        qemuImgMap(QEMU_7_2),
         qemuImgMap(),
-        baseAllocation(5002),
+        baseAllocation(QEMU_5_2),
         baseAllocation(),
         allocationDepth,
       ];

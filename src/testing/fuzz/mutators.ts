@@ -4,6 +4,7 @@
  * truncations at structure boundaries, extensions of the file. Each mutation says in words what
  * it did, so a failing input explains itself.
  */
+import { hex } from '../../core/format.ts';
 import { type Field, layout, type Region } from './layout.ts';
 import type { Rng } from './prng.ts';
 
@@ -12,8 +13,6 @@ export interface Mutation {
   /** What was done, e.g. "L2 table at 0x50000: entry 3 = 0x8000000000000201". */
   readonly what: string;
 }
-
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 function writeBig(b: Uint8Array, at: number, width: number, v: bigint): void {
   for (let i = width - 1; i >= 0; i--) {

@@ -1,0 +1,29 @@
+/**
+ * The one way offsets and sizes are written for people: offsets in hex, sizes in binary units.
+ * Offsets of qcow2 structures are multiples of 512, so a double holds them exactly far past
+ * 2^53 and `toString(16)` prints them exactly.
+ */
+
+/** An offset or a field in hex: `0x30000`. */
+export const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+
+/** A 64-bit table entry as QEMU's debug output shows it: 16 hex digits. */
+export const hex64 = (b: bigint): string => `0x${b.toString(16).padStart(16, '0')}`;
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'] as const;
+
+/**
+ * A byte count in binary units. Rounded (`1.5 GiB`, the default) for labels and captions;
+ * `exact` (`1 MiB`, `1536 KiB`, `12345 B`) where the number itself identifies something, as an
+ * image's size in a permalink's words: it divides only while the count stays whole.
+ */
+export function binarySize(n: number, exact = false): string {
+  let u = 0;
+  let v = n;
+  while (v >= 1024 && u < UNITS.length - 1 && (!exact || v % 1024 === 0)) {
+    v /= 1024;
+    u++;
+  }
+  const s = Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1).replace(/\.?0+$/, '');
+  return `${s} ${UNITS[u]}`;
+}
