@@ -10,7 +10,8 @@ import { cellCentre, dropAndWait, dropFiles, fixture, openApp } from './helpers.
 
 const TRAP = `
 self.addEventListener('message', (ev) => {
-  const name = ev.data && ev.data.type === 'open' && ev.data.files && ev.data.files[0] && ev.data.files[0].name;
+  const from = ev.data && ev.data.method === 'open' && ev.data.params && ev.data.params.from;
+  const name = from && from.files && from.files[0] && from.files[0].name;
   if (name === 'crash.qcow2') throw new Error('deliberate test crash');
   if (name === 'hang.qcow2') for (;;) {}
 });

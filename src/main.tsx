@@ -1,7 +1,9 @@
 /** Entry: the store, the worker and its client, the sample list; then the thin React shell. */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { fetchSample, followSelection, openFiles } from './state/loader.ts';
+import { Client } from './state/client.ts';
+import { followDiff } from './state/diffFollow.ts';
+import { errorOf, fetchSample, followSelection, openFiles } from './state/loader.ts';
 import { openAnyFiles, openLinkSource, startFromLink } from './state/permalinkOpen.ts';
 import { followSnapshot } from './state/snapshot.ts';
 import { createAppStore } from './state/store.ts';
@@ -10,17 +12,17 @@ import { App } from './ui/App.tsx';
 import { AppContext, type AppServices, type Sample } from './ui/appContext.ts';
 import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
 import './ui/app.css';
-import { WorkerClient } from './worker/client.ts';
 
 const base = import.meta.env.BASE_URL;
 const store = createAppStore();
 // A factory, so a worker that crashed or hung is replaced by a fresh one on the next open.
-const client = new WorkerClient(
+const client = new Client(
   () => new Worker(new URL('./worker/worker.ts', import.meta.url), { type: 'module' }),
 );
-client.onStopped = (error) => store.getState().failed([error]);
+client.onStopped = (error) => store.getState().stopped(error);
 followSelection(store, client);
 followSnapshot(store, client);
+followDiff(store, client);
 const fromUrl = bindUrl(
   store,
   {
@@ -57,17 +59,10 @@ const services: AppServices = {
     if (!s) return;
     fetchSample(base, s.id, s.files).then(
       (files) => openFiles(store, client, files, s.id),
-      (e: unknown) =>
-        store.getState().failed([
-          {
-            kind: 'io',
-            name: 'IoError',
-            file: s.id,
-            structure: 'sample',
-            detail: String(e),
-            message: String(e),
-          },
-        ]),
+      (e: unknown) => {
+        const st = store.getState();
+        st.failed(st.startLoad([{ name: s.id, size: 0 }]), [errorOf(e, s.id, 'sample')]);
+      },
     );
   },
 };

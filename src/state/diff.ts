@@ -12,9 +12,9 @@ import { hex } from '../core/format.ts';
 import { CATALOGUE_IDS } from '../core/interpret/catalogue.ts';
 import { formatView, parseView } from '../core/interpret/viewSource.ts';
 import { isFingerprint } from '../core/share/fingerprint.ts';
-import type { DiffChainInfo } from '../worker/diffProtocol.ts';
+import type { ChainInfo, ImageIdentity } from '../protocol/source.ts';
 import { compareImages } from './permalink.ts';
-import { type ImageIdentity, isSafeFileName, MAX_LINK_FILES, parseOffset } from './url.ts';
+import { isSafeFileName, MAX_LINK_FILES, parseOffset } from './url.ts';
 
 export interface DiffSideState {
   /** Catalogue id (core/interpret/catalogue.ts). */
@@ -29,7 +29,7 @@ export interface DiffImage {
   readonly files: readonly string[];
   /** Virtual size in bytes. */
   readonly size: number;
-  /** fnv1a64 of the top's header and L1 table (worker/mapFileIdentity.ts). */
+  /** fnv1a64 of the top's header and L1 table (worker/fingerprint.ts). */
   readonly fingerprint?: string;
 }
 
@@ -40,17 +40,11 @@ export interface DiffSpec {
   readonly bImage?: DiffImage;
 }
 
-/** A second image open in the worker: its `diffOpen` id and what it is. */
-export interface SecondImage {
-  readonly chainId: number;
-  readonly chain: DiffChainInfo;
-}
-
 /** The identity a link names for an opened second image. */
-export const identityOfSecond = (c: DiffChainInfo): DiffImage => ({
-  files: c.files,
+export const identityOfSecond = (c: ChainInfo): DiffImage => ({
+  files: c.layers.map((l) => l.name),
   size: c.length,
-  fingerprint: c.fingerprint,
+  ...(c.fingerprint !== undefined && { fingerprint: c.fingerprint }),
 });
 
 /** A DiffImage as the permalink's ImageIdentity (its name is the top's). */
@@ -64,14 +58,14 @@ export const asIdentity = (d: DiffImage): ImageIdentity => ({
  * The second image B reads, if the one open is the one the spec names (permalink.ts's rule for
  * "same image"): after Back to an older comparison, or a link naming another image, it is not.
  */
-export function secondFor(d: DiffSpec | undefined, s: SecondImage | undefined): SecondImage | undefined {
+export function secondFor(d: DiffSpec | undefined, s: ChainInfo | undefined): ChainInfo | undefined {
   if (!d?.bImage || !s) return undefined;
-  return compareImages(asIdentity(d.bImage), asIdentity(identityOfSecond(s.chain))).same ? s : undefined;
+  return compareImages(asIdentity(d.bImage), asIdentity(identityOfSecond(s))).same ? s : undefined;
 }
 
 /** Guest bytes the diff view spans: the page's image, or B's second image when it is longer. */
-export const diffLength = (pageLength: number, d: DiffSpec | undefined, s: SecondImage | undefined): number =>
-  Math.max(pageLength, secondFor(d, s)?.chain.length ?? 0);
+export const diffLength = (pageLength: number, d: DiffSpec | undefined, s: ChainInfo | undefined): number =>
+  Math.max(pageLength, secondFor(d, s)?.length ?? 0);
 
 /** The June 2021 thread's question: qemu-nbd 5.2 against 6.0+, each layer alone. */
 export const DEFAULT_DIFF: DiffSpec = {

@@ -1,37 +1,68 @@
 /**
- * Glue between the store and the worker: opening files, keeping the selection's detail fresh.
- * Takes the client as an interface so tests can pass a fake worker.
+ * Glue between the store and the worker: opening images (dropped files, a remote URL, the
+ * sandbox's), keeping the selection's detail fresh. Takes the client as an interface so tests
+ * can pass their own.
  */
-import { OpenFailed, Superseded } from '../worker/client.ts';
-import type { ChainInfo, HitDetail, OpenSource } from '../worker/protocol.ts';
+import type { OpenFrom } from '../protocol/calls.ts';
+import type { ErrorInfo } from '../protocol/errors.ts';
+import { CallFailed, type Client, Superseded } from './client.ts';
 import type { Store } from './store.ts';
 import { linkableUrl } from './url.ts';
+import { viewKey } from './views.ts';
 
-export interface OpenClient {
-  open(
-    files: readonly File[],
-    cb: {
-      onProgress(phase: string, done: number, total: number): void;
-      onPartial?(openId: number, chain: ChainInfo, end: number): void;
-    },
-    source?: OpenSource,
-  ): Promise<{ openId: number; chain: ChainInfo }>;
-  hit(openId: number, offset: number): Promise<HitDetail | undefined>;
+export type Caller = Pick<Client, 'call'>;
+
+/** The channel the page's own open goes on: a newer one supersedes it. */
+export const OPEN_MAIN = 'open:main';
+
+/** An ErrorInfo for a failure that is not the engine's (a fetch, a bug), naming the file. */
+export function errorOf(e: unknown, file: string, structure: string): ErrorInfo {
+  const message = e instanceof Error ? e.message : String(e);
+  return { kind: 'internal', name: 'Error', file, structure, detail: message, message };
 }
 
-/** Opens dropped or fetched files; `sample` names the gallery sample they are. */
-export function openFiles(
+/**
+ * One open into the page's slot, from anything: progress and partial maps into the store under
+ * the load's token; resolves with the source id, or undefined if it failed or was superseded.
+ */
+export async function openInto(
   store: Store,
-  client: OpenClient,
-  files: readonly File[],
-  sample?: string,
+  client: Caller,
+  from: OpenFrom,
+  names: readonly { name: string; size: number }[],
+  origin: { sample?: string; url?: string } = {},
 ): Promise<number | undefined> {
-  return runOpen(
+  const token = store.getState().startLoad(names, origin);
+  const grid = store.getState().gridBox;
+  try {
+    const o = await client.call(
+      'open',
+      { slot: 'main', from, ...(grid && { grid }) },
+      {
+        channel: OPEN_MAIN,
+        onProgress: (phase, done, total) => store.getState().progress(token, phase, done, total),
+        onPartial: (p) => store.getState().partial(token, p),
+      },
+    );
+    store.getState().opened(token, o);
+    return o.info.id;
+  } catch (e) {
+    if (e instanceof Superseded) return undefined;
+    store
+      .getState()
+      .failed(token, e instanceof CallFailed ? e.files : [errorOf(e, names[0]?.name ?? '', 'open')]);
+    return undefined;
+  }
+}
+
+/** Opens dropped or fetched image files; `sample` names the gallery sample they are. */
+export function openFiles(store: Store, client: Caller, files: readonly File[], sample?: string) {
+  return openInto(
     store,
     client,
-    files,
+    { kind: 'files', files },
     files.map((f) => ({ name: f.name, size: f.size })),
-    sample,
+    sample !== undefined ? { sample } : {},
   );
 }
 
@@ -41,60 +72,22 @@ export function openFiles(
  */
 export function openSource(
   store: Store,
-  client: OpenClient,
-  source: OpenSource,
-): Promise<number | undefined> {
-  const name = source.kind === 'url' ? source.url : source.top;
-  return runOpen(store, client, [], [{ name, size: 0 }], undefined, source);
+  client: Caller,
+  from: { kind: 'url'; url: string } | { kind: 'sandbox'; top: string },
+) {
+  const name = from.kind === 'url' ? from.url : from.top;
+  const url = from.kind === 'url' ? linkableUrl(from.url) : undefined;
+  return openInto(store, client, from, [{ name, size: 0 }], url !== undefined ? { url } : {});
 }
 
-/** One open, any origin: progress and partial maps into the store; the open id, or undefined if it failed. */
-async function runOpen(
-  store: Store,
-  client: OpenClient,
-  files: readonly File[],
-  names: readonly { name: string; size: number }[],
-  sample?: string,
-  source?: OpenSource,
-): Promise<number | undefined> {
-  const url = source?.kind === 'url' ? linkableUrl(source.url) : undefined;
-  store.getState().startLoad(names, {
-    ...(sample !== undefined && { sample }),
-    ...(url !== undefined && { url }),
-  });
-  try {
-    const { openId, chain } = await client.open(
-      files,
-      {
-        onProgress: (phase, done, total) => store.getState().progress(phase, done, total),
-        onPartial: (openId, chain, end) => store.getState().partial(openId, chain, end),
-      },
-      source,
-    );
-    store.getState().opened(openId, chain);
-    return openId;
-  } catch (e) {
-    if (e instanceof Superseded) return undefined;
-    if (e instanceof OpenFailed) {
-      store.getState().failed(e.files);
-      return undefined;
-    }
-    const message = e instanceof Error ? e.message : String(e);
-    const file = names[0]?.name ?? '';
-    store
-      .getState()
-      .failed([{ kind: 'internal', name: 'Error', file, structure: 'open', detail: message, message }]);
-    return undefined;
-  }
-}
-
-/** Asks the worker about the selected offset whenever the selection changes. */
-export function followSelection(store: Store, client: OpenClient): () => void {
+/** Asks the worker about the selected offset whenever the selection (or the view it is read in) changes. */
+export function followSelection(store: Store, client: Caller): () => void {
   return store.subscribe((s, prev) => {
-    if (s.selection === prev.selection || s.selection === undefined) return;
+    if (s.selection === undefined || !s.chain) return;
+    if (s.selection === prev.selection && s.chain === prev.chain && s.snapshot === prev.snapshot) return;
     const offset = s.selection;
-    client.hit(s.openId, offset).then(
-      (d) => store.getState().setDetail(d),
+    client.call('hit', { source: s.chain.id, view: viewKey(s), offset }, { channel: 'hit:selection' }).then(
+      (d) => store.getState().setDetail(d ?? undefined),
       () => {},
     );
   });

@@ -5,8 +5,7 @@
  */
 
 import { binarySize } from '../core/format.ts';
-import type { ChainInfo } from '../worker/protocol.ts';
-import type { ImageIdentity } from './url.ts';
+import type { ChainInfo, ImageIdentity } from '../protocol/source.ts';
 
 /**
  * Longest link "Copy link with map" makes. Links pass through chat tools, issue trackers and

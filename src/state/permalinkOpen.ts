@@ -4,16 +4,21 @@
  * map file. Dropped files are sorted here: map text goes to openMap, anything else to the image
  * loader.
  */
-import { OpenFailed, Superseded } from '../worker/client.ts';
-import { openMap } from '../worker/mapFileClient.ts';
-import type { MapOpenMeta, MapSource } from '../worker/mapFileProtocol.ts';
-import { type OpenClient, openSource } from './loader.ts';
+import type { MapInput } from '../protocol/calls.ts';
+import type { ImageIdentity } from '../protocol/source.ts';
+import { type Caller, openInto, openSource } from './loader.ts';
 import { looksLikeMapText, type MapFileDoc, readMapFileDoc } from './permalink.ts';
 import type { Store } from './store.ts';
 import { parseHash, type UrlState } from './url.ts';
 import { applyLink } from './urlSync.ts';
 
-type Client = Parameters<typeof openMap>[0];
+type Client = Caller;
+
+/** What a link says of the image its map was made from. */
+interface MapOpenMeta {
+  readonly files: readonly string[];
+  readonly image?: ImageIdentity;
+}
 
 /** Bytes sniffed to tell a map file from an image. */
 const SNIFF_BYTES = 512;
@@ -31,37 +36,20 @@ export async function splitMapFiles(files: readonly File[]): Promise<{ maps: Fil
 /** How opening a map went; `failed` says why in words. */
 export type MapOpenResult = 'opened' | 'superseded' | { readonly failed: string };
 
-/** Opens maps as a map-only chain. */
-export async function openMapSources(
+/** Opens maps as a map-only source in the page's slot. */
+export async function openMapInputs(
   store: Store,
   client: Client,
-  sources: readonly MapSource[],
+  maps: readonly MapInput[],
   meta: MapOpenMeta,
   label: string,
 ): Promise<MapOpenResult> {
-  store.getState().startLoad([{ name: label, size: 0 }]);
-  try {
-    const { openId, chain } = await openMap(client, sources, meta);
-    store.getState().opened(openId, chain);
-    return 'opened';
-  } catch (e) {
-    if (e instanceof Superseded) return 'superseded';
-    const errs =
-      e instanceof OpenFailed
-        ? e.files
-        : [
-            {
-              kind: 'internal' as const,
-              name: 'Error',
-              file: label,
-              structure: 'map',
-              detail: String(e),
-              message: String(e),
-            },
-          ];
-    store.getState().failed(errs);
-    return { failed: errs[0]?.detail ?? 'it could not be read' };
-  }
+  const from = { kind: 'maps' as const, maps, files: meta.files, ...(meta.image && { image: meta.image }) };
+  const id = await openInto(store, client, from, [{ name: label, size: 0 }]);
+  if (id !== undefined) return 'opened';
+  const st = store.getState();
+  if (st.load.status !== 'error') return 'superseded';
+  return { failed: st.openErrors[0]?.detail ?? 'it could not be read' };
 }
 
 /**
@@ -73,7 +61,7 @@ function landOnDoc(store: Store, doc: MapFileDoc): void {
   if (chain?.mapOnly) applyLink(store, parseHash(doc.hash).state, chain);
 }
 
-const docSource = (doc: MapFileDoc, name: string): MapSource => ({
+const docSource = (doc: MapFileDoc, name: string): MapInput => ({
   kind: 'link',
   payload: doc.map,
   fromFile: name,
@@ -87,16 +75,16 @@ const docMeta = (doc: MapFileDoc): MapOpenMeta => ({
 export async function openMapText(store: Store, client: Client, name: string, text: string): Promise<void> {
   const doc = readMapFileDoc(text);
   if (!doc) {
-    await openMapSources(store, client, [{ kind: 'text', name, text }], { files: [] }, name);
+    await openMapInputs(store, client, [{ kind: 'text', name, text }], { files: [] }, name);
     return;
   }
-  if ((await openMapSources(store, client, [docSource(doc, name)], docMeta(doc), name)) === 'opened')
+  if ((await openMapInputs(store, client, [docSource(doc, name)], docMeta(doc), name)) === 'opened')
     landOnDoc(store, doc);
 }
 
 /** Dropped map files: a clusterscope map file opens as its link would; tools' maps are parsed in the worker. */
 export async function openMapFiles(store: Store, client: Client, files: readonly File[]): Promise<void> {
-  const sources: MapSource[] = [];
+  const sources: MapInput[] = [];
   let doc: MapFileDoc | undefined;
   for (const f of files) {
     // mapFileText() writes the format first, so the head tells; a tool's map is not read twice.
@@ -106,7 +94,7 @@ export async function openMapFiles(store: Store, client: Client, files: readonly
     sources.push(d ? docSource(d, f.name) : { kind: 'file', file: f });
   }
   const label = files.map((f) => f.name).join(', ');
-  const r = await openMapSources(store, client, sources, doc ? docMeta(doc) : { files: [] }, label);
+  const r = await openMapInputs(store, client, sources, doc ? docMeta(doc) : { files: [] }, label);
   if (r === 'opened' && doc) landOnDoc(store, doc);
 }
 
@@ -135,7 +123,7 @@ const hostOf = (url: string): string => {
  */
 export async function openLinkSource(
   store: Store,
-  client: Client & OpenClient,
+  client: Client,
   link: UrlState,
 ): Promise<'opened' | 'none' | 'failed' | 'superseded'> {
   const files = link.files ?? [];
@@ -163,7 +151,7 @@ export async function openLinkSource(
         `Showing the map carried in the link${files.length ? `, made from ${files.join(', ')}` : ''}. Drop the image${files.length > 1 ? 's' : ''} to inspect clusters.`,
       );
   } else return 'none';
-  const r = await openMapSources(
+  const r = await openMapInputs(
     store,
     client,
     [{ kind: 'link', payload: link.map }],
@@ -181,12 +169,7 @@ export async function openLinkSource(
  * nothing when it names files that only the recipient has (with a notice saying which to drop);
  * else the linked or first sample. A damaged map falls back to the default view.
  */
-export function startFromLink(
-  store: Store,
-  client: Client & OpenClient,
-  link: UrlState,
-  openSample: () => void,
-): void {
+export function startFromLink(store: Store, client: Client, link: UrlState, openSample: () => void): void {
   const files = link.files ?? [];
   if (link.url || link.map) {
     void openLinkSource(store, client, link).then((r) => {

@@ -1,25 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import type { DiffChainInfo } from '../worker/diffProtocol.ts';
-import type { ChainInfo } from '../worker/protocol.ts';
+import type { ChainInfo } from '../protocol/source.ts';
+import { chainInfo } from '../testing/chainInfo.ts';
 import { DEFAULT_DIFF, secondFor } from './diff.ts';
 import { closeSecondImage, openSecondImage } from './secondImage.ts';
 import { createAppStore } from './store.ts';
 
 const K = 65536;
-const later: DiffChainInfo = {
-  files: ['vm-later.qcow2', 'base.raw'],
-  length: 12 * K,
-  clusterSize: K,
-  fingerprint: '00000000000000aa',
-  rejected: [],
-  unused: [],
-};
-const opener = (chain: DiffChainInfo, chainId = 7) => ({ open: async () => ({ chainId, chain }) });
-const pageChain = { length: 8 * K, clusterSize: K, layers: [] } as unknown as ChainInfo;
+const info = (id: number, names: string[], length: number, fingerprint: string): ChainInfo =>
+  chainInfo(length, { id, names, fingerprint });
+const later = info(7, ['vm-later.qcow2', 'base.raw'], 12 * K, '00000000000000aa');
+/** A client whose open of image B answers `chain`. */
+const opener = (chain: ChainInfo, id = 7) =>
+  ({ call: async () => ({ info: { ...chain, id } }) }) as unknown as Parameters<typeof openSecondImage>[1];
 
 function store() {
   const s = createAppStore();
-  s.getState().opened(1, pageChain);
+  s.getState().opened(s.getState().startLoad([]), { info: info(1, ['vm.qcow2'], 8 * K, '00000000000000ff') });
   s.getState().setDiff(DEFAULT_DIFF);
   return s;
 }
@@ -35,7 +31,7 @@ describe('image B', () => {
       size: 12 * K,
       fingerprint: later.fingerprint,
     });
-    expect(secondFor(st.diff, st.second)?.chainId).toBe(7);
+    expect(secondFor(st.diff, st.second)?.id).toBe(7);
     // The whole page image was in view: now the whole comparison is.
     expect(s.getState().view).toEqual({ start: 0, end: 12 * K });
     st.setView({ start: K, end: 2 * K });

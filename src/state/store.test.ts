@@ -1,40 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { OpenFailed } from '../worker/client.ts';
-import type { ChainInfo, ErrorInfo, HitDetail } from '../worker/protocol.ts';
+import type { ErrorInfo } from '../protocol/errors.ts';
+import type { Hit } from '../protocol/results.ts';
+import type { ChainInfo } from '../protocol/source.ts';
+import { chainInfo } from '../testing/chainInfo.ts';
+import { loopbackWorker } from '../testing/loopback.ts';
+import { fixtureFile } from '../testing/testFiles.ts';
+import { CallFailed, Client } from './client.ts';
 import { followSelection, openFiles } from './loader.ts';
 import { createAppStore } from './store.ts';
 import { fromHash, toHash } from './url.ts';
 
 const K = 65536;
-const chain = (length: number): ChainInfo => ({
-  layers: [{ name: 'top.qcow2', format: 'qcow2', virtualSize: length, fileSize: 1, clusterSize: K }],
-  length,
-  clusterSize: K,
-  findings: [],
-  rejected: [],
-  unused: [],
-  extents: {
-    count: 0,
-    start: new Float64Array(),
-    length: new Float64Array(),
-    kind: new Uint8Array(),
-    flags: new Uint8Array(),
-    layer: new Uint16Array(),
-    host: new Float64Array(),
-  },
-});
+const chain = (length: number, id = 1, name = 'top.qcow2') => chainInfo(length, { id, names: [name] });
+/** A store that opened `c` as its newest load. */
+const open = (s: ReturnType<typeof createAppStore>, c: ChainInfo) =>
+  s.getState().opened(s.getState().startLoad([]), { info: c });
 
 describe('store', () => {
   it('opening a chain shows all of it', () => {
     const s = createAppStore();
-    s.getState().opened(3, chain(100 * K));
+    open(s, chain(100 * K, 3));
     expect(s.getState().view).toEqual({ start: 0, end: 100 * K });
-    expect(s.getState().openId).toBe(3);
+    expect(s.getState().chain?.id).toBe(3);
   });
 
   it('zooms about an anchor, never below four clusters, and pans within the image', () => {
     const s = createAppStore();
-    s.getState().opened(1, chain(100 * K));
+    open(s, chain(100 * K));
     s.getState().zoom(2, 0);
     expect(s.getState().view).toEqual({ start: 0, end: 50 * K });
     s.getState().zoom(1000, 10 * K);
@@ -53,33 +45,30 @@ describe('store', () => {
     s.getState().toggleLayer('depth');
     expect(s.getState().layers.depth).toBe(true);
     s.getState().select(K);
-    s.getState().setDetail({ offset: 2 * K } as HitDetail);
+    s.getState().setDetail({ offset: 2 * K } as Hit);
     expect(s.getState().detail).toBeUndefined();
-    s.getState().setDetail({ offset: K } as HitDetail);
+    s.getState().setDetail({ offset: K } as Hit);
     expect(s.getState().detail?.offset).toBe(K);
     s.getState().select(undefined);
     expect(s.getState().selection).toBeUndefined();
     expect(s.getState().detail).toBeUndefined();
   });
 
-  it('loads through a worker client: progress, then the chain; a failure lists each file error', async () => {
+  it('loads through the worker: progress, then the map; a failure lists each file error', async () => {
     const s = createAppStore();
     const phases: string[] = [];
     s.subscribe((st) => phases.push(st.load.status));
-    const client = {
-      open: async (_f: readonly File[], cb: { onProgress(p: string, d: number, t: number): void }) => {
-        cb.onProgress('L2 tables', 1, 2);
-        return { openId: 7, chain: chain(4 * K) };
-      },
-      hit: async (_id: number, offset: number) => ({ offset }) as HitDetail,
-    };
-    await openFiles(s, client, [new File([new Uint8Array(4)], 'top.qcow2')]);
-    expect(phases).toEqual(['loading', 'loading', 'ready']);
-    expect(s.getState().files).toEqual([{ name: 'top.qcow2', size: 4 }]);
+    const client = new Client(loopbackWorker());
+    const files = [fixtureFile('nbd-hole-example', 'top.qcow2'), fixtureFile('nbd-hole-example', 'base.raw')];
+    await openFiles(s, client, files);
+    expect(phases[0]).toBe('loading');
+    expect(phases.at(-1)).toBe('ready');
+    expect(s.getState().files.map((f) => f.name)).toEqual(['top.qcow2', 'base.raw']);
+    expect(s.getState().chain?.layers.map((l) => l.name)).toEqual(['top.qcow2', 'base.raw']);
     const stop = followSelection(s, client);
     s.getState().select(K);
-    await new Promise((r) => setTimeout(r, 0));
-    expect(s.getState().detail?.offset).toBe(K);
+    await expect.poll(() => s.getState().detail?.offset).toBe(K);
+    expect(s.getState().detail?.values[0]?.label).toBe('depth 0, present, data');
     stop();
     const err: ErrorInfo = {
       kind: 'format',
@@ -89,14 +78,41 @@ describe('store', () => {
       detail: 'd',
       message: 'm',
     };
-    const failing = {
-      ...client,
-      open: async () => Promise.reject(new OpenFailed(err, [err])),
-    };
+    const failing = { call: async () => Promise.reject(new CallFailed(err, [err])) };
     await openFiles(s, failing, [new File([], 'x')]);
     expect(s.getState().load.status).toBe('error');
     expect(s.getState().openErrors).toEqual([err]);
     expect(s.getState().chain).toBeUndefined();
+  });
+
+  it('a pick racing the first open: the newest open is the only one that lands (issue 11.2)', async () => {
+    const s = createAppStore();
+    const client = new Client(loopbackWorker());
+    // The sample opens on page load; the person picks a file before it is done.
+    const sample = openFiles(
+      s,
+      client,
+      [fixtureFile('nbd-hole-example', 'top.qcow2'), fixtureFile('nbd-hole-example', 'base.raw')],
+      'nbd-hole-example',
+    );
+    const picked = openFiles(s, client, [fixtureFile('cluster-4k', 'top.qcow2')]);
+    await Promise.all([sample, picked]);
+    expect(s.getState().files.map((f) => f.name)).toEqual(['top.qcow2']);
+    expect(s.getState().sample).toBeUndefined();
+    expect(s.getState().chain?.layers.map((l) => l.name)).toEqual(['top.qcow2']);
+    // What the page exports is the picked image's map: one layer, 4 KiB clusters, no raw base.
+    const c = s.getState().chain!;
+    expect(c.clusterSize).toBe(4096);
+    const r = await client.call('export', {
+      source: c.id,
+      view: '',
+      format: 'qemu-img-map-json',
+      release: 7002,
+    });
+    expect(r.text).not.toContain('"depth": 1');
+    // A late answer of the first load changes nothing.
+    s.getState().opened(1, { info: chain(4 * K, 999, 'late.qcow2') });
+    expect(s.getState().chain?.id).toBe(c.id);
   });
 });
 
@@ -131,8 +147,7 @@ describe('URL binding', () => {
     expect(initial.sample).toBe('chain-3');
     expect(s.getState().layers.depth).toBe(true);
     expect(s.getState().layers.zero).toBe(false);
-    s.getState().startLoad([], { sample: 'chain-3' });
-    s.getState().opened(1, chain(8 * K));
+    s.getState().opened(s.getState().startLoad([], { sample: 'chain-3' }), { info: chain(8 * K) });
     expect(s.getState().view).toEqual({ start: K, end: 5 * K });
     expect(s.getState().selection).toBe(2 * K);
     s.getState().zoom(0.1);

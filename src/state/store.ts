@@ -1,12 +1,19 @@
 /**
  * The app's state, in a zustand store with no React in it (STYLE.md): tests and the URL drive
- * it directly; React binds to it thinly (ui/useStore.ts). File bytes live only in the File
- * objects handed to the worker; nothing here is parsed.
+ * it directly; React binds to it thinly (ui/appContext.ts). It holds what the page shows; the
+ * engine's data stays in the worker. File bytes live only in the File objects handed to it.
+ *
+ * Opens are tokens: each load gets one, and only the newest load's results apply. An open that
+ * a newer one superseded can never deliver (the client and the worker drop it too).
  */
 import { createStore } from 'zustand/vanilla';
-import type { ChainInfo, ErrorInfo, HitDetail } from '../worker/protocol.ts';
-import { type DiffSpec, diffLength, type SecondImage } from './diff.ts';
+import type { Opened } from '../protocol/calls.ts';
+import type { ErrorInfo } from '../protocol/errors.ts';
+import type { Bins, GridBox, Hit } from '../protocol/results.ts';
+import type { ChainInfo, DiffInfo } from '../protocol/source.ts';
+import { type DiffSpec, diffLength } from './diff.ts';
 import { DEFAULT_LAYERS, type LayerId, type LayerToggles } from './layers.ts';
+import { type LinkState, NO_LINK } from './link.ts';
 import { clampView, fullView, minViewLength, panView, type ViewRange, zoomView } from './view.ts';
 
 export type Theme = 'system' | 'light' | 'dark';
@@ -18,6 +25,15 @@ export interface LoadState {
   readonly total: number;
 }
 
+/** The diff view's answer for the store's A and B (state/diffFollow.ts keeps it current). */
+export type DiffResult =
+  | { readonly status: 'idle' }
+  /** B names a second image that is not open (a link was opened): its files are needed. */
+  | { readonly status: 'needs-b' }
+  | { readonly status: 'computing' }
+  | { readonly status: 'error'; readonly message: string }
+  | { readonly status: 'ready'; readonly info: DiffInfo };
+
 export interface AppState {
   /** Names and sizes of the files in the current chain, in drop order. */
   readonly files: readonly { readonly name: string; readonly size: number }[];
@@ -26,27 +42,36 @@ export interface AppState {
   /** The http(s) URL the image was opened from (url.ts linkableUrl form; permalinks carry it). */
   readonly url?: string;
   readonly load: LoadState;
-  readonly openId: number;
+  /** The newest load's token; results of older loads are dropped. */
+  readonly token: number;
+  /** The page's source: an image chain or a map without its image, as the worker describes it. */
   readonly chain?: ChainInfo;
+  /** The worker's bins of the whole image for the heatmap box, sent with the open. */
+  readonly firstBins?: Bins;
+  /** The heatmap's drawing box, sent with each open (the worker bins the first map for it). */
+  readonly gridBox?: GridBox;
   /** Why nothing could be opened (each file's error), shown in place of a map. */
   readonly openErrors: readonly ErrorInfo[];
   readonly view: ViewRange;
   readonly layers: LayerToggles;
   /** Guest offset of the selected cluster, and the worker's answer for it. */
   readonly selection?: number;
-  readonly detail?: HitDetail;
+  readonly detail?: Hit;
   readonly theme: Theme;
-  /** The diff view's A and B (issue 4); absent = the single-interpretation map. */
+  /** The diff view's A and B (issue 4); absent = the single map. */
   readonly diff?: DiffSpec;
-  /** The second image open in the worker for the diff's side B (not shared: the spec names it). */
-  readonly second?: SecondImage;
+  /** Image B open in the worker for the diff's side B (not shared: the spec names it). */
+  readonly second?: ChainInfo;
+  readonly diffResult: DiffResult;
   /**
    * The internal snapshot (by name) whose L1 table the map shows; absent = the active L1. The
-   * one truth for the Image panel, the URL and the worker's view (snapshot.ts follows it).
+   * one truth for the Image panel, the URL and the views the page asks the worker for.
    */
   readonly snapshot?: string;
   /** Messages about the link and the image (permalink.ts), newest last. */
   readonly notices: readonly Notice[];
+  /** Where the permalink the page was opened with stands (link.ts, urlSync.ts). */
+  readonly link: LinkState;
 }
 
 export interface OpenOrigin {
@@ -60,13 +85,16 @@ export interface Notice {
 }
 
 export interface AppActions {
-  /** A new open begins: what it came from (a sample, a URL), nothing of the previous open's place. */
-  startLoad(files: readonly { name: string; size: number }[], from?: OpenOrigin): void;
-  progress(phase: string, done: number, total: number): void;
-  opened(openId: number, chain: ChainInfo): void;
-  /** A first part of the map while loading (extents over [0, end)); the view is kept across parts. */
-  partial(openId: number, chain: ChainInfo, end: number): void;
-  failed(errors: readonly ErrorInfo[]): void;
+  /** A new load begins; returns its token. What it came from (a sample, a URL); the old map stays until it delivers. */
+  startLoad(files: readonly { name: string; size: number }[], from?: OpenOrigin): number;
+  progress(token: number, phase: string, done: number, total: number): void;
+  /** A first part of the map while loading; the view is kept across parts of one load. */
+  partial(token: number, o: Opened): void;
+  opened(token: number, o: Opened): void;
+  failed(token: number, errors: readonly ErrorInfo[]): void;
+  /** The worker stopped: whatever was loading or shown is gone. */
+  stopped(error: ErrorInfo): void;
+  setGridBox(box: GridBox | undefined): void;
   setView(v: ViewRange): void;
   zoom(factor: number, anchor?: number): void;
   pan(bytes: number): void;
@@ -74,11 +102,13 @@ export interface AppActions {
   toggleLayer(id: LayerId): void;
   setLayers(layers: LayerToggles): void;
   select(offset: number | undefined): void;
-  setDetail(detail: HitDetail | undefined): void;
+  setDetail(detail: Hit | undefined): void;
   setTheme(t: Theme): void;
   setDiff(d: DiffSpec | undefined): void;
-  setSecond(s: SecondImage | undefined): void;
+  setSecond(s: ChainInfo | undefined): void;
+  setDiffResult(r: DiffResult): void;
   setSnapshot(name: string | undefined): void;
+  setLink(l: LinkState): void;
   notify(level: Notice['level'], text: string): void;
   dismissNotices(): void;
 }
@@ -86,6 +116,15 @@ export interface AppActions {
 export type Store = ReturnType<typeof createAppStore>;
 
 const idle: LoadState = { status: 'idle', phase: '', done: 0, total: 0 };
+/** Notices kept at most: the newest few messages, never a growing list. */
+export const MAX_NOTICES = 4;
+
+/** `state` without the optional keys named (exactOptionalPropertyTypes: absent, not undefined). */
+function without<T extends object, K extends keyof T>(state: T, ...keys: K[]): Omit<T, K> {
+  const out = { ...state };
+  for (const k of keys) delete out[k];
+  return out;
+}
 
 export function createAppStore(init: Partial<AppState> = {}) {
   return createStore<AppState & AppActions>()((set, get) => {
@@ -99,22 +138,44 @@ export function createAppStore(init: Partial<AppState> = {}) {
       const l = limits();
       if (l) set({ view: clampView(get().view, l.length, l.min) });
     };
+    const current = (token: number) => token === get().token;
+    /** Sets optional key `k` to `v`, or removes it (exactOptionalPropertyTypes: absent, not undefined). */
+    const put = <K extends keyof AppState>(k: K, v: AppState[K] | undefined) => {
+      if (v !== undefined) set({ [k]: v } as Pick<AppState, K>);
+      else if (k in get()) set(without(get(), k) as AppState & AppActions, true);
+    };
+    /** The map of a load: the first part of a load shows the whole image; later parts keep the view. */
+    const show = (o: Opened, load: LoadState) => {
+      const s = get();
+      const sameLoad = s.chain !== undefined && s.chain.id === o.info.id;
+      set({
+        chain: o.info,
+        ...(o.firstBins ? { firstBins: o.firstBins } : {}),
+        view: sameLoad ? s.view : fullView(o.info.length),
+        load,
+        openErrors: [],
+      });
+      if (!o.firstBins) put('firstBins', undefined);
+    };
     return {
       files: [],
       load: idle,
-      openId: 0,
+      token: 0,
       openErrors: [],
       notices: [],
       view: { start: 0, end: 0 },
       layers: DEFAULT_LAYERS,
       theme: 'system',
+      diffResult: { status: 'idle' },
+      link: NO_LINK,
       ...init,
 
       startLoad: (files, from = {}) => {
-        const { sample: _old, url: _u, selection: _s, detail: _d, snapshot: _n, ...rest } = get();
+        const token = get().token + 1;
         set(
           {
-            ...rest,
+            ...without(get(), 'sample', 'url', 'selection', 'detail', 'snapshot'),
+            token,
             files,
             ...(from.sample !== undefined && { sample: from.sample }),
             ...(from.url !== undefined && { url: from.url }),
@@ -123,26 +184,41 @@ export function createAppStore(init: Partial<AppState> = {}) {
           },
           true,
         );
+        return token;
       },
-      progress: (phase, done, total) => set({ load: { status: 'loading', phase, done, total } }),
-      opened: (openId, chain) =>
-        set({
-          openId,
-          chain,
-          // A partial map of this open was shown already: keep where the person looked.
-          view: get().openId === openId && get().chain ? get().view : fullView(chain.length),
-          load: { status: 'ready', phase: 'done', done: 1, total: 1 },
-          openErrors: [],
-        }),
-      partial: (openId, chain) =>
-        set({
-          openId,
-          chain,
-          ...((get().openId !== openId || !get().chain) && { view: fullView(chain.length) }),
-        }),
-      failed: (errors) => {
-        const { chain: _c, selection: _s, detail: _d, ...rest } = get();
-        set({ ...rest, openErrors: errors, load: { ...idle, status: 'error' } }, true);
+      progress: (token, phase, done, total) => {
+        if (current(token)) set({ load: { status: 'loading', phase, done, total } });
+      },
+      partial: (token, o) => {
+        if (current(token)) show(o, get().load);
+      },
+      opened: (token, o) => {
+        if (current(token)) show(o, { status: 'ready', phase: 'done', done: 1, total: 1 });
+      },
+      failed: (token, errors) => {
+        if (!current(token)) return;
+        set(
+          {
+            ...without(get(), 'chain', 'selection', 'detail', 'firstBins'),
+            openErrors: errors,
+            load: { ...idle, status: 'error' },
+          },
+          true,
+        );
+      },
+      stopped: (error) =>
+        set(
+          {
+            ...without(get(), 'chain', 'selection', 'detail', 'firstBins', 'second'),
+            openErrors: [error],
+            load: { ...idle, status: 'error' },
+          },
+          true,
+        ),
+      setGridBox: (box) => {
+        const old = get().gridBox;
+        if (old?.width === box?.width && old?.maxHeight === box?.maxHeight) return;
+        put('gridBox', box);
       },
       setView: (v) => {
         const l = limits();
@@ -164,39 +240,26 @@ export function createAppStore(init: Partial<AppState> = {}) {
       toggleLayer: (id) => set({ layers: { ...get().layers, [id]: !get().layers[id] } }),
       setLayers: (layers) => set({ layers }),
       select: (offset) => {
-        const { selection: _s, detail: _d, ...rest } = get();
+        const rest = without(get(), 'selection', 'detail');
         set(offset === undefined ? rest : { ...rest, selection: offset }, true);
       },
       setDetail: (detail) => {
-        if (detail === undefined) {
-          const { detail: _d, ...rest } = get();
-          set(rest, true);
-        } else if (detail.offset === get().selection) set({ detail });
+        if (detail === undefined || detail.offset === get().selection) put('detail', detail);
       },
       setTheme: (theme) => set({ theme }),
-      setSnapshot: (name) => {
-        const { snapshot: _s, ...rest } = get();
-        set(name === undefined ? rest : { ...rest, snapshot: name }, true);
-      },
-      // Bounded: a notice list never grows past the last few messages.
-      notify: (level, text) => set({ notices: [...get().notices.slice(-3), { level, text }] }),
+      setSnapshot: (name) => put('snapshot', name),
+      setLink: (link) => set({ link }),
+      notify: (level, text) => set({ notices: [...get().notices.slice(1 - MAX_NOTICES), { level, text }] }),
       dismissNotices: () => set({ notices: [] }),
       setDiff: (diff) => {
-        if (diff) set({ diff });
-        else {
-          const { diff: _d, ...rest } = get();
-          set(rest, true);
-        }
+        put('diff', diff);
         reclamp();
       },
       setSecond: (second) => {
-        if (second) set({ second });
-        else {
-          const { second: _s, ...rest } = get();
-          set(rest, true);
-        }
+        put('second', second);
         reclamp();
       },
+      setDiffResult: (diffResult) => set({ diffResult }),
     };
   });
 }

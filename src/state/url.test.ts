@@ -1,28 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { ChainInfo } from '../worker/protocol.ts';
+import type { ChainInfo } from '../protocol/source.ts';
+import { chainInfo } from '../testing/chainInfo.ts';
 import { createAppStore } from './store.ts';
 import { MAX_LINK_URL_CHARS, parseHash, parseLocus, parseOffset, toHash } from './url.ts';
 import { bindUrl, HISTORY_SETTLE_MS, URL_WRITE_INTERVAL_MS } from './urlSync.ts';
 
 const K = 65536;
-const chain = (length: number, name = 'top.qcow2', fingerprint?: string): ChainInfo => ({
-  layers: [{ name, format: 'qcow2', virtualSize: length, fileSize: 1, clusterSize: K }],
-  length,
-  clusterSize: K,
-  findings: [],
-  rejected: [],
-  unused: [],
-  ...(fingerprint && { fingerprint }),
-  extents: {
-    count: 0,
-    start: new Float64Array(),
-    length: new Float64Array(),
-    kind: new Uint8Array(),
-    flags: new Uint8Array(),
-    layer: new Uint16Array(),
-    host: new Float64Array(),
-  },
-});
+const chain = (length: number, name = 'top.qcow2', fingerprint?: string): ChainInfo =>
+  chainInfo(length, { names: [name], ...(fingerprint !== undefined && { fingerprint }) });
+/** The map of source `id` lands for the store's newest load. */
+const land = (s: ReturnType<typeof createAppStore>, c: ChainInfo, id: number) =>
+  s.getState().opened(s.getState().token, { info: { ...c, id } });
 
 describe('URL format v2', () => {
   it('reads loci in hex, decimal and binary units, START-END or START+LENGTH', () => {
@@ -172,7 +160,7 @@ describe('URL binding', () => {
     const s = createAppStore();
     bindUrl(s, L.l);
     s.getState().startLoad([{ name: 'top.qcow2', size: 1 }]);
-    s.getState().opened(1, chain(8 * K));
+    land(s, chain(8 * K), 1);
     expect(s.getState().view).toEqual({ start: K, end: 5 * K });
     expect(L.calls.at(-1)?.mode).toBe('replace');
     const shared = L.hash;
@@ -201,7 +189,7 @@ describe('URL binding', () => {
     const s = createAppStore();
     bindUrl(s, loc(h).l);
     s.getState().startLoad([{ name: 'other.qcow2', size: 1 }]);
-    s.getState().opened(1, chain(16 * K, 'other.qcow2', '00000000000000bb'));
+    land(s, chain(16 * K, 'other.qcow2', '00000000000000bb'), 1);
     expect(s.getState().notices.at(-1)?.level).toBe('warn');
     expect(s.getState().notices.at(-1)?.text).toMatch(/Different image.*top\.qcow2.*other\.qcow2/);
     expect(s.getState().view).toEqual({ start: K, end: 5 * K }); // clamped to 4 clusters, still opened
@@ -209,7 +197,7 @@ describe('URL binding', () => {
     const s2 = createAppStore();
     bindUrl(s2, loc(h).l);
     s2.getState().startLoad([{ name: 'renamed.qcow2', size: 1 }]);
-    s2.getState().opened(1, chain(8 * K, 'renamed.qcow2', '00000000000000aa'));
+    land(s2, chain(8 * K, 'renamed.qcow2', '00000000000000aa'), 1);
     expect(s2.getState().notices.at(-1)?.text).toMatch(/Same image.*renamed from top\.qcow2/);
   });
 
@@ -219,11 +207,11 @@ describe('URL binding', () => {
     bindUrl(s, L.l);
     s.getState().startLoad([{ name: 'top.qcow2', size: 1 }]);
     expect(s.getState().snapshot).toBeUndefined();
-    s.getState().opened(1, chain(8 * K));
+    land(s, chain(8 * K), 1);
     expect(s.getState().snapshot).toBe('s1');
     expect(L.hash).toContain('snap=s1');
     s.getState().startLoad([{ name: 'other.qcow2', size: 1 }]);
-    s.getState().opened(2, chain(8 * K, 'other.qcow2'));
+    land(s, chain(8 * K, 'other.qcow2'), 2);
     L.tick(URL_WRITE_INTERVAL_MS);
     expect(s.getState().snapshot).toBeUndefined();
     expect(L.hash).not.toContain('snap=');
@@ -231,6 +219,7 @@ describe('URL binding', () => {
 
   const mapOnly = (length: number): ChainInfo => ({
     ...chain(length),
+    kind: 'map',
     mapOnly: { fromLink: true, files: ['top.qcow2'], sources: [] },
   });
 
@@ -243,7 +232,7 @@ describe('URL binding', () => {
       s.getState().startLoad([{ name: 'top.qcow2', size: 0 }]);
     });
     s.getState().startLoad([{ name: 'top.qcow2', size: 0 }]);
-    s.getState().opened(1, mapOnly(8 * K));
+    land(s, mapOnly(8 * K), 1);
     expect(L.hash).toContain('map=AAAA');
     // The same map with another range only moves the view.
     L.pop('#v=2&file=top.qcow2&map=AAAA&range=0x0-0x40000');
@@ -254,7 +243,7 @@ describe('URL binding', () => {
     L.pop('#v=2&file=top.qcow2&map=BBBB&range=0x20000-0x30000&sel=0x20000');
     expect(opened).toEqual(['BBBB']);
     expect(L.calls.length).toBe(writes);
-    s.getState().opened(2, mapOnly(16 * K));
+    land(s, mapOnly(16 * K), 2);
     expect(s.getState().view).toEqual({ start: 2 * K, end: 6 * K }); // clamped to four clusters
     expect(s.getState().selection).toBe(2 * K);
     expect(L.hash).toContain('map=BBBB');
@@ -267,7 +256,7 @@ describe('URL binding', () => {
     const urls: (string | undefined)[] = [];
     bindUrl(s, L.l, (u) => urls.push(u.url));
     s.getState().startLoad([{ name: 'http://h/top.qcow2', size: 0 }], { url: 'http://h/top.qcow2' });
-    s.getState().opened(1, chain(8 * K));
+    land(s, chain(8 * K), 1);
     expect(L.hash).toContain(`url=${encodeURIComponent('http://h/top.qcow2')}`);
     L.pop(`#v=2&url=${encodeURIComponent('http://h/top.qcow2')}&range=0x0-0x40000`);
     expect(urls).toEqual([]);
@@ -278,7 +267,7 @@ describe('URL binding', () => {
   it('a mangled hash gives an error notice and the default view', () => {
     const s = createAppStore();
     bindUrl(s, loc('#v=2&range=banana').l);
-    s.getState().opened(1, chain(8 * K));
+    land(s, chain(8 * K), 1);
     expect(s.getState().notices[0]?.level).toBe('error');
     expect(s.getState().view).toEqual({ start: 0, end: 8 * K });
   });

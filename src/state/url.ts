@@ -18,6 +18,7 @@
  */
 import { hex } from '../core/format.ts';
 import { isFingerprint } from '../core/share/fingerprint.ts';
+import type { ImageIdentity } from '../protocol/source.ts';
 import { type DiffSpec, readDiffParams, writeDiffParams } from './diff.ts';
 import { DEFAULT_LAYERS, LAYER_IDS, type LayerId, type LayerToggles } from './layers.ts';
 import type { ViewRange } from './view.ts';
@@ -35,14 +36,6 @@ export const MAX_SNAPSHOT_CHARS = 255;
  * link repeats the URL percent-encoded inside its own, so a longer one would not survive.
  */
 export const MAX_LINK_URL_CHARS = 2048;
-
-export interface ImageIdentity {
-  readonly name: string;
-  /** Virtual size in bytes. */
-  readonly size: number;
-  /** fnv1a64 of the top image's header and L1 table (worker/mapFileIdentity.ts). */
-  readonly fingerprint?: string;
-}
 
 export interface UrlState {
   readonly sample?: string;

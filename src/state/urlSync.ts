@@ -1,7 +1,7 @@
 /**
  * Keeps the URL hash and the store in step.
  *  - On load: the hash's layers and comparison apply at once; its range, selection and snapshot
- *    wait for the first chain (a sample, a dropped image, a remote image the link names by URL,
+ *    wait for the first map (a sample, a dropped image, a remote image the link names by URL,
  *    or the map the link carries) and apply to it.
  *  - The link's image identity is compared with each image that opens: the same image says so,
  *    a different one is named as different (the view still opens, clamped to it).
@@ -11,14 +11,16 @@
  *    so Back walks settled views, not every frame. Pans and zooms within a gesture are written
  *    once the view rests (URL_WRITE_INTERVAL_MS); other changes at once.
  *  - Back/forward and hash edits (popstate) apply the entry's view, layers, selection and
- *    snapshot to the open chain; an entry that names another remote image or carries another map
+ *    snapshot to the open map; an entry that names another remote image or carries another map
  *    opens it first (through `openLink`), then lands on its view.
+ * What the link still has to do lives in the store (link.ts); only the writer's timing is here.
  * Problems with the hash become notices; the rest of the view is the default.
  */
-import type { ChainInfo } from '../worker/protocol.ts';
+import type { ChainInfo } from '../protocol/source.ts';
+import { hasPlace, type LinkState, type Place } from './link.ts';
 import { compareIdentity, identityOf } from './permalink.ts';
 import type { AppState, Store } from './store.ts';
-import { type ImageIdentity, parseHash, toHash, type UrlState } from './url.ts';
+import { parseHash, toHash, type UrlState } from './url.ts';
 
 /** Pause after which the next change is a new history entry rather than part of a drag. */
 export const HISTORY_SETTLE_MS = 600;
@@ -43,10 +45,8 @@ export interface HashLocation {
   later?(cb: () => void, ms: number): () => void;
 }
 
-type State = ReturnType<Store['getState']>;
-
 /** The shareable part of the store, as the URL carries it (`map`: an encoded map to keep). */
-export function stateFor(s: State, map?: string): UrlState {
+export function stateFor(s: AppState, map?: string): UrlState {
   const c = s.chain;
   const files = c?.mapOnly ? c.mapOnly.files : (c?.layers.map((l) => l.name) ?? []);
   const image = c ? identityOf(c) : undefined;
@@ -64,17 +64,20 @@ export function stateFor(s: State, map?: string): UrlState {
   };
 }
 
-/** Where in an image a link points: range, selected cluster, snapshot. */
-type Place = Pick<UrlState, 'view' | 'selection' | 'snapshot'>;
-
 const placeOf = (s: AppState): Place => ({
   view: s.view,
   ...(s.selection !== undefined && { selection: s.selection }),
   ...(s.snapshot !== undefined && { snapshot: s.snapshot }),
 });
-const hasPlace = (u: Place) => u.view !== undefined || u.selection !== undefined || u.snapshot !== undefined;
 
-/** Moves the open chain to a link's place (a selection past the chain's end is dropped). */
+/** `l` without the optional fields named. */
+function drop(l: LinkState, ...keys: ('pending' | 'image' | 'expectMap' | 'map' | 'leaving')[]): LinkState {
+  const out = { ...l };
+  for (const k of keys) delete out[k];
+  return out;
+}
+
+/** Moves the open map to a link's place (a selection past the map's end is dropped). */
 export function applyPlace(store: Store, u: Place, chain: ChainInfo): void {
   const s = store.getState();
   if (u.view) s.setView(u.view);
@@ -83,7 +86,7 @@ export function applyPlace(store: Store, u: Place, chain: ChainInfo): void {
   if (u.snapshot !== s.snapshot) s.setSnapshot(u.snapshot);
 }
 
-/** Applies a link's layers, comparison and place to the open chain. */
+/** Applies a link's layers, comparison and place to the open map. */
 export function applyLink(store: Store, u: UrlState, chain: ChainInfo): void {
   const s = store.getState();
   if (u.layers) s.setLayers(u.layers);
@@ -105,33 +108,22 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
     });
   const parsed = parseHash(loc.get());
   const initial = parsed.state;
-  for (const p of parsed.problems) store.getState().notify('error', `${p} Showing the default view instead.`);
-  if (initial.layers) store.getState().setLayers(initial.layers);
-  if (initial.diff) store.getState().setDiff(initial.diff);
-  /** The place a link names, for the first chain of the next open. */
-  let pending: Place | undefined = hasPlace(initial) ? initial : undefined;
-  /** The image the link was made from, compared with each image that opens. */
-  let linkImage: ImageIdentity | undefined = initial.image;
-  /** The map a link open is bringing, and the map kept in the hash while it is what is shown. */
-  let expectMap: string | undefined = initial.map;
-  let linkMap: string | undefined;
-  /** Where the link's map was looking when an image load began over it (the same image keeps it). */
-  let leaving: Place | undefined;
-  /** A hash change is opening what it names: the old chain's state is not written over it. */
-  let opening = false;
-  let seenOpen = 0;
-  let checkedOpen = 0;
-  /** When the store last changed what the URL shows. */
-  let lastChange = Number.NEGATIVE_INFINITY;
-  /** A replace waiting for URL_WRITE_INTERVAL_MS to pass: its cancel. */
-  let queued: (() => void) | undefined;
-  const write = (hash: string, mode: 'push' | 'replace') => {
-    queued?.();
-    queued = undefined;
-    loc.set(hash, mode);
-  };
-  let applying = false;
+  const st0 = store.getState();
+  for (const p of parsed.problems) st0.notify('error', `${p} Showing the default view instead.`);
+  if (initial.layers) st0.setLayers(initial.layers);
+  if (initial.diff) st0.setDiff(initial.diff);
+  st0.setLink({
+    ...st0.link,
+    ...(hasPlace(initial) && { pending: initial }),
+    ...(initial.image && { image: initial.image }),
+    ...(initial.map !== undefined && { expectMap: initial.map }),
+  });
 
+  /** When the store last changed what the URL shows; a replace waiting to be written (its cancel). */
+  let lastChange = Number.NEGATIVE_INFINITY;
+  let queued: (() => void) | undefined;
+  /** The store is being changed from here: its notifications are not new navigation. */
+  let applying = false;
   const guarded = (f: () => void) => {
     applying = true;
     try {
@@ -140,37 +132,51 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
       applying = false;
     }
   };
+  const link = (f: (l: LinkState) => LinkState) =>
+    guarded(() => store.getState().setLink(f(store.getState().link)));
+  const write = (hash: string, mode: 'push' | 'replace') => {
+    queued?.();
+    queued = undefined;
+    loc.set(hash, mode);
+  };
 
   store.subscribe((s, prev) => {
     if (applying) return;
     if (s.load.status === 'loading' && prev.load.status !== 'loading')
-      leaving = prev.chain?.mapOnly?.fromLink ? placeOf(prev) : undefined;
-    if (s.load.status === 'error') opening = false;
+      link((l) => (prev.chain?.mapOnly?.fromLink ? { ...l, leaving: placeOf(prev) } : drop(l, 'leaving')));
+    if (s.load.status === 'error') link((l) => ({ ...l, opening: false }));
     const c = s.chain;
-    if (c && s.openId !== seenOpen) {
-      // The first chain (partial or whole) of a new open.
-      seenOpen = s.openId;
-      opening = false;
-      linkMap = c.mapOnly?.fromLink ? expectMap : undefined;
-      expectMap = undefined;
-      const p = pending;
-      pending = undefined;
-      // A place the link names wins over the one the previous map showed.
-      if (c.mapOnly || p) leaving = undefined;
+    if (c && c.id !== store.getState().link.seen) {
+      // The first map (partial or whole) of a new open.
+      const p = store.getState().link.pending;
+      link((l) => ({
+        ...drop(l, 'pending', 'expectMap', 'map', ...(c.mapOnly || p ? (['leaving'] as const) : [])),
+        seen: c.id,
+        opening: false,
+        // A place the link names wins over the one the previous map showed.
+        ...(c.mapOnly?.fromLink && l.expectMap !== undefined && { map: l.expectMap }),
+      }));
       if (p) guarded(() => applyPlace(store, p, c));
     }
-    if (c && !c.mapOnly && s.load.status === 'ready' && s.openId !== checkedOpen) {
+    if (
+      c &&
+      !c.mapOnly &&
+      s.load.status === 'ready' &&
+      c.complete &&
+      c.id !== store.getState().link.checked
+    ) {
       // Identity once the open is done (a partial map has no fingerprint yet).
-      checkedOpen = s.openId;
-      const same = linkImage ? compareIdentity(linkImage, c) : undefined;
-      if (same) s.notify(same.same ? 'info' : 'warn', same.message);
+      const l = store.getState().link;
+      const same = l.image ? compareIdentity(l.image, c) : undefined;
+      if (same) guarded(() => s.notify(same.same ? 'info' : 'warn', same.message));
       // The same image dropped over the link's map: keep the place the map was showing.
-      const carry = same?.same ? leaving : undefined;
-      leaving = undefined;
+      const carry = same?.same ? l.leaving : undefined;
+      link((x) => ({ ...drop(x, 'leaving'), checked: c.id }));
       if (carry) guarded(() => applyPlace(store, carry, c));
     }
-    if (!c || opening) return;
-    const hash = toHash(stateFor(store.getState(), linkMap));
+    const cur = store.getState();
+    if (!cur.chain || cur.link.opening) return;
+    const hash = toHash(stateFor(cur, cur.link.map));
     if (hash === loc.get()) {
       // Back where the URL already is: a write still waiting would be stale.
       queued?.();
@@ -181,15 +187,16 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
     const settled = t - lastChange > HISTORY_SETTLE_MS && prev.chain === s.chain;
     lastChange = t;
     if (settled) return write(hash, 'push');
-    // A new chain (an open, a partial map; at most every 250 ms) or a change other than the view
+    // A new map (an open, a partial map; at most every 250 ms) or a change other than the view
     // (a click, a toggle, a comparison) is written at once; only pans and zooms come in bursts.
     if (prev.chain !== s.chain || s.view === prev.view) return write(hash, 'replace');
     // Part of a gesture: write the newest state once the view rests (it is read again then).
     queued?.();
     queued = later(() => {
       queued = undefined;
-      if (opening) return;
-      const h = toHash(stateFor(store.getState(), linkMap));
+      const st = store.getState();
+      if (st.link.opening) return;
+      const h = toHash(stateFor(st, st.link.map));
       if (h !== loc.get()) write(h, 'replace');
     }, URL_WRITE_INTERVAL_MS);
   });
@@ -198,23 +205,26 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
     const st = store.getState();
     const u = parseHash(loc.get()).state;
     const elsewhere =
-      u.url !== undefined ? u.url !== st.url : u.map !== undefined && (u.map !== linkMap || !st.chain);
+      u.url !== undefined ? u.url !== st.url : u.map !== undefined && (u.map !== st.link.map || !st.chain);
     if (elsewhere && openLink) {
       guarded(() => {
         if (u.layers) st.setLayers(u.layers);
         st.setDiff(u.diff);
       });
-      pending = u;
-      expectMap = u.map;
-      if (u.image) linkImage = u.image;
-      opening = true;
+      link((l) => ({
+        ...drop(l, 'pending', 'expectMap'),
+        ...(hasPlace(u) && { pending: u }),
+        ...(u.map !== undefined && { expectMap: u.map }),
+        ...(u.image && { image: u.image }),
+        opening: true,
+      }));
       openLink(u);
       return;
     }
     const chain = st.chain;
     if (!chain) return;
     guarded(() => applyLink(store, u, chain));
-    const hash = toHash(stateFor(store.getState(), linkMap));
+    const hash = toHash(stateFor(store.getState(), store.getState().link.map));
     queued?.();
     queued = undefined;
     if (hash !== loc.get()) loc.set(hash, 'replace');

@@ -26,10 +26,12 @@ import { Tracks } from './Tracks.tsx';
 
 export function App() {
   const theme = useResolvedTheme();
+  const palette = PALETTES[theme];
   const files = useApp((s) => s.files);
   const comparing = useApp((s) => s.diff !== undefined);
+  const chain = useApp((s) => s.chain);
   // A map without its image: no image-only panels (inspector, chain, export).
-  const mapOnly = useApp((s) => s.chain?.mapOnly !== undefined);
+  const mapOnly = chain?.mapOnly !== undefined;
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
@@ -48,17 +50,18 @@ export function App() {
         <div className="map-column">
           <LinkNotices />
           <ErrorPanel />
-          {comparing ? (
+          {comparing && (
             <>
               <DiffPicker />
               <DiffView theme={theme} />
             </>
-          ) : (
+          )}
+          {chain && !comparing && (
             <>
-              <Heatmap theme={theme} />
-              <Legend palette={PALETTES[theme]} />
-              <Tracks palette={PALETTES[theme]} />
-              <ExtentTable />
+              <Heatmap theme={theme} chain={chain} />
+              <Legend palette={palette} />
+              <Tracks palette={palette} chain={chain} />
+              <ExtentTable chain={chain} />
               <DiffPicker />
             </>
           )}
@@ -72,7 +75,7 @@ export function App() {
         <aside className="side-column">
           {!mapOnly && <Inspector />}
           {!mapOnly && <ChainPanel />}
-          {!mapOnly && <ImagePanel dark={theme === 'dark'} />}
+          {!mapOnly && <ImagePanel palette={palette} />}
           <MapPaste />
           <SampleGallery />
           <RemoteOpen />

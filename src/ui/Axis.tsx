@@ -1,7 +1,7 @@
 /** The guest-offset axis beside the grid: row starts in hex, with binary units. */
 import { axisLeft, scaleLinear, select } from 'd3';
 import { useEffect, useRef } from 'react';
-import type { Grid } from '../state/grid.ts';
+import type { Grid } from '../core/raster/grid.ts';
 import { offsetLabel } from './format.ts';
 
 export const AXIS_WIDTH = 200;

@@ -1,7 +1,7 @@
 /** Typed engine errors and findings as text: file, structure, offset, detail. */
 
 import { hex } from '../core/format.ts';
-import type { ErrorInfo, FindingInfo } from '../worker/protocol.ts';
+import type { ErrorInfo, FindingInfo } from '../protocol/errors.ts';
 import { useApp } from './appContext.ts';
 
 function ErrorLine({ e }: { e: ErrorInfo }) {

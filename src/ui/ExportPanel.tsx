@@ -12,8 +12,10 @@ import {
   QEMU_NEWEST,
   releaseName,
 } from '../core/interpret/releases.ts';
-import type { ExportFormat } from '../worker/protocol.ts';
+import type { ExportFormat } from '../protocol/results.ts';
+import { viewKey } from '../state/views.ts';
 import { useApp, useServices } from './appContext.ts';
+import { download } from './download.ts';
 
 const FORMATS: readonly { format: ExportFormat; label: string; suffix: string }[] = [
   { format: 'qemu-img-map-json', label: 'qemu-img map JSON', suffix: '.map.json' },
@@ -26,21 +28,13 @@ const RELEASES: readonly [number, string][] = [
   ...[QEMU_8_2, QEMU_7_2, QEMU_6_1, QEMU_6_0, QEMU_5_2].map((r): [number, string] => [r, releaseName(r)]),
 ];
 
-function save(text: string, name: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
 export function ExportPanel() {
   const { client } = useServices();
-  const openId = useApp((s) => s.openId);
+  const source = useApp((s) => s.chain?.id);
+  const view = useApp(viewKey);
   const top = useApp((s) => s.chain?.layers[0]?.name);
   const [release, setRelease] = useState(QEMU_NEWEST);
-  if (!top) return null;
+  if (!top || source === undefined) return null;
   return (
     <fieldset className="export">
       <legend>Export map</legend>
@@ -59,8 +53,8 @@ export function ExportPanel() {
           key={f.format}
           type="button"
           onClick={() =>
-            client.exportMap(openId, f.format, release).then(
-              (t) => save(t, top + f.suffix),
+            client.call('export', { source, view, format: f.format, release }).then(
+              (r) => download(r.text, top + f.suffix),
               () => {},
             )
           }

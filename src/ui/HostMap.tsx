@@ -1,85 +1,53 @@
 /**
- * The host-file map: one row of cells over the top file's host clusters, each cell coloured by
- * what its clusters hold (header, L1, L2, refcounts, snapshots, bitmaps, data), leaked and
- * doubly referenced clusters drawn over the rest. Ranges come from the worker (core/hostmap);
- * binned here at the pixel width, a bin showing the rarest metadata class it contains.
+ * The host-file map: the top file's host clusters in file order, coloured by what they hold
+ * (header, L1, L2, refcounts, snapshots, bitmaps, data), leaked and doubly referenced clusters
+ * drawn over the rest. The worker bins them at the canvas's width (the one raster); a pixel
+ * shows its clusters by the one rule, so a metadata cluster among data shows.
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { binarySize } from '../core/format.ts';
-import type { ImageReport } from '../worker/imageProtocol.ts';
-import { OKABE_ITO } from './palette.ts';
+import type { HostMapBins } from '../protocol/results.ts';
+import { useServices } from './appContext.ts';
+import { hostLook } from './looks.ts';
+import { paintLanes } from './paint.ts';
+import { colourOf, type Palette } from './palette.ts';
 
-/** Colour per HOST_* class (core/hostmap/hostmap.ts order); Okabe-Ito, readable with red-green colour blindness. */
-export const HOST_COLOURS: readonly string[] = [
-  'transparent',
-  '#000000',
-  OKABE_ITO.vermillion,
-  OKABE_ITO.orange,
-  OKABE_ITO.reddishPurple,
-  OKABE_ITO.skyBlue,
-  OKABE_ITO.yellow,
-  OKABE_ITO.bluishGreen,
-  OKABE_ITO.blue,
-  '#7f7f7f',
-  '#e41a1c',
-  '#ff00ff',
-];
-/** Metadata is rare and small: a bin shows it over data whenever it holds any. */
-const PRIORITY = [0, 8, 9, 3, 2, 5, 4, 6, 7, 1, 10, 11];
+/** Host class names, by key (core/hostmap HOST_NAMES). */
+const NAMES: Readonly<Record<string, string>> = {
+  'host-header': 'header',
+  'host-l1': 'L1 table',
+  'host-l2': 'L2 table',
+  'host-reftable': 'refcount table',
+  'host-refblock': 'refcount block',
+  'host-snapshot': 'snapshot table / L1',
+  'host-bitmap': 'bitmap directory / table',
+  'host-data': 'data',
+  'host-compressed': 'compressed data',
+  'host-leaked': 'leaked',
+  'host-twice': 'referenced twice',
+};
 
-export function binHostMap(host: NonNullable<ImageReport['host']>, px: number): Uint8Array {
-  const out = new Uint8Array(px);
-  const per = host.clusters / px;
-  for (let k = 0; k < host.start.length; k++) {
-    const kind = host.kind[k]!;
-    if (kind === 0) continue;
-    const a = Math.floor(host.start[k]! / per);
-    const b = Math.min(px - 1, Math.floor((host.start[k]! + host.length[k]! - 1) / per));
-    for (let i = a; i <= b; i++) if (PRIORITY[kind]! > PRIORITY[out[i]!]!) out[i] = kind;
-  }
-  return out;
-}
-
-export function HostMap({ host, dark }: { host: NonNullable<ImageReport['host']>; dark: boolean }) {
+function HostFile({ m, palette }: { m: HostMapBins; palette: Palette }) {
   const ref = useRef<HTMLCanvasElement>(null);
-  // A file with fewer clusters than pixels fits one row; a bigger one wraps over four.
-  const rows = host.clusters * 2 <= 1440 ? 1 : 4;
   useEffect(() => {
     const c = ref.current;
-    if (!c) return;
-    const w = Math.max(1, Math.floor(c.getBoundingClientRect().width));
-    const cols = rows === 1 ? host.clusters : w;
-    c.width = cols;
-    c.height = rows === 1 ? 1 : rows * 6;
-    const g = c.getContext('2d')!;
-    g.clearRect(0, 0, c.width, c.height);
-    // Rows wrap the file: clusters in file order, left to right, then the next row.
-    const bins = binHostMap(host, cols * rows);
-    for (let i = 0; i < bins.length; i++) {
-      const k = bins[i]!;
-      if (!k) continue;
-      g.fillStyle = k === 1 && dark ? '#f0f0f0' : HOST_COLOURS[k]!;
-      g.fillRect(i % cols, Math.floor(i / cols) * 6, 1, rows === 1 ? 1 : 5);
-    }
-  }, [host, dark, rows]);
-  const present = new Set(host.kind);
+    if (c) paintLanes(c, m.fractions, 1, m.px, m.classes.length, () => hostLook(m.classes, palette));
+  }, [m, palette]);
   return (
     <div className="host-map">
       <canvas
         ref={ref}
         data-testid="host-map"
         role="img"
-        aria-label={`Host clusters of the top file: ${host.clusters} clusters of ${binarySize(host.clusterSize)}, file order left to right, row after row`}
+        style={{ width: '100%', height: 14 }}
+        aria-label={`Host clusters of ${m.file}: ${m.clusters} clusters of ${binarySize(m.clusterSize)}, file order left to right`}
       />
       <ul className="legend host-legend" aria-label="Host map legend">
-        {host.names.map((n, k) =>
-          k === 0 || !present.has(k) ? null : (
-            <li key={n}>
-              <span
-                className="swatch"
-                style={{ background: k === 1 && dark ? '#f0f0f0' : HOST_COLOURS[k] }}
-              />
-              {n}: {countOf(host, k)} {countOf(host, k) === 1 ? 'cluster' : 'clusters'}
+        {m.classes.map((k, i) =>
+          k === 'host-free' || !m.counts[i] ? null : (
+            <li key={k}>
+              <span className="swatch" style={{ background: colourOf(palette, k) }} />
+              {NAMES[k] ?? k}: {m.counts[i]} {m.counts[i] === 1 ? 'cluster' : 'clusters'}
             </li>
           ),
         )}
@@ -88,8 +56,30 @@ export function HostMap({ host, dark }: { host: NonNullable<ImageReport['host']>
   );
 }
 
-function countOf(host: NonNullable<ImageReport['host']>, k: number): number {
-  let n = 0;
-  for (let i = 0; i < host.kind.length; i++) if (host.kind[i] === k) n += host.length[i]!;
-  return n;
+/** Every host file of the source (the qcow2 file; an external data file too, where there is one). */
+export function HostMap({
+  source,
+  palette,
+  refresh,
+}: {
+  source: number;
+  palette: Palette;
+  refresh: unknown;
+}) {
+  const { client } = useServices();
+  const box = useRef<HTMLDivElement>(null);
+  const [maps, setMaps] = useState<{ source: number; maps: readonly HostMapBins[] }>();
+  useEffect(() => {
+    const px = Math.max(64, Math.floor(box.current?.clientWidth ?? 600));
+    void refresh;
+    client.call('hostmap', { source, px }, { channel: 'hostmap' }).then(
+      (m) => setMaps({ source, maps: m }),
+      () => {},
+    );
+  }, [client, source, refresh]);
+  return (
+    <div ref={box}>
+      {maps?.source === source && maps.maps.map((m) => <HostFile key={m.file} m={m} palette={palette} />)}
+    </div>
+  );
 }

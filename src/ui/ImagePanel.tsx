@@ -5,16 +5,17 @@
  */
 import { useEffect, useState } from 'react';
 import { binarySize, hex } from '../core/format.ts';
-import type { ImageReport } from '../worker/imageProtocol.ts';
+import type { ImageReport } from '../protocol/results.ts';
 import { useApp, useServices } from './appContext.ts';
 import { HostMap } from './HostMap.tsx';
+import type { Palette } from './palette.ts';
 
-export function ImagePanel({ dark }: { dark: boolean }) {
+export function ImagePanel({ palette }: { palette: Palette }) {
   const { client } = useServices();
-  const openId = useApp((s) => s.openId);
-  const ready = useApp((s) => s.load.status === 'ready' && s.chain !== undefined);
+  const openId = useApp((s) => (s.chain?.kind === 'image' && s.chain.complete ? s.chain.id : -1));
+  const ready = openId >= 0;
   const [report, setReport] = useState<{ openId: number; r: ImageReport }>();
-  /** The open the person asked to check although the check reads a lot (imageReport.ts AUTO_CHECK_BYTES). */
+  /** The source the person asked to check although the check reads a lot (imageReport.ts AUTO_CHECK_BYTES). */
   const [checking, setChecking] = useState<number>();
   // The store's snapshot is the one the map shows (state/snapshot.ts maps it; the URL carries it).
   const snapshot = useApp((s) => s.snapshot);
@@ -22,7 +23,7 @@ export function ImagePanel({ dark }: { dark: boolean }) {
   useEffect(() => {
     if (!ready) return;
     let live = true;
-    client.image(openId).then(
+    client.call('report', { source: openId }, { channel: 'report' }).then(
       (r) => live && setReport({ openId, r }),
       () => {},
     );
@@ -33,7 +34,7 @@ export function ImagePanel({ dark }: { dark: boolean }) {
   useEffect(() => {
     if (checking === undefined || checking !== openId) return;
     let live = true;
-    client.image(openId, true).then(
+    client.call('report', { source: openId, check: true }, { channel: 'report' }).then(
       (r) => {
         if (!live) return;
         setReport({ openId, r });
@@ -79,10 +80,10 @@ export function ImagePanel({ dark }: { dark: boolean }) {
           </button>
         </p>
       )}
-      {r.host && (
+      {r.format === 'qcow2' && (
         <details open>
           <summary>Host file map</summary>
-          <HostMap host={r.host} dark={dark} />
+          <HostMap source={openId} palette={palette} refresh={report} />
         </details>
       )}
       <details>

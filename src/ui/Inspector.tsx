@@ -1,4 +1,4 @@
-/** The selected cluster: every field, refcounts, and each interpretation's explanation. */
+/** The selected cluster: every field, refcounts, and each interpretation's explanation (or, for a map without its image, what each map says). */
 
 import { hex } from '../core/format.ts';
 import { useApp } from './appContext.ts';
@@ -35,36 +35,41 @@ export function Inspector() {
         <>
           <p>{d.summary}</p>
           <HitFields d={d} />
-          <h3>L2 entries, top down to the owner</h3>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Layer</th>
-                <th scope="col">L1 / L2</th>
-                <th scope="col">Raw entry</th>
-                <th scope="col">Type</th>
-                <th scope="col">Host</th>
-                <th scope="col">Refcount</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.entries.map((e) => (
-                <tr key={e.layer}>
-                  <td>{e.name}</td>
-                  <td>
-                    {e.l1Index} / {e.l2Index}
-                    {e.l2TableOffset > 0 && <small> (table {hex(e.l2TableOffset)})</small>}
-                  </td>
-                  <td>
-                    <code>{e.raw ?? '—'}</code>
-                  </td>
-                  <td>{e.type}</td>
-                  <td>{e.hostOffset !== undefined ? hex(e.hostOffset) : '—'}</td>
-                  <td>{e.refcount ?? '—'}</td>
+          {d.entries.length > 0 && <h3>L2 entries, top down to the owner</h3>}
+          {d.entries.length > 0 && (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Layer</th>
+                  <th scope="col">L1 / L2</th>
+                  <th scope="col">Raw entry</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Host</th>
+                  <th scope="col">Refcount</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {d.entries.map((e) => (
+                  <tr key={e.layer}>
+                    <td>{e.name}</td>
+                    <td>
+                      {e.l1Index} / {e.l2Index}
+                      {e.l2TableOffset > 0 && <small> (table {hex(e.l2TableOffset)})</small>}
+                    </td>
+                    <td>
+                      <code>{e.raw ?? '—'}</code>
+                    </td>
+                    <td>{e.type}</td>
+                    <td>
+                      {e.hostOffset !== undefined ? hex(e.hostOffset) : '—'}
+                      {e.hostFile && <small> in {e.hostFile}</small>}
+                    </td>
+                    <td>{e.refcount ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
           <h3>Why</h3>
           <ul className="explain">
             {d.values.map((v) => (

@@ -1,19 +1,18 @@
 /** What one cell holds, near the pointer: range, indices, L2 entry, owner, every interpretation. */
-
 import { binarySize, hex } from '../core/format.ts';
-import type { HitDetail } from '../worker/protocol.ts';
+import type { Hit } from '../protocol/results.ts';
 import { rangeLabel } from './format.ts';
 
 export interface CellInfo {
   readonly start: number;
   readonly end: number;
   readonly clusters: number;
-  /** "Data 50%, Zero 50%" for a cell that mixes. */
+  /** "data 50%, zero 50%" for a cell that mixes. */
   readonly mix: string;
 }
 
-export function HitFields({ d }: { d: HitDetail }) {
-  const e = d.entries.find((x) => x.layer === d.layer) ?? d.entries[0];
+export function HitFields({ d }: { d: Hit }) {
+  const e = d.entries.find((x) => x.layer === d.owner?.layer) ?? d.entries[0];
   return (
     <dl>
       <dt>Cluster</dt>
@@ -34,12 +33,19 @@ export function HitFields({ d }: { d: HitDetail }) {
           </dd>
         </>
       )}
-      <dt>Host offset</dt>
-      <dd>{d.hostOffset >= 0 ? hex(d.hostOffset) : 'none'}</dd>
-      <dt>Owner</dt>
-      <dd>
-        {d.layerName} (layer {d.layer}) · {d.kind} · {d.flags}
-      </dd>
+      {d.owner && (
+        <>
+          <dt>Host offset</dt>
+          <dd>
+            {d.hostOffset !== undefined ? hex(d.hostOffset) : 'none'}
+            {d.hostFile && ` in ${d.hostFile}`}
+          </dd>
+          <dt>Owner</dt>
+          <dd>
+            {d.owner.name} (layer {d.owner.layer}) · {d.owner.kind} · {d.owner.flags}
+          </dd>
+        </>
+      )}
       {d.values.map((v) => (
         <div key={v.id} className="interp">
           <dt>{v.title}</dt>
@@ -57,7 +63,7 @@ export function Tooltip({
   y,
 }: {
   cell: CellInfo;
-  detail: HitDetail | undefined;
+  detail: Hit | undefined;
   x: number;
   y: number;
 }) {

@@ -1,8 +1,8 @@
 /** How components reach the store and the worker client: one context, bound thinly. */
 import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
+import type { Client } from '../state/client.ts';
 import type { AppActions, AppState, Store } from '../state/store.ts';
-import type { WorkerClient } from '../worker/client.ts';
 
 export interface Sample {
   readonly id: string;
@@ -13,7 +13,7 @@ export interface Sample {
 
 export interface AppServices {
   readonly store: Store;
-  readonly client: WorkerClient;
+  readonly client: Client;
   readonly samples: readonly Sample[];
   openFiles(files: readonly File[]): void;
   openSample(id: string): void;

@@ -6,7 +6,7 @@
  */
 import { type D3ZoomEvent, pointer, select, zoom, zoomIdentity } from 'd3';
 import { type RefObject, useEffect } from 'react';
-import { cellAt, cellStart, type Grid } from '../state/grid.ts';
+import { cellAt, cellStart, type Grid } from '../core/raster/grid.ts';
 import type { Store } from '../state/store.ts';
 import { viewBatch } from './viewBatch.ts';
 

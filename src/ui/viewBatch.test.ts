@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import type { ChainInfo } from '../protocol/source.ts';
 import { createAppStore } from '../state/store.ts';
-import type { ChainInfo } from '../worker/protocol.ts';
 import { viewBatch } from './viewBatch.ts';
 
 const G = 1024 ** 3;
 
 function setup() {
   const store = createAppStore();
-  const chain = { length: 64 * G, clusterSize: 65536, layers: [] } as unknown as ChainInfo;
-  store.getState().opened(1, chain);
+  const chain = { id: 1, length: 64 * G, clusterSize: 65536, layers: [] } as unknown as ChainInfo;
+  store.getState().opened(store.getState().token, { info: chain });
   store.getState().setView({ start: 0, end: 8 * G });
   const frames: (() => void)[] = [];
   const changes: unknown[] = [];

@@ -1,14 +1,13 @@
 /**
- * The keys that move a heatmap's view when it has no cell cursor (the diff heatmap): the same
- * store actions the map's keys use (zoom about an offset, pan, reset; state/view.ts clamps).
- * + / = zoom in, - out (about `anchor`), arrows pan by a cell or a row, Page Up / Page Down by
- * a screen, Home to the start, 0 the whole image. True when the key was one of them.
+ * The keys that move a heatmap's view: the same store actions the wheel and drag use (zoom about
+ * an offset, pan, reset; state/view.ts clamps). + / = zoom in, - out (about `anchor`), arrows pan
+ * by a cell or a row, Page Up / Page Down by a screen, Home to the start, 0 the whole image.
+ * True when the key was one of them.
  */
-
-import type { Grid } from '../state/grid.ts';
+import type { Grid } from '../core/raster/grid.ts';
 import type { Store } from '../state/store.ts';
 
-/** Zoom factor of one key press, as the map's + and -. */
+/** Zoom factor of one key press. */
 export const KEY_ZOOM = 2;
 
 export function viewKey(key: string, store: Store, g: Grid, anchor: number): boolean {

@@ -7,8 +7,8 @@
 import { type Chain, openChain } from '../core/chain/chain.ts';
 import { type Layer, openLayer } from '../core/chain/layer.ts';
 import type { ByteSource } from '../core/io/byteSource.ts';
+import type { ErrorInfo } from '../protocol/errors.ts';
 import { toErrorInfo } from './errorInfo.ts';
-import type { ErrorInfo } from './protocol.ts';
 
 export interface NamedSource {
   readonly name: string;

@@ -1,7 +1,7 @@
 /** Typed engine errors as plain data that survives postMessage (class identity does not). */
 import { isClusterscopeError } from '../core/errors.ts';
 import type { Finding } from '../core/findings.ts';
-import type { ErrorInfo, FindingInfo } from './protocol.ts';
+import type { ErrorInfo, FindingInfo } from '../protocol/errors.ts';
 
 export function toErrorInfo(e: unknown, file = ''): ErrorInfo {
   if (isClusterscopeError(e)) {

@@ -1,276 +1,272 @@
 /**
- * The worker's request handler, free of worker globals so tests can drive it: requests in,
- * responses out through `post`. Opening is the only long task; a newer `open` aborts the one
- * in flight (its id is answered with `cancelled`), and bin/hit requests for a superseded open
- * are refused.
+ * The worker's one handler (ARCHITECTURE.md): requests in, replies out through `post`, free of
+ * worker globals so tests drive it. It keeps the open sources (one per slot: the page's image or
+ * map, image B, the diff) and answers every call through the MapSource interface (source.ts).
+ *
+ * Supersede and cancel per channel: a newer request on a channel ends the older one for real. A
+ * request waits one task before it starts, so a burst of requests queued behind a long one (the
+ * bins of every frame of a drag) computes only the newest; a started one stops at its next await.
  */
-import { viewStatus } from '../core/interpret/viewSource.ts';
+
+import { layoutGrid } from '../core/raster/grid.ts';
+import { encodeLinkMap } from '../core/share/mapCodec.ts';
 import { CancelledError } from '../core/status/layerStatus.ts';
 import { chainStatus } from '../core/status/resolve.ts';
-import { layoutGrid } from '../state/grid.ts';
-import { BlobSource } from './blobSource.ts';
-import { NothingOpened, openDropped } from './chainFiles.ts';
-import { createDiffHandler } from './diffHandler.ts';
-import { toErrorInfo } from './errorInfo.ts';
-import { imageReport } from './imageReport.ts';
-import { createMapHandler } from './mapFileHandler.ts';
-import { partialPoster, progressThrottle } from './partial.ts';
 import {
-  binClassCount,
-  type ChainInfo,
-  type ErrorInfo,
-  type GridBox,
-  type OpenSource,
+  type Method,
+  type Opened,
+  type Params,
   PROTOCOL_VERSION,
+  type Reply,
   type Request,
-  type Response,
-} from './protocol.ts';
-import { Sandbox, sourceName, sourcesFor } from './sandbox.ts';
-import { Session } from './session.ts';
+  type Result,
+  type Slot,
+} from '../protocol/calls.ts';
+import type { GridBox } from '../protocol/results.ts';
+import type { SourceId } from '../protocol/source.ts';
+import { NothingOpened, openDropped } from './chainFiles.ts';
+import { DiffSource } from './diffSource.ts';
+import { toErrorInfo } from './errorInfo.ts';
+import { ImageSource } from './imageSource.ts';
+import { MapOnlySource } from './mapSource.ts';
+import { namedSources, openName, PARTIAL_INTERVAL_MS, PROGRESS_INTERVAL_MS, throttle } from './open.ts';
+import { Sandbox } from './sandbox.ts';
+import { type MapSource, SourceError } from './source.ts';
 
-/** Bins one request may ask for: 4 Mi, far above a screen's cells (never more cells than pixels). */
-const MAX_BINS = 1 << 22;
+export type Post = (msg: Reply, transfer?: Transferable[]) => void;
 
-export type Post = (msg: Response, transfer?: Transferable[]) => void;
+/** Most lane pixel columns one request may ask for: wider than any screen. */
+export const MAX_LANE_PX = 8192;
 
-/** The extent arrays (and first bins) of a ChainInfo, moved rather than copied to the UI thread. */
-const transfers = ({ extents: x, firstBins }: ChainInfo): Transferable[] => [
-  x.start.buffer,
-  x.length.buffer,
-  x.kind.buffer,
-  x.flags.buffer,
-  x.layer.buffer,
-  x.host.buffer,
-  ...(firstBins ? [firstBins.fractions.buffer] : []),
-];
-
-/** The chain info with the whole image binned for the heatmap box `grid`, when the open named one. */
-function withFirstBins(s: Session, grid: GridBox | undefined): ChainInfo {
-  const chain = s.info();
-  if (!grid) return chain;
-  const top = s.chain.layers[0]!;
-  const g = layoutGrid({
-    width: grid.width,
-    maxHeight: grid.maxHeight,
-    start: 0,
-    end: chain.length,
-    clusterSize: chain.clusterSize,
-    subclusters: top.format === 'qcow2' && top.header.extendedL2,
-  });
-  const end = g.start + g.cells * g.bytesPerCell;
-  const n = Math.min(g.cells * g.subPerCell, MAX_BINS);
-  const fractions = s.bins(g.start, end, n);
-  const classes = binClassCount(s.chain.layers.length);
-  return { ...chain, firstBins: { start: g.start, end, bins: n, classes, fractions } };
+interface Ctx {
+  readonly id: number;
+  readonly signal: AbortSignal;
+  progress(phase: string, done: number, total: number): void;
+  partial(p: unknown): void;
 }
 
-export function createHandler(post: Post): (req: Request) => Promise<void> {
-  let session: { id: number; s: Session } | undefined;
-  let inFlight: { id: number; ctl: AbortController } | undefined;
-  // Maps without the image (mapFileHandler.ts) answer their own open ids first.
-  const maps = createMapHandler(post, () => session);
-  const v = PROTOCOL_VERSION;
-  const sandbox = new Sandbox();
-  const diff = createDiffHandler(post);
+/** Runs `f` in a later task (not a microtask): messages queued meanwhile are handled first. */
+function nextTask(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
 
-  const open = async (id: number, files: readonly File[], from?: OpenSource, grid?: GridBox) => {
-    if (inFlight) {
-      inFlight.ctl.abort();
-      post({ v, id: inFlight.id, type: 'cancelled' });
+/** The ArrayBuffers of a result's typed arrays (results are made fresh for the page: moved, not copied). */
+function transferables(x: unknown, depth = 3, out: Transferable[] = []): Transferable[] {
+  if (ArrayBuffer.isView(x)) {
+    if (x.byteOffset === 0 && x.byteLength === x.buffer.byteLength && x.buffer instanceof ArrayBuffer)
+      out.push(x.buffer);
+  } else if (depth > 0 && typeof x === 'object' && x !== null) {
+    for (const v of Array.isArray(x) ? x : Object.values(x)) transferables(v, depth - 1, out);
+  }
+  return out;
+}
+
+export interface HandlerOptions {
+  /** The clock partial maps and progress are paced by (tests pass their own). */
+  readonly now?: () => number;
+}
+
+export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Request) => Promise<void> {
+  const v = PROTOCOL_VERSION;
+  const sources = new Map<SourceId, MapSource>();
+  const slots = new Map<Slot, SourceId>();
+  const channels = new Map<string, { id: number; ctl: AbortController }>();
+  const sandbox = new Sandbox();
+
+  const close = (id: SourceId) => {
+    if (!sources.delete(id)) return;
+    for (const [slot, s] of slots) if (s === id) slots.delete(slot);
+    // A diff closes with the sources it reads.
+    for (const s of [...sources.values()]) if (s.reads?.includes(id)) close(s.id);
+  };
+  /** Puts `src` into `slot`; the source it replaces is closed. */
+  const place = (slot: Slot, src: MapSource) => {
+    const old = slots.get(slot);
+    sources.set(src.id, src);
+    slots.set(slot, src.id);
+    if (old !== undefined && old !== src.id) close(old);
+  };
+  const sourceOf = (id: SourceId): MapSource => {
+    const s = sources.get(id);
+    if (!s) throw new SourceError(`source ${id} is not open (a newer open replaced it)`);
+    return s;
+  };
+  const imageOf = (id: SourceId): ImageSource => {
+    const s = sourceOf(id);
+    if (!(s instanceof ImageSource))
+      throw new SourceError('only an image has a report, a host map and snapshots');
+    return s;
+  };
+
+  const opened = async (src: ImageSource | MapOnlySource, grid: GridBox | undefined, signal: AbortSignal) => {
+    const info = src.info();
+    if (!grid) return { info };
+    const g = layoutGrid({
+      width: grid.width,
+      maxHeight: grid.maxHeight,
+      start: 0,
+      end: info.length,
+      clusterSize: info.clusterSize,
+      subclusters: info.subclusters,
+    });
+    const end = g.start + g.cells * g.bytesPerCell;
+    const n = g.cells * g.subPerCell;
+    const fractions = await src.bins('', g.start, end, n, signal);
+    return { info, firstBins: { start: g.start, end, n, classes: info.classes.length, fractions } };
+  };
+
+  const openImage = async (p: Params<'open'>, ctx: Ctx): Promise<Opened> => {
+    const { from, slot, grid } = p;
+    if (from.kind === 'maps') {
+      const src = await MapOnlySource.open(ctx.id, from);
+      if (ctx.signal.aborted) throw new CancelledError();
+      place(slot, src);
+      return opened(src, grid, ctx.signal);
     }
-    const ctl = new AbortController();
-    inFlight = { id, ctl };
-    session = undefined;
-    try {
-      const sources = from
-        ? await sourcesFor(from, sandbox, (phase, done, total) =>
-            post({ v, id, type: 'progress', phase, done, total }),
-          )
-        : files.map((f) => ({ name: f.name, source: new BlobSource(f.name, f) }));
-      post({ v, id, type: 'progress', phase: 'opening', done: 0, total: 1 });
-      const dropped = await openDropped(sources);
-      if (ctl.signal.aborted) return;
-      const layers = dropped.chain.layers.length;
-      let layer = 0;
-      let lastDone = 0;
-      const progressDue = progressThrottle();
-      const st = await chainStatus(dropped.chain, {
-        signal: ctl.signal,
-        onPartial: partialPoster((p, end) => {
-          session = { id, s: p };
-          const chain = withFirstBins(p, grid);
-          post({ v, id, type: 'partial', chain, end }, transfers(chain));
-        }, dropped),
-        onProgress: (done, total) => {
-          // Progress restarts per layer: count layers finished plus the fraction of this one.
-          if (done <= lastDone) layer++;
-          lastDone = done;
-          if (progressDue(done, total))
-            post({ v, id, type: 'progress', phase: `L2 tables (layer ${layer + 1}/${layers})`, done, total });
-        },
-      });
-      if (ctl.signal.aborted) return;
-      const s = new Session(dropped, st);
-      await s.fingerprint();
-      if (ctl.signal.aborted) return;
-      session = { id, s };
-      const chain = withFirstBins(s, grid);
-      post({ v, id, type: 'opened', chain }, transfers(chain));
-    } catch (e) {
-      if (e instanceof CancelledError || ctl.signal.aborted) return;
-      if (e instanceof NothingOpened) {
-        post({ v, id, type: 'error', error: e.rejected[0]!, files: e.rejected });
-      } else {
-        post({ v, id, type: 'error', error: toErrorInfo(e, files[0]?.name ?? sourceName(from)) });
+    const named = await namedSources(from, sandbox, ctx.progress);
+    ctx.progress('opening', 0, 1);
+    const dropped = await openDropped(named);
+    if (ctx.signal.aborted) throw new CancelledError();
+    const layers = dropped.chain.layers.length;
+    const length = dropped.chain.layers[0]!.length;
+    const partialDue = throttle(PARTIAL_INTERVAL_MS, opts.now);
+    const progressDue = throttle(PROGRESS_INTERVAL_MS, opts.now);
+    let src: ImageSource | undefined;
+    let layer = 0;
+    let lastDone = 0;
+    const st = await chainStatus(dropped.chain, {
+      signal: ctx.signal,
+      onPartial: (part, end) => {
+        // The whole map follows at once; a part is posted first at once, then at a pace.
+        if (end >= length || !partialDue()) return;
+        const s = part();
+        src ??= new ImageSource(ctx.id, dropped, s);
+        src.update(s, false, end);
+        place(slot, src);
+        opened(src, grid, ctx.signal).then(ctx.partial, () => {});
+      },
+      onProgress: (done, total) => {
+        // Progress restarts per layer: count layers finished plus the fraction of this one.
+        if (done <= lastDone) layer++;
+        lastDone = done;
+        if (progressDue(done >= total))
+          ctx.progress(`L2 tables (layer ${Math.min(layer, layers)}/${layers})`, done, total);
+      },
+    });
+    if (ctx.signal.aborted) throw new CancelledError();
+    src ??= new ImageSource(ctx.id, dropped, st);
+    src.update(st, true);
+    await src.fingerprint();
+    if (ctx.signal.aborted) throw new CancelledError();
+    place(slot, src);
+    return opened(src, grid, ctx.signal);
+  };
+
+  type Impl = { [M in Method]: (p: Params<M>, ctx: Ctx) => Promise<Result<M>> };
+  const methods: Impl = {
+    open: openImage,
+    diff: async ({ a, b }, ctx) => {
+      const d = await DiffSource.create(ctx.id, a, b, sourceOf, ctx.signal);
+      if (ctx.signal.aborted) throw new CancelledError();
+      place('diff', d);
+      return d.info();
+    },
+    close: async ({ source }) => {
+      close(source);
+      return null;
+    },
+    view: ({ source, view }, ctx) => sourceOf(source).view(view, ctx.signal),
+    bins: async ({ source, view, start, end, n }, ctx) => {
+      const fractions = await sourceOf(source).bins(view, start, end, n, ctx.signal);
+      const bins = n > 0 ? fractions.length / n : 0;
+      return { start, end, n: Math.max(0, n), classes: bins, fractions };
+    },
+    lanes: async ({ source, view, start, end, px }, ctx) => {
+      const src = sourceOf(source);
+      const w = Math.max(1, Math.min(px, MAX_LANE_PX));
+      const fractions = await src.lanes(view, start, end, w, ctx.signal);
+      const lanes = src.info().lanes.length;
+      return { start, end, px: w, lanes, classes: lanes ? fractions.length / (lanes * w) : 0, fractions };
+    },
+    hit: ({ source, view, offset }, ctx) => sourceOf(source).hit(view, offset, ctx.signal),
+    rows: ({ source, view, ...q }, ctx) => sourceOf(source).rows(view, q, ctx.signal),
+    export: ({ source, view, format, release }, ctx) =>
+      sourceOf(source).export(view, format, release, ctx.signal),
+    share: async ({ source }, ctx) => ({ payload: encodeLinkMap(await sourceOf(source).share(ctx.signal)) }),
+    report: ({ source, check }) => imageOf(source).report(check === true),
+    hostmap: ({ source, px }) => imageOf(source).hostmap(px),
+    snapshots: ({ source }) => imageOf(source).snapshots(),
+    sandbox: async ({ ops }) => sandbox.run(ops),
+    sandboxFile: async ({ name }) => sandbox.bytes(name),
+    cancel: async ({ channel }) => {
+      const c = channels.get(channel);
+      if (c) {
+        c.ctl.abort();
+        channels.delete(channel);
+        post({ v, id: c.id, type: 'cancelled' });
       }
-    } finally {
-      if (inFlight?.id === id) inFlight = undefined;
-    }
+      return null;
+    },
+    ping: async () => null,
   };
 
   return async (req) => {
-    if (req.v !== PROTOCOL_VERSION) {
+    if (req?.v !== PROTOCOL_VERSION) {
       post({
         v,
-        id: req.id,
+        id: req?.id ?? 0,
         type: 'error',
-        error: toErrorInfo(new Error(`protocol version ${String(req.v)}, worker speaks ${v}`)),
+        error: toErrorInfo(new Error(`protocol version ${String(req?.v)}, worker speaks ${v}`)),
       });
       return;
     }
-    if (await maps(req)) return;
-    switch (req.type) {
-      case 'diff':
-      case 'diffBins':
-      case 'diffLanes':
-      case 'diffReasons':
-      case 'diffExport':
-      case 'diffOpen':
-      case 'diffSnapshots':
-        return diff(req, session);
-      case 'open':
-        return open(req.id, req.files, req.source, req.grid);
-      case 'sandbox': {
-        // Lessons and the sandbox: operations in order; the first failure stops the list.
-        let error: ErrorInfo | undefined;
-        for (const op of req.ops) {
-          try {
-            sandbox.apply(op);
-          } catch (e) {
-            error = toErrorInfo(e);
-            break;
-          }
-        }
-        post({ v, id: req.id, type: 'sandbox', state: sandbox.state(), ...(error && { error }) });
+    const ctl = new AbortController();
+    const ch = req.channel;
+    if (ch !== undefined) {
+      const old = channels.get(ch);
+      if (old) {
+        old.ctl.abort();
+        post({ v, id: old.id, type: 'cancelled' });
+      }
+      channels.set(ch, { id: req.id, ctl });
+      // Newer requests already queued supersede this one before it computes anything.
+      await nextTask();
+    }
+    const ctx: Ctx = {
+      id: req.id,
+      signal: ctl.signal,
+      progress: (phase, done, total) => {
+        if (!ctl.signal.aborted) post({ v, id: req.id, type: 'progress', phase, done, total });
+      },
+      partial: (p) => {
+        if (!ctl.signal.aborted) post({ v, id: req.id, type: 'partial', partial: p }, transferables(p));
+      },
+    };
+    try {
+      if (ctl.signal.aborted) return;
+      const impl = methods[req.method] as (p: unknown, ctx: Ctx) => Promise<unknown>;
+      if (!impl) throw new Error(`unknown method '${String(req.method)}'`);
+      const result = await impl(req.params, ctx);
+      if (ctl.signal.aborted) return;
+      post({ v, id: req.id, type: 'result', result }, transferables(result));
+    } catch (e) {
+      if (ctl.signal.aborted || e instanceof CancelledError) return;
+      if (e instanceof NothingOpened) {
+        post({ v, id: req.id, type: 'error', error: e.rejected[0]!, files: e.rejected });
         return;
       }
-      case 'sandboxFile': {
-        try {
-          const bytes = sandbox.bytes(req.name);
-          post({ v, id: req.id, type: 'sandboxFile', name: req.name, bytes }, [bytes.buffer]);
-        } catch (e) {
-          post({ v, id: req.id, type: 'error', error: toErrorInfo(e, req.name) });
-        }
-        return;
-      }
-      case 'cancel':
-        if (inFlight?.id === req.target) {
-          inFlight.ctl.abort();
-          post({ v, id: req.target, type: 'cancelled' });
-          inFlight = undefined;
-        }
-        return;
-      case 'bins': {
-        if (session?.id !== req.openId) return stale(req.id, req.openId);
-        const n = Math.max(0, Math.min(req.bins, MAX_BINS));
-        const fractions = session.s.bins(req.start, req.end, n);
-        post(
-          {
-            v,
-            id: req.id,
-            type: 'bins',
-            start: req.start,
-            end: req.end,
-            bins: n,
-            classes: binClassCount(session.s.chain.layers.length),
-            fractions,
-          },
-          [fractions.buffer],
-        );
-        return;
-      }
-      case 'tracks': {
-        if (session?.id !== req.openId) return stale(req.id, req.openId);
-        const px = Math.max(1, Math.min(req.px, 8192));
-        const t = session.s.tracks(req.start, req.end, px);
-        post({ v, id: req.id, type: 'tracks', start: req.start, end: req.end, px, ...t }, [t.values.buffer]);
-        return;
-      }
-      case 'export': {
-        if (session?.id !== req.openId) return stale(req.id, req.openId);
-        post({
-          v,
-          id: req.id,
-          type: 'export',
-          format: req.format,
-          text: session.s.export(req.format, req.release),
-        });
-        return;
-      }
-      case 'snapshotView': {
-        if (session?.id !== req.openId) return stale(req.id, req.openId);
-        try {
-          const dropped = session.s.dropped;
-          const st = await viewStatus(dropped.chain, {
-            backing: 'chain',
-            ...(req.snapshot !== undefined && { snapshot: req.snapshot }),
-          });
-          if (session?.id !== req.openId) return stale(req.id, req.openId);
-          const s = new Session(dropped, st);
-          session = { id: req.openId, s };
-          const chain = s.info();
-          post(
-            {
-              v,
-              id: req.id,
-              type: 'snapshotView',
-              chain,
-              ...(req.snapshot !== undefined && { snapshot: req.snapshot }),
-            },
-            transfers(chain),
-          );
-        } catch (e) {
-          post({ v, id: req.id, type: 'error', error: toErrorInfo(e) });
-        }
-        return;
-      }
-      case 'image': {
-        if (session?.id !== req.openId) return stale(req.id, req.openId);
-        try {
-          post({
-            v,
-            id: req.id,
-            type: 'image',
-            report: await imageReport(session.s.status, req.check ? 'always' : 'auto'),
-          });
-        } catch (e) {
-          post({ v, id: req.id, type: 'error', error: toErrorInfo(e) });
-        }
-        return;
-      }
-      case 'hit': {
-        if (session?.id !== req.openId) return stale(req.id, req.openId);
-        try {
-          post({ v, id: req.id, type: 'hit', detail: await session.s.hit(req.offset) });
-        } catch (e) {
-          post({ v, id: req.id, type: 'error', error: toErrorInfo(e) });
-        }
-        return;
-      }
+      const file = req.method === 'open' ? openName((req.params as Params<'open'>).from) : '';
+      post({ v, id: req.id, type: 'error', error: toErrorInfo(e, file) });
+    } finally {
+      if (ch !== undefined && channels.get(ch)?.id === req.id) channels.delete(ch);
     }
   };
-
-  function stale(id: number, openId: number) {
-    post({ v, id, type: 'error', error: toErrorInfo(new Error(`open request ${openId} is not current`)) });
-  }
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { openChainFromPath } from '../cli/openChain.ts';
 import { closeChain } from '../core/chain/chain.ts';
+import { HOST_LEAKED } from '../core/hostmap/hostmap.ts';
 import type { Qcow2Image } from '../core/qcow2/image.ts';
 import { type ChainStatus, chainStatus } from '../core/status/resolve.ts';
 import { FIXTURES } from '../testing/fixtures.ts';
-import { AUTO_CHECK_BYTES, checkReadBytes, imageReport } from './imageReport.ts';
+import { AUTO_CHECK_BYTES, checkReadBytes, hostMapBins, imageReport } from './imageReport.ts';
 
 /** The report reads the file again: the chain stays open while `f` runs. */
 async function withStatus(name: string, f: (st: ChainStatus) => Promise<void>) {
@@ -28,18 +29,25 @@ describe('image report', () => {
 
   it('checks on its own below the limit, and leaves a larger check for a click', async () => {
     await withStatus('refcount-leak', async (st) => {
-      const auto = await imageReport(st);
+      const { report: auto, checked } = await imageReport(st);
       expect(checkReadBytes(st.chain.layers[0] as Qcow2Image)).toBeLessThanOrEqual(AUTO_CHECK_BYTES);
       expect(auto.check?.leaks).toBeGreaterThan(0);
       expect(auto.checkDeferred).toBeUndefined();
 
-      const deferred = await imageReport(st, 'auto', 0);
+      const { report: deferred, checked: none } = await imageReport(st, 'auto', 0);
       expect(deferred.check).toBeUndefined();
       expect(deferred.checkDeferred?.bytes).toBe(checkReadBytes(st.chain.layers[0] as Qcow2Image));
       expect(deferred.header).toEqual(auto.header);
-      expect(deferred.host?.clusters).toBe(auto.host?.clusters);
+      expect(none).toBeUndefined();
+      // The host map marks what the check found leaked; without a check it still maps the file.
+      const top = st.chain.layers[0] as Qcow2Image;
+      const withCheck = await hostMapBins(top, st.layerStatus[0]!.extents, checked, 64);
+      const without = await hostMapBins(top, st.layerStatus[0]!.extents, undefined, 64);
+      expect(without.clusters).toBe(withCheck.clusters);
+      expect(withCheck.counts[HOST_LEAKED]).toBe(auto.check?.leaks);
+      expect(without.counts[HOST_LEAKED]).toBe(0);
 
-      const clicked = await imageReport(st, 'always', 0);
+      const { report: clicked } = await imageReport(st, 'always', 0);
       expect(clicked.check).toEqual(auto.check);
       expect(clicked.checkDeferred).toBeUndefined();
     });

@@ -1,7 +1,7 @@
 /**
  * The Image panel's facts about the top layer, computed in the worker: header fields, feature
  * bits named from the feature table, header extensions, snapshots, persistent bitmaps, the
- * qemu-img check findings and the host-file map (core/hostmap).
+ * qemu-img check findings, and the host-file map (core/hostmap) binned by the one raster.
  */
 
 import { checkImage } from '../core/check/checkImage.ts';
@@ -17,8 +17,10 @@ import {
 } from '../core/qcow2/extensions.ts';
 import { entryOffset, type Qcow2Image } from '../core/qcow2/image.ts';
 import { readSnapshots } from '../core/qcow2/snapshots.ts';
+import { binRuns } from '../core/raster/bins.ts';
+import type { Extents } from '../core/status/extents.ts';
 import type { ChainStatus } from '../core/status/resolve.ts';
-import type { ImageField, ImageReport } from './imageProtocol.ts';
+import type { HostMapBins, ImageField, ImageReport } from '../protocol/results.ts';
 
 const EXT_NAMES: Record<number, string> = {
   [EXT_BACKING_FORMAT]: 'backing file format name',
@@ -56,23 +58,30 @@ export function checkReadBytes(img: Qcow2Image): number {
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** `runCheck`: 'auto' checks when checkReadBytes() is at most `autoBytes`, 'always' checks. */
+type Checked = Awaited<ReturnType<typeof checkImage>>;
+
+/**
+ * `runCheck`: 'auto' checks when checkReadBytes() is at most `autoBytes`, 'always' checks. The
+ * check's result comes back too: the host map marks the clusters it found leaked or shared.
+ */
 export async function imageReport(
   st: ChainStatus,
   runCheck: 'auto' | 'always' = 'auto',
   autoBytes = AUTO_CHECK_BYTES,
-): Promise<ImageReport> {
+): Promise<{ report: ImageReport; checked?: Checked }> {
   const layer = st.chain.layers[0]!;
   if (layer.format === 'raw') {
     return {
-      file: layer.name,
-      format: 'raw',
-      header: [{ name: 'virtual size', value: String(layer.length) }],
-      features: [],
-      extensions: [],
-      snapshots: [],
-      bitmaps: [],
-      problems: [],
+      report: {
+        file: layer.name,
+        format: 'raw',
+        header: [{ name: 'virtual size', value: String(layer.length) }],
+        features: [],
+        extensions: [],
+        snapshots: [],
+        bitmaps: [],
+        problems: [],
+      },
     };
   }
   const img: Qcow2Image = layer;
@@ -144,7 +153,7 @@ export async function imageReport(
     problems.push(`bitmaps: ${msg(e)}`);
   }
   let check: ImageReport['check'];
-  let checked: Awaited<ReturnType<typeof checkImage>> | undefined;
+  let checked: Checked | undefined;
   const checkBytes = checkReadBytes(img);
   const deferred = runCheck === 'auto' && checkBytes > autoBytes;
   try {
@@ -161,31 +170,75 @@ export async function imageReport(
   } catch (e) {
     problems.push(`check: ${msg(e)}`);
   }
-  let host: ImageReport['host'];
-  try {
-    const m = await hostMap(img, st.layerStatus[0]!.extents, checked);
-    host = {
-      clusterSize: m.clusterSize,
-      clusters: m.clusters,
-      names: HOST_NAMES,
-      start: m.start,
-      length: m.length,
-      kind: m.kind,
-    };
-  } catch (e) {
-    problems.push(`host map: ${msg(e)}`);
-  }
   return {
-    file: img.name,
-    format: 'qcow2',
-    header,
-    features,
-    extensions,
-    snapshots,
-    bitmaps,
-    ...(check && { check }),
-    ...(deferred && { checkDeferred: { bytes: checkBytes } }),
-    problems,
-    ...(host && { host }),
+    report: {
+      file: img.name,
+      format: 'qcow2',
+      header,
+      features,
+      extensions,
+      snapshots,
+      bitmaps,
+      ...(check && { check }),
+      ...(deferred && { checkDeferred: { bytes: checkBytes } }),
+      problems,
+    },
+    ...(checked && { checked }),
   };
 }
+
+/** Most pixels a host map is binned to: a screen's width, twice over for wrapped rows. */
+export const MAX_HOST_MAP_PX = 8192;
+
+/**
+ * The top file's host clusters in file order, binned to `px` pixels over the host classes
+ * (core/hostmap HOST_*): a pixel shows its share of each, as every view does (core/raster/mix.ts).
+ */
+export async function hostMapBins(
+  img: Qcow2Image,
+  top: Extents,
+  checked: Checked | undefined,
+  px: number,
+): Promise<HostMapBins> {
+  const m = await hostMap(img, top, checked);
+  const n = Math.max(1, Math.min(px, MAX_HOST_MAP_PX));
+  const classes = HOST_NAMES.length;
+  const counts = new Array<number>(classes).fill(0);
+  for (let i = 0; i < m.count; i++) counts[m.kind[i]!]! += m.length[i]!;
+  const fractions = binRuns(
+    m,
+    classes,
+    (i, cls) => {
+      cls[0] = m.kind[i]!;
+      return 1;
+    },
+    0,
+    m.clusters,
+    n,
+  );
+  return {
+    file: img.name,
+    clusterSize: m.clusterSize,
+    clusters: m.clusters,
+    classes: HOST_NAMES.map((_, k) => HOST_KEYS[k]!),
+    counts,
+    px: n,
+    fractions,
+  };
+}
+
+/** Class keys of the host classes, by HOST_* index (one palette key each). */
+export const HOST_KEYS: readonly string[] = [
+  'host-free',
+  'host-header',
+  'host-l1',
+  'host-l2',
+  'host-reftable',
+  'host-refblock',
+  'host-snapshot',
+  'host-bitmap',
+  'host-data',
+  'host-compressed',
+  'host-leaked',
+  'host-twice',
+];

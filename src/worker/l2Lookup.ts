@@ -10,7 +10,7 @@ import { INCOMPAT_DATA_FILE } from '../core/qcow2/header.ts';
 import { entryOffset, type Qcow2Image } from '../core/qcow2/image.ts';
 import { decodeBitmap, decodeL2Entry } from '../core/qcow2/l2entry.ts';
 import { RefcountReader, readRefcountTable } from '../core/qcow2/refcount.ts';
-import type { L2EntryInfo } from './protocol.ts';
+import type { L2EntryInfo } from '../protocol/results.ts';
 
 const readers = new WeakMap<Qcow2Image, Promise<RefcountReader | undefined>>();
 
@@ -26,13 +26,20 @@ function refcounts(img: Qcow2Image): Promise<RefcountReader | undefined> {
   return r;
 }
 
-export async function l2EntryAt(layer: Layer, li: number, offset: number): Promise<L2EntryInfo | undefined> {
+/** `l1`: the L1 table to read through (an internal snapshot's), the layer's active one by default. */
+export async function l2EntryAt(
+  layer: Layer,
+  li: number,
+  offset: number,
+  l1?: Uint32Array,
+): Promise<L2EntryInfo | undefined> {
   if (layer.format !== 'qcow2' || offset >= layer.length) return undefined;
   const h = layer.header;
   const cluster = Math.floor(offset / h.clusterSize);
   const l1Index = Math.floor(cluster / h.l2Entries);
   const l2Index = cluster % h.l2Entries;
-  const l2TableOffset = entryOffset(layer.l1[2 * l1Index] ?? 0, layer.l1[2 * l1Index + 1] ?? 0);
+  const table = l1 ?? layer.l1;
+  const l2TableOffset = entryOffset(table[2 * l1Index] ?? 0, table[2 * l1Index + 1] ?? 0);
   const base = { layer: li, name: layer.name, l1Index, l2Index, l2TableOffset };
   if (l2TableOffset === 0) return { ...base, type: 'unallocated (no L2 table)' };
   if (l2TableOffset % h.clusterSize)

@@ -10,58 +10,9 @@ import { commit } from '../core/write/commit.ts';
 import type { WritableImage } from '../core/write/image.ts';
 import { Qcow2Writer } from '../core/write/qcow2Writer.ts';
 import { RawWriter } from '../core/write/rawWriter.ts';
+import type { SandboxImageInfo, SandboxOp, SandboxState } from '../protocol/results.ts';
 import type { NamedSource } from './chainFiles.ts';
-import type { OpenSource } from './protocol.ts';
-import { openRemoteChain } from './remoteSource.ts';
-
-/** qemu-img create / qemu-io / qemu-img snapshot / qemu-img commit, as plain data. */
-export type SandboxOp =
-  | { readonly op: 'reset' }
-  | {
-      readonly op: 'create';
-      readonly name: string;
-      readonly format: 'qcow2' | 'raw';
-      /** Defaults to the backing image's size. */
-      readonly size?: number;
-      readonly version?: 2 | 3;
-      readonly clusterBits?: number;
-      readonly extendedL2?: boolean;
-      /** Name of an image already in the sandbox. */
-      readonly backing?: string;
-    }
-  | {
-      readonly op: 'write';
-      readonly image: string;
-      readonly offset: number;
-      readonly length: number;
-      readonly pattern: number;
-    }
-  | {
-      readonly op: 'zero';
-      readonly image: string;
-      readonly offset: number;
-      readonly length: number;
-      readonly unmap?: boolean;
-    }
-  | { readonly op: 'discard'; readonly image: string; readonly offset: number; readonly length: number }
-  | { readonly op: 'snapshot'; readonly image: string; readonly name: string }
-  | { readonly op: 'commit'; readonly image: string };
-
-export interface SandboxImageInfo {
-  readonly name: string;
-  readonly format: 'qcow2' | 'raw';
-  readonly size: number;
-  readonly fileSize: number;
-  readonly version?: number;
-  readonly extendedL2?: boolean;
-  readonly backing?: string;
-}
-
-export interface SandboxState {
-  readonly images: readonly SandboxImageInfo[];
-  /** Each applied operation as the command a person would type. */
-  readonly log: readonly string[];
-}
+import { toErrorInfo } from './errorInfo.ts';
 
 const hexPattern = (p: number) => `0x${p.toString(16).padStart(2, '0')}`;
 
@@ -184,9 +135,21 @@ export class Sandbox {
     this.log.push(describeSandboxOp(o));
   }
 
+  /** Applies operations in order, as a shell script of qemu-img/qemu-io lines would; the first failure stops the list. */
+  run(ops: readonly SandboxOp[]): SandboxState {
+    for (const op of ops) {
+      try {
+        this.apply(op);
+      } catch (e) {
+        return { ...this.state(), error: toErrorInfo(e) };
+      }
+    }
+    return this.state();
+  }
+
   state(): SandboxState {
     return {
-      images: [...this.images.values()].map((img) => {
+      images: [...this.images.values()].map((img): SandboxImageInfo => {
         const q = img instanceof Qcow2Writer ? img : undefined;
         return {
           name: img.file.name,
@@ -215,29 +178,3 @@ export class Sandbox {
     return this.get(name).file.bytes();
   }
 }
-
-export type Progress = (phase: string, done: number, total: number) => void;
-
-/** The sources an `open` with a `source` reads: the sandbox's chain below `top`, or a remote chain. */
-export async function sourcesFor(
-  from: OpenSource,
-  sandbox: Sandbox,
-  progress: Progress,
-): Promise<NamedSource[]> {
-  if (from.kind === 'sandbox') return sandbox.sources(from.top);
-  const stats = { requests: 0, bytes: 0 };
-  return openRemoteChain(
-    from.url,
-    (u, init) => fetch(u, init),
-    stats,
-    (name, depth) =>
-      progress(
-        `fetching ${name} (layer ${depth + 1}): ${stats.requests} requests, ${stats.bytes} bytes`,
-        depth,
-        depth + 1,
-      ),
-  );
-}
-
-export const sourceName = (from: OpenSource | undefined): string =>
-  from === undefined ? '' : from.kind === 'url' ? from.url : from.top;

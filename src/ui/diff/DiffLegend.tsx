@@ -2,19 +2,18 @@
  * The diff legend: agreement and each kind of disagreement, with its colour and its bytes; which
  * file each side reads when they are two, and what was compared when their sizes differ.
  */
-import { sizeNote } from '../../core/diff/sizes.ts';
 import { binarySize } from '../../core/format.ts';
-import type { DiffSummary } from '../../worker/diffProtocol.ts';
-import { type DiffPalette, kindColour } from './diffPalette.ts';
+import type { DiffInfo } from '../../protocol/source.ts';
+import { colourOf, type Palette } from '../palette.ts';
 
 /** The sides read two different files (B a second image, or another top). */
-export const twoFiles = (s: DiffSummary): boolean => s.b.chain !== undefined || s.a.file !== s.b.file;
+export const twoFiles = (s: DiffInfo): boolean => s.b.source !== s.a.source || s.a.file !== s.b.file;
 
 const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
 
-export function DiffLegend({ summary, palette }: { summary: DiffSummary; palette: DiffPalette }) {
+export function DiffLegend({ summary, palette }: { summary: DiffInfo; palette: Palette }) {
   const s = summary;
-  const sizes = sizeNote(s, binarySize);
+  const sizes = s.sizeNote;
   return (
     <fieldset className="legend diff-legend" data-testid="diff-legend">
       <legend>Difference</legend>
@@ -45,7 +44,7 @@ export function DiffLegend({ summary, palette }: { summary: DiffSummary; palette
           <li key={k.id} data-kind={k.id}>
             <span
               className="swatch"
-              style={{ background: kindColour(palette, k.index) }}
+              style={{ background: colourOf(palette, `kind-${k.index}`) }}
               aria-hidden="true"
             />
             <span className="diff-kind-label">{k.label}</span>

@@ -6,10 +6,9 @@
 import { useEffect, useState } from 'react';
 import { CATALOGUE } from '../../core/interpret/catalogue.ts';
 import { describeView, formatView } from '../../core/interpret/viewSource.ts';
+import type { SnapshotName } from '../../protocol/results.ts';
 import { DEFAULT_DIFF, type DiffSideState, type DiffSpec, secondFor } from '../../state/diff.ts';
-import type { SnapshotName } from '../../worker/diffProtocol.ts';
-import { useApp } from '../appContext.ts';
-import { useDiffClient } from './useDiff.ts';
+import { useApp, useServices } from '../appContext.ts';
 
 const VIEWS: readonly [string, string][] = [
   ['', 'with backing chain'],
@@ -32,14 +31,14 @@ function snapshotViews(snaps: readonly SnapshotName[]): [string, string][] {
   });
 }
 
-/** Internal snapshots of the chain a side reads (an open id or image B's id); none while unknown. */
+/** Internal snapshots of the source a side reads (the page's image or image B); none while unknown. */
 function useSnapshots(chain: number | undefined): readonly SnapshotName[] {
-  const dc = useDiffClient();
+  const { client } = useServices();
   const [got, setGot] = useState<{ chain: number; snaps: readonly SnapshotName[] }>();
   useEffect(() => {
     if (chain === undefined) return;
     let live = true;
-    dc.snapshots(chain).then(
+    client.call('snapshots', { source: chain }).then(
       (snaps) => {
         if (live) setGot({ chain, snaps });
       },
@@ -50,7 +49,7 @@ function useSnapshots(chain: number | undefined): readonly SnapshotName[] {
     return () => {
       live = false;
     };
-  }, [dc, chain]);
+  }, [client, chain]);
   return got !== undefined && got.chain === chain ? got.snaps : [];
 }
 
@@ -107,8 +106,8 @@ export function DiffPicker() {
   const hasChain = useApp((s) => s.chain !== undefined);
   const diff = useApp((s) => s.diff);
   const setDiff = useApp((s) => s.setDiff);
-  const openId = useApp((s) => (s.chain ? s.openId : undefined));
-  const bChain = useApp((s) => secondFor(s.diff, s.second)?.chainId);
+  const openId = useApp((s) => (s.chain?.kind === 'image' && s.chain.complete ? s.chain.id : undefined));
+  const bChain = useApp((s) => secondFor(s.diff, s.second)?.id);
   const snapsA = useSnapshots(openId);
   const snapsB = useSnapshots(bChain ?? openId);
   const [draft, setDraft] = useState<DiffSpec>(diff ?? DEFAULT_DIFF);

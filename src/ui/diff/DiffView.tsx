@@ -1,24 +1,27 @@
 /**
  * The diff view (issue 4): replaces the single map while the store names an A and a B. The
- * worker computes both sides and the diff; this shows the legend with byte counts, the heatmap
- * in difference colours, lanes A / B / difference, the list with reasons, keyboard stepping
+ * worker computes both sides and the diff as a source of its own (state/diffFollow.ts); this
+ * shows the legend with byte counts, the heatmap and lanes through the same shells as the map
+ * (GridView, Lanes), the differences as rows with their reasons (RowsTable), keyboard stepping
  * (n / p: next / previous difference, z: zoom to it, 0: whole image) and the exports.
  * B may read a second image (SecondImage.tsx), picked or dropped on this view.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { hex } from '../../core/format.ts';
 import type { NativeFormat } from '../../core/interpret/catalogue.ts';
-import type { DiffExportFormat, DiffSummary } from '../../worker/diffProtocol.ts';
+import type { ExportFormat } from '../../protocol/results.ts';
+import type { DiffInfo } from '../../protocol/source.ts';
 import { useApp, useServices } from '../appContext.ts';
-import type { ResolvedTheme } from '../palette.ts';
-import { DiffHeatmap } from './DiffHeatmap.tsx';
-import { DiffLanes } from './DiffLanes.tsx';
+import { download } from '../download.ts';
+import { GridView } from '../GridView.tsx';
+import { Lanes } from '../Lanes.tsx';
+import { diffLook, diffSideLook } from '../looks.ts';
+import { colourOf, PALETTES, type ResolvedTheme } from '../palette.ts';
+import { RowsTable } from '../RowsTable.tsx';
+import { diffMixWords } from '../words.ts';
 import { DiffLegend } from './DiffLegend.tsx';
-import { DiffList } from './DiffList.tsx';
-import { DIFF_PALETTES } from './diffPalette.ts';
 import { SecondImage } from './SecondImage.tsx';
 import './diff.css';
-import { useDiff, useDiffClient } from './useDiff.ts';
 import { useFileDrop } from './useFileDrop.ts';
 import { useSecondImage } from './useSecondImage.ts';
 
@@ -28,27 +31,6 @@ const NATIVE: Readonly<Record<NativeFormat, { label: string; suffix: string }>> 
   nbdinfo: { label: 'nbdinfo --map', suffix: 'nbdinfo.txt' },
   'nbdinfo-json': { label: 'nbdinfo --map --json', suffix: 'nbdinfo.json' },
 };
-
-function save(text: string, name: string, type: string) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
-/** Index of the differing extent holding `offset`, else the first after it, else -1. */
-function differenceAt(s: DiffSummary, offset: number): number {
-  let lo = 0;
-  let hi = s.count;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if (s.start[m]! + s.length[m]! <= offset) lo = m + 1;
-    else hi = m;
-  }
-  return lo < s.count ? lo : -1;
-}
 
 const isTyping = (t: EventTarget | null) =>
   t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName));
@@ -70,75 +52,19 @@ export function DiffView({ theme }: { theme: ResolvedTheme }) {
   );
 }
 
+/** The current difference: its index, range and words (one row of the diff source). */
+interface Current {
+  readonly diff: number;
+  readonly i: number;
+  readonly start: number;
+  readonly length: number;
+  readonly where: string;
+  readonly kind: string;
+  readonly reason: string;
+}
+
 function DiffBody({ theme }: { theme: ResolvedTheme }) {
-  const { store } = useServices();
-  const dc = useDiffClient();
-  const r = useDiff();
-  const top = useApp((s) => s.chain?.layers[0]?.name ?? 'image');
-  const palette = DIFF_PALETTES[theme];
-  const [cur, setCur] = useState<{ diffId: number; i: number }>();
-  const ready = r.status === 'ready' ? r : undefined;
-  const current = ready && cur?.diffId === ready.diffId ? cur.i : -1;
-  const [why, setWhy] = useState<{ diffId: number; i: number; text: string }>();
-  useEffect(() => {
-    if (!ready || current < 0) return;
-    const { diffId } = ready;
-    dc.reasons(diffId, current, current + 1).then(
-      (t) => setWhy({ diffId, i: current, text: t[0] ?? '' }),
-      () => {},
-    );
-  }, [dc, ready, current]);
-
-  /** Makes difference i current; brings it into view (zoom: fit the view to it). */
-  const go = useCallback(
-    (i: number, zoom = false) => {
-      if (!ready || i < 0 || i >= ready.summary.count) return;
-      const s = ready.summary;
-      setCur({ diffId: ready.diffId, i });
-      const a = s.start[i]!;
-      const z = a + s.length[i]!;
-      const st = store.getState();
-      const v = st.view;
-      if (zoom) {
-        const pad = Math.max(s.clusterSize, Math.round((z - a) / 4));
-        st.setView({ start: a - pad, end: z + pad });
-      } else if (a < v.start || a >= v.end) {
-        const len = v.end - v.start;
-        st.setView({ start: a - len / 2, end: a + len / 2 });
-      }
-    },
-    [ready, store],
-  );
-
-  useEffect(() => {
-    if (!ready) return;
-    const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
-      const n = ready.summary.count;
-      if (e.key === 'n' || e.key === 'j')
-        go(
-          current < 0
-            ? differenceAt(ready.summary, store.getState().view.start)
-            : Math.min(n - 1, current + 1),
-        );
-      else if (e.key === 'p' || e.key === 'k') go(current < 0 ? n - 1 : Math.max(0, current - 1));
-      else if (e.key === 'z') go(Math.max(current, 0), true);
-      else if (e.key === '0') store.getState().resetView();
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [ready, current, go, store]);
-
-  const exportAs = (format: DiffExportFormat, name: string, type: string) => {
-    if (!ready) return;
-    dc.export(ready.diffId, format).then(
-      (x) => save(x.text, name, type),
-      () => {},
-    );
-  };
-
+  const r = useApp((s) => s.diffResult);
   if (r.status === 'idle' || r.status === 'needs-b') return null;
   if (r.status === 'computing')
     return (
@@ -152,71 +78,183 @@ function DiffBody({ theme }: { theme: ResolvedTheme }) {
         The comparison failed: {r.message}
       </p>
     );
-  const s = r.summary;
-  const sideLine = (tag: string, x: DiffSummary['a']) => (
+  return <Ready d={r.info} theme={theme} />;
+}
+
+function Ready({ d, theme }: { d: DiffInfo; theme: ResolvedTheme }) {
+  const { store, client } = useServices();
+  const top = useApp((s) => s.chain?.layers[0]?.name ?? 'image');
+  const p = PALETTES[theme];
+  const [cur, setCur] = useState<Current>();
+  const current = cur?.diff === d.id ? cur : undefined;
+
+  /**
+   * Makes a difference current: the row at index `from`, or the first ending after offset `at`
+   * (`exact`: only one holding it). Brings it into view; `zoom` fits the view to it.
+   */
+  const go = useCallback(
+    (q: { from: number } | { at: number }, { zoom = false, exact = false } = {}) => {
+      client.call('rows', { source: d.id, view: '', ...q, count: 1 }, { channel: 'rows:diff-current' }).then(
+        (page) => {
+          if (!page.cells.length) return;
+          const [where = '', , , kind = '', reason = ''] = page.cells[0]!;
+          const a = page.start[0]!;
+          const z = a + page.length[0]!;
+          if (exact && 'at' in q && (q.at < a || q.at >= z)) return;
+          setCur({ diff: d.id, i: page.from, start: a, length: z - a, where, kind, reason });
+          const st = store.getState();
+          const v = st.view;
+          if (zoom) {
+            const pad = Math.max(d.clusterSize, Math.round((z - a) / 4));
+            st.setView({ start: a - pad, end: z + pad });
+          } else if (a < v.start || a >= v.end) {
+            const len = v.end - v.start;
+            st.setView({ start: a - len / 2, end: a + len / 2 });
+          }
+        },
+        () => {},
+      );
+    },
+    [client, d.id, d.clusterSize, store],
+  );
+  const next = useCallback(() => {
+    if (d.count === 0) return;
+    if (!current) go({ at: store.getState().view.start });
+    else go({ from: Math.min(d.count - 1, current.i + 1) });
+  }, [d.count, current, go, store]);
+  const prev = useCallback(() => {
+    if (d.count) go({ from: current ? Math.max(0, current.i - 1) : d.count - 1 });
+  }, [d.count, current, go]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+      if (e.key === 'n' || e.key === 'j') next();
+      else if (e.key === 'p' || e.key === 'k') prev();
+      else if (e.key === 'z') go({ from: current?.i ?? 0 }, { zoom: true });
+      else if (e.key === '0') store.getState().resetView();
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [next, prev, go, current, store]);
+
+  const look = useMemo(() => diffLook(d.classes, p), [d.classes, p]);
+  const marks = useMemo(
+    () => ({
+      selectionColour: p.selection,
+      cursorColour: p.cursor,
+      backColour: p.empty,
+      ...(current && { range: { start: current.start, end: current.start + current.length } }),
+    }),
+    [p, current],
+  );
+  const laneLook = useCallback(
+    (lane: number) => (lane === 2 ? look : diffSideLook(d.classes, lane as 0 | 1, p)),
+    [look, d.classes, p],
+  );
+  const words = useMemo(() => diffMixWords(d), [d]);
+  const exportAs = (format: ExportFormat, name: string, type: string) =>
+    client.call('export', { source: d.id, view: '', format, release: 0 }).then(
+      (x) => download(x.text, name, type),
+      () => {},
+    );
+  const sideLine = (tag: string, x: DiffInfo['a']) => (
     <li>
       <strong>{tag}</strong> {x.title} <span className="muted">({x.provenance})</span> · {x.file},{' '}
       {x.viewWords}
       {x.error && <span className="diff-error"> · QEMU stops at: {x.error}</span>}
     </li>
   );
-  const cs = s.clusterSize;
   return (
     <div className="diff-view-body">
       <ul className="diff-sides">
-        {sideLine('A', s.a)}
-        {sideLine('B', s.b)}
+        {sideLine('A', d.a)}
+        {sideLine('B', d.b)}
       </ul>
-      <DiffLegend summary={s} palette={palette} />
+      <DiffLegend summary={d} palette={p} />
       <div className="diff-nav" role="toolbar" aria-label="Step through differences">
-        <button type="button" onClick={() => go(Math.max(0, current - 1))} disabled={s.count === 0}>
+        <button type="button" onClick={prev} disabled={d.count === 0}>
           ← Previous <kbd>p</kbd>
+        </button>
+        <button type="button" onClick={next} disabled={d.count === 0}>
+          Next <kbd>n</kbd> →
         </button>
         <button
           type="button"
-          onClick={() =>
-            go(
-              current < 0 ? differenceAt(s, store.getState().view.start) : Math.min(s.count - 1, current + 1),
-            )
-          }
-          disabled={s.count === 0}
+          onClick={() => go({ from: current?.i ?? 0 }, { zoom: true })}
+          disabled={d.count === 0}
         >
-          Next <kbd>n</kbd> →
-        </button>
-        <button type="button" onClick={() => go(Math.max(current, 0), true)} disabled={s.count === 0}>
           Zoom to it <kbd>z</kbd>
         </button>
         <button type="button" onClick={() => store.getState().resetView()}>
           Whole image <kbd>0</kbd>
         </button>
         <span className="diff-current" aria-live="polite" data-testid="diff-current">
-          {current >= 0
-            ? `Difference ${current + 1} of ${s.count}: ${
-                Math.floor(s.start[current]! / cs) ===
-                Math.floor((s.start[current]! + s.length[current]! - 1) / cs)
-                  ? `cluster ${Math.floor(s.start[current]! / cs)}`
-                  : `clusters ${Math.floor(s.start[current]! / cs)}-${Math.floor((s.start[current]! + s.length[current]! - 1) / cs)}`
-              } at ${hex(s.start[current]!)}, ${s.kinds[s.kind[current]!]!.label}`
-            : `${s.count} difference${s.count === 1 ? '' : 's'}`}
+          {current
+            ? `Difference ${current.i + 1} of ${d.count}: ${current.where} at ${hex(current.start)}, ${current.kind}`
+            : `${d.count} difference${d.count === 1 ? '' : 's'}`}
         </span>
       </div>
-      {current >= 0 && (
+      {current && (
         <p className="diff-why" data-testid="diff-why">
-          {why?.diffId === r.diffId && why.i === current ? why.text : '…'}
+          {current.reason}
         </p>
       )}
-      <DiffHeatmap
-        diffId={r.diffId}
-        summary={s}
-        palette={palette}
-        current={current}
-        onPick={(offset) => {
-          const i = differenceAt(s, offset);
-          if (i >= 0 && s.start[i]! <= offset) setCur({ diffId: r.diffId, i });
-        }}
+      <GridView
+        source={d}
+        view=""
+        look={look}
+        marks={marks}
+        keys="pan"
+        onPick={(offset) => go({ at: offset }, { exact: true })}
+        mixWords={words}
+        testId="diff-canvas"
+        captionId="diff-caption"
+        label="Difference heatmap"
+        roleDescription="difference heatmap"
       />
-      <DiffLanes diffId={r.diffId} summary={s} palette={palette} />
-      <DiffList diffId={r.diffId} summary={s} palette={palette} current={current} onPick={(i) => go(i)} />
+      <section className="tracks diff-lanes" aria-label="Difference lanes">
+        <h2>Lanes</h2>
+        <Lanes source={d} view="" lookOf={laneLook} testId="diff-lanes-canvas" maxLabel={190} />
+        <ul className="diff-value-legend" aria-label="Lane colours">
+          {[d.a, d.b].map((s, si) => (
+            <li key={si === 0 ? 'a' : 'b'}>
+              <strong>{si === 0 ? 'A' : 'B'}:</strong>{' '}
+              {s.legend.map((l, i) => (
+                <span key={l.value} className="diff-value">
+                  <span
+                    className="swatch"
+                    style={{ background: colourOf(p, `value-${i}`) }}
+                    aria-hidden="true"
+                  />
+                  {l.label}
+                </span>
+              ))}
+            </li>
+          ))}
+        </ul>
+      </section>
+      <RowsTable
+        source={d}
+        view=""
+        label="Differing extents"
+        heading={(n) => (
+          <>
+            Differences <span className="muted">({n})</span>
+          </>
+        )}
+        testId="diff-rows"
+        rowHeight={48}
+        visibleRows={5}
+        rowClass="diff-row"
+        cellClass={{ reason: 'diff-reason' }}
+        swatch={(k) => colourOf(p, d.classes[k] ?? '')}
+        {...(current && { current: { index: current.i } })}
+        onPick={(i) => go({ from: i })}
+        empty={<p className="muted">None: A and B agree everywhere they both reach.</p>}
+      />
       <fieldset className="export diff-export">
         <legend>Export</legend>
         <button type="button" onClick={() => exportAs('diff-json', `${top}.diff.json`, 'application/json')}>
@@ -226,14 +264,14 @@ function DiffBody({ theme }: { theme: ResolvedTheme }) {
           Diff CSV
         </button>
         {(['a', 'b'] as const).map((tag) =>
-          s[tag].nativeFormats.map((f) => (
+          d[tag].nativeFormats.map((f) => (
             <button
               key={`${tag}:${f}`}
               type="button"
               onClick={() =>
                 exportAs(
                   `${tag}:${f}`,
-                  `${top}.${tag.toUpperCase()}.${s[tag].interp}.${NATIVE[f].suffix}`,
+                  `${top}.${tag.toUpperCase()}.${d[tag].interp}.${NATIVE[f].suffix}`,
                   'text/plain',
                 )
               }

@@ -27,15 +27,14 @@ export function SecondImage({
   const wanted = spec?.bImage;
   let status: string;
   if (second) {
-    const c = second.chain;
-    status = `B reads ${and(c.files)} (${binarySize(c.length)}).`;
+    status = `B reads ${and(second.layers.map((l) => l.name))} (${binarySize(second.length)}).`;
   } else if (wanted) {
     status = `This comparison's B reads ${and(wanted.files)} (${binarySize(wanted.size)}${
       wanted.fingerprint ? `, fingerprint ${wanted.fingerprint}` : ''
     }): open ${wanted.files.length > 1 ? 'those files' : 'that file'} to compare.`;
   } else
     status = `B reads the page's image (${page}). Open another image, or drop it here, to compare two files.`;
-  const c = second?.chain;
+  const c = second;
   return (
     <fieldset className="diff-second" data-testid="diff-second" aria-label="Image B">
       <legend>Image B</legend>

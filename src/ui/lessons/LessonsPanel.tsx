@@ -7,7 +7,7 @@
 import { useState } from 'react';
 import { hex } from '../../core/format.ts';
 import './lessons.css';
-import { fetchSample, openSource } from '../../state/loader.ts';
+import { fetchSample, openFiles, openSource } from '../../state/loader.ts';
 import { useServices } from '../appContext.ts';
 import { runSandbox } from '../sandbox/openSource.ts';
 import { engineAnswer, LESSONS, type Lesson, TOOL_TITLES } from './lessons.ts';
@@ -35,15 +35,12 @@ export function LessonsPanel() {
     if ('ops' in l.build) {
       if (!built) {
         const st = await runSandbox(client, l.build.ops);
-        if (st.error) throw new Error(st.error);
+        if (st.error) throw new Error(st.error.message);
       }
       id = await openSource(store, client, { kind: 'sandbox', top: step.top });
     } else {
       const files = await fetchSample(import.meta.env.BASE_URL, l.build.sample, l.build.files);
-      store.getState().startLoad(files.map((f) => ({ name: f.name, size: f.size })));
-      const r = await client.open(files, { onProgress: (p, d, t) => store.getState().progress(p, d, t) });
-      store.getState().opened(r.openId, r.chain);
-      id = r.openId;
+      id = await openFiles(store, client, files);
     }
     if (id !== undefined) setOpenId({ top: step.top, id });
     store.getState().select(step.offset);
@@ -73,7 +70,7 @@ export function LessonsPanel() {
     try {
       const id = await openStep(lesson, stepIndex, true);
       if (id === undefined) return;
-      const detail = await client.hit(id, step.offset);
+      const detail = await client.call('hit', { source: id, view: '', offset: step.offset });
       const a = detail && engineAnswer(step, detail);
       if (!a) throw new Error(`no answer from the engine at ${hex(step.offset)}`);
       setGraded({ picked, answer: a.label, explain: a.explain });

@@ -5,7 +5,7 @@
  * lessons.test.ts checks each against the engine, and the page grades against the engine's
  * answer, never against this file alone.
  */
-import type { SandboxOp } from '../../worker/sandbox.ts';
+import type { SandboxOp } from '../../protocol/results.ts';
 
 /** Which answer a step asks for: an interpretation id of the worker's hit detail, or the L2 type. */
 export type LessonTool =
@@ -331,11 +331,11 @@ export const LESSONS: readonly Lesson[] = [
 export function engineAnswer(
   step: LessonStep,
   detail: {
-    readonly kind: string;
+    readonly owner?: { readonly kind: string };
     readonly values: readonly { readonly id: string; readonly label: string; readonly explain: string }[];
   },
 ): { label: string; explain: string } | undefined {
-  if (step.tool === 'kind') return { label: detail.kind, explain: '' };
+  if (step.tool === 'kind') return detail.owner && { label: detail.owner.kind, explain: '' };
   const v = detail.values.find((x) => x.id === step.tool);
   return v && { label: v.label, explain: v.explain };
 }

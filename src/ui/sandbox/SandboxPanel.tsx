@@ -5,8 +5,8 @@
  */
 import { useState } from 'react';
 import { binarySize } from '../../core/format.ts';
+import type { SandboxImageInfo, SandboxOp, SandboxState } from '../../protocol/results.ts';
 import { openSource } from '../../state/loader.ts';
-import type { SandboxImageInfo, SandboxOp, SandboxState } from '../../worker/sandbox.ts';
 import { useServices } from '../appContext.ts';
 import { downloadSandboxFile, runSandbox } from './openSource.ts';
 
@@ -47,7 +47,7 @@ export function SandboxPanel() {
     try {
       const st = await runSandbox(client, ops);
       setState(st);
-      if (st.error) setError(st.error);
+      if (st.error) setError(st.error.message);
       const top = show ?? shown;
       if (top && st.images.some((i) => i.name === top)) {
         setShown(top);

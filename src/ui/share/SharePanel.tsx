@@ -6,12 +6,12 @@
  * instead. What is offered belongs to the map it was made from: another open hides it.
  */
 import { useState } from 'react';
+import type { ChainInfo } from '../../protocol/source.ts';
 import { linkWithHash, MAX_LINK_CHARS, mapFileText } from '../../state/permalink.ts';
 import { toHash } from '../../state/url.ts';
 import { stateFor } from '../../state/urlSync.ts';
-import { shareMap } from '../../worker/mapFileClient.ts';
-import type { ChainInfo } from '../../worker/protocol.ts';
 import { useApp, useServices } from '../appContext.ts';
+import { download } from '../download.ts';
 
 async function copy(text: string): Promise<boolean> {
   try {
@@ -20,15 +20,6 @@ async function copy(text: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function download(text: string, name: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 export function SharePanel() {
@@ -57,9 +48,9 @@ export function SharePanel() {
     const of = s.chain;
     if (!of) return;
     // While comparing, A's and B's extents travel too (the recipient's diff view needs them);
-    // a B that reads a second image is not the page's to share.
-    const diff = s.diff && !s.diff.bImage ? { a: s.diff.a, b: s.diff.b } : undefined;
-    const payload = await shareMap(client, s.openId, diff);
+    // a B that reads a second image is not the page's to share (the diff source leaves it out).
+    const d = s.diffResult.status === 'ready' ? s.diffResult.info : undefined;
+    const { payload } = await client.call('share', { source: d?.id ?? of.id });
     const hash = toHash(stateFor(s, payload));
     const url = linkWithHash(window.location.href, hash);
     if (url.length > MAX_LINK_CHARS) {

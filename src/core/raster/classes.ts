@@ -1,0 +1,36 @@
+/**
+ * The raster's classes for a map of guest bytes: what a byte is, as a bin's fractions carry it
+ * (bins.ts). Keys name one meaning each, wherever they appear (heatmap, lanes, legend, host map,
+ * diff), so one palette can give each one colour. Content is one partition (data / zero /
+ * absent, plus error where QEMU refuses to read); the other classes overlap it.
+ */
+
+/** Allocated somewhere in the chain and not reading as zero: bytes read from host storage. */
+export const C_DATA = 0;
+/** Allocated in the chain and reading as zeroes (block status ZERO). */
+export const C_ZERO = 1;
+/** Found in no layer (qemu-img map "present": false); it reads as zero. */
+export const C_ABSENT = 2;
+/** Past the point where QEMU refuses to read (the walk stopped at corrupt metadata). */
+export const C_ERROR = 3;
+/** NBD_STATE_HOLE as qemu-nbd 6.0+ sets it (not DATA). */
+export const C_HOLE = 4;
+/** NBD_STATE_HOLE as qemu-nbd 5.2 and older set it (not ALLOCATED). */
+export const C_HOLE_52 = 5;
+/** Allocated in the top layer itself (qemu-img map depth 0 and present). */
+export const C_TOP = 6;
+export const C_COMPRESSED = 7;
+/** qemu:allocation-depth d sits at C_DEPTH + d (0 = absent, 1 = top, ...). */
+export const C_DEPTH = 8;
+
+const KEYS = ['data', 'zero', 'absent', 'error', 'hole', 'hole-5.2', 'top', 'compressed'] as const;
+
+/** Class keys of a chain of `layers` layers, by index. */
+export function chainClassKeys(layers: number): string[] {
+  return [...KEYS, ...Array.from({ length: layers + 1 }, (_, d) => `depth-${d}`)];
+}
+
+export const chainClassCount = (layers: number): number => C_DEPTH + layers + 1;
+
+/** The depth a class key names (`depth-2` -> 2), or -1. */
+export const depthOfKey = (key: string): number => (key.startsWith('depth-') ? Number(key.slice(6)) : -1);

@@ -1,0 +1,214 @@
+/**
+ * Answers to what the page asks a source for: bins of a range, lanes, a hit, a page of rows,
+ * exports, the image report. Bulk parts are typed arrays, transferred, sized by pixels or rows.
+ */
+import type { NativeFormat } from '../core/interpret/catalogue.ts';
+import type { ErrorInfo } from './errors.ts';
+
+/** Fractions of bin i's bytes in class c at fractions[i * classes + c] (core/raster/bins.ts). */
+export interface Bins {
+  readonly start: number;
+  readonly end: number;
+  readonly n: number;
+  readonly classes: number;
+  readonly fractions: Float32Array;
+}
+
+/** Lanes x px bins over the source's classes: lane l, pixel p, class c at ((l * px) + p) * classes + c. */
+export interface Lanes {
+  readonly start: number;
+  readonly end: number;
+  readonly px: number;
+  readonly lanes: number;
+  readonly classes: number;
+  readonly fractions: Float32Array;
+}
+
+/** The heatmap box an open names: the worker bins its first map for it (no round trip for the first cells). */
+export interface GridBox {
+  readonly width: number;
+  readonly maxHeight: number;
+}
+
+export interface InterpretationValue {
+  readonly id: string;
+  readonly title: string;
+  readonly value: number;
+  readonly label: string;
+  readonly explain: string;
+}
+
+/** One layer's L2 entry for a hit (qcow2 layers only). */
+export interface L2EntryInfo {
+  readonly layer: number;
+  readonly name: string;
+  readonly l1Index: number;
+  readonly l2Index: number;
+  /** Host offset of the L2 table, 0 when the L1 entry is empty. */
+  readonly l2TableOffset: number;
+  /** The raw entry in hex (128 bits with extended L2), undefined when there is no table. */
+  readonly raw?: string;
+  readonly type: string;
+  readonly hostOffset?: number;
+  /** The file the host offset is in (an external data file, or the image itself). */
+  readonly hostFile?: string;
+  readonly refcount?: number;
+}
+
+/** What a source says about the cluster (or subcluster) holding one offset. */
+export interface Hit {
+  readonly offset: number;
+  readonly clusterStart: number;
+  readonly clusterEnd: number;
+  readonly clusterIndex: number;
+  readonly subclusterIndex?: number;
+  /** One sentence: what the bytes are and why. */
+  readonly summary: string;
+  /** The layer whose metadata decided it (images only). */
+  readonly owner?: {
+    readonly layer: number;
+    readonly name: string;
+    readonly kind: string;
+    readonly flags: string;
+  };
+  readonly hostOffset?: number;
+  readonly hostFile?: string;
+  readonly entries: readonly L2EntryInfo[];
+  readonly values: readonly InterpretationValue[];
+}
+
+/** A page of a source's rows: qemu-img map rows of an image, the differing extents of a diff. */
+export interface RowsPage {
+  /** Rows in all (of the range asked for). */
+  readonly total: number;
+  /** Index of the first row of this page. */
+  readonly from: number;
+  readonly columns: readonly string[];
+  readonly start: Float64Array;
+  readonly length: Float64Array;
+  /** A class index per row, for a swatch (-1: none). */
+  readonly klass: Int32Array;
+  readonly cells: readonly (readonly string[])[];
+  /** The range held more rows than a source lists (its budget): the first ones are given. */
+  readonly truncated: boolean;
+}
+
+/** Whole-map exports, byte for byte as the tools print them; a diff's own and its sides'. */
+export type ExportFormat =
+  | 'qemu-img-map-json'
+  | 'nbdinfo-map'
+  | 'diff-json'
+  | 'diff-csv'
+  | `${'a' | 'b'}:${NativeFormat}`;
+
+export interface ExportResult {
+  readonly text: string;
+  readonly error?: string;
+}
+
+export interface SnapshotName {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface ImageField {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** The Image panel's facts about the top layer (worker/imageReport.ts). */
+export interface ImageReport {
+  readonly file: string;
+  readonly format: 'qcow2' | 'raw';
+  readonly header: readonly ImageField[];
+  /** Every set feature bit, named from the image's feature table when it has one. */
+  readonly features: readonly { readonly type: string; readonly bit: number; readonly name: string }[];
+  readonly extensions: readonly { readonly type: string; readonly offset: number; readonly length: number }[];
+  readonly snapshots: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly date: string;
+    readonly diskSize?: number;
+    readonly vmStateSize: number;
+  }[];
+  readonly bitmaps: readonly {
+    readonly name: string;
+    readonly granularity: number;
+    readonly flags: string;
+  }[];
+  readonly check?: {
+    readonly corruptions: number;
+    readonly leaks: number;
+    readonly checkErrors: number;
+    readonly failure?: string;
+    readonly messages: readonly string[];
+    readonly messagesDropped: number;
+  };
+  /** The check was left for a click: it would read `bytes` of metadata (imageReport.ts AUTO_CHECK_BYTES). */
+  readonly checkDeferred?: { readonly bytes: number };
+  readonly problems: readonly string[];
+}
+
+/** The host-file map of one file: its clusters in file order, binned to `px` pixels over host classes. */
+export interface HostMapBins {
+  readonly file: string;
+  readonly clusterSize: number;
+  readonly clusters: number;
+  /** Class keys ('host-l2', ...), by index. */
+  readonly classes: readonly string[];
+  /** Clusters of each class in the whole file. */
+  readonly counts: readonly number[];
+  readonly px: number;
+  readonly fractions: Float32Array;
+}
+
+/** qemu-img create / qemu-io / qemu-img snapshot / qemu-img commit, as plain data (worker/sandbox.ts). */
+export type SandboxOp =
+  | { readonly op: 'reset' }
+  | {
+      readonly op: 'create';
+      readonly name: string;
+      readonly format: 'qcow2' | 'raw';
+      /** Defaults to the backing image's size. */
+      readonly size?: number;
+      readonly version?: 2 | 3;
+      readonly clusterBits?: number;
+      readonly extendedL2?: boolean;
+      /** Name of an image already in the sandbox. */
+      readonly backing?: string;
+    }
+  | {
+      readonly op: 'write';
+      readonly image: string;
+      readonly offset: number;
+      readonly length: number;
+      readonly pattern: number;
+    }
+  | {
+      readonly op: 'zero';
+      readonly image: string;
+      readonly offset: number;
+      readonly length: number;
+      readonly unmap?: boolean;
+    }
+  | { readonly op: 'discard'; readonly image: string; readonly offset: number; readonly length: number }
+  | { readonly op: 'snapshot'; readonly image: string; readonly name: string }
+  | { readonly op: 'commit'; readonly image: string };
+
+export interface SandboxImageInfo {
+  readonly name: string;
+  readonly format: 'qcow2' | 'raw';
+  readonly size: number;
+  readonly fileSize: number;
+  readonly version?: number;
+  readonly extendedL2?: boolean;
+  readonly backing?: string;
+}
+
+export interface SandboxState {
+  readonly images: readonly SandboxImageInfo[];
+  /** Each applied operation as the command a person would type. */
+  readonly log: readonly string[];
+  /** The operation that failed (the ones after it were not applied). */
+  readonly error?: ErrorInfo;
+}

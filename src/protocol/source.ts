@@ -1,0 +1,155 @@
+/**
+ * What the page knows of an opened source (an image chain, a map without its image, a diff of
+ * two of them): names, sizes, the raster's classes and lanes. Never the runs themselves: those
+ * stay in the worker, and the page asks for bins, lanes, rows and hits (calls.ts).
+ */
+import type { NativeFormat } from '../core/interpret/catalogue.ts';
+import type { ErrorInfo, FindingInfo } from './errors.ts';
+
+/** A source in the worker, named by the id of the request that opened it. */
+export type SourceId = number;
+
+/**
+ * The image a link was made from, or an opened image's: its name, virtual size and a
+ * fingerprint of the header and L1 table (fnv1a64), so a recipient can tell the same image.
+ */
+export interface ImageIdentity {
+  readonly name: string;
+  /** Virtual size in bytes. */
+  readonly size: number;
+  readonly fingerprint?: string;
+}
+
+export interface LayerInfo {
+  readonly name: string;
+  readonly format: 'qcow2' | 'raw';
+  readonly virtualSize: number;
+  readonly fileSize: number;
+  readonly clusterSize?: number;
+  readonly version?: number;
+  readonly extendedL2?: boolean;
+  readonly compressionType?: string;
+  readonly backingName?: string;
+  readonly backingFormat?: string;
+  readonly dataFile?: string;
+  readonly snapshots?: number;
+  readonly encrypted?: boolean;
+}
+
+/** A lane of the tracks: its name, and a note when its source cannot fill it. */
+export interface LaneInfo {
+  readonly name: string;
+  readonly note?: string;
+}
+
+/** What every source offers the raster (core/raster): classes of its bins and its lanes. */
+export interface RasterInfo {
+  readonly id: SourceId;
+  /** Guest bytes the source spans. */
+  readonly length: number;
+  /** Bytes of one heatmap cell at full zoom: the top's cluster size (512 for a raw top). */
+  readonly clusterSize: number;
+  /** A cluster cell can show 32 subclusters (extended L2). */
+  readonly subclusters: boolean;
+  /** Class keys of bins and lanes, by index (core/raster/classes.ts). */
+  readonly classes: readonly string[];
+  readonly lanes: readonly LaneInfo[];
+}
+
+/** What a map opened without its image came from. */
+export interface MapOnlyInfo {
+  readonly fromLink: boolean;
+  readonly files: readonly string[];
+  readonly image?: ImageIdentity;
+  /** Each map shown: where it came from and the interpretation it is. */
+  readonly sources: readonly {
+    readonly name: string;
+    readonly interpretation: string;
+    readonly title: string;
+  }[];
+}
+
+/** An image chain, or a map without its image (mapOnly). */
+export interface ChainInfo extends RasterInfo {
+  readonly kind: 'image' | 'map';
+  /** Top first. */
+  readonly layers: readonly LayerInfo[];
+  /** False while the open goes on (a partial map, extents over [0, mappedEnd)). */
+  readonly complete: boolean;
+  readonly mappedEnd: number;
+  /** A backing file the chain names but that was not dropped: the map stops above it. */
+  readonly missingBacking?: { readonly name: string; readonly from: string };
+  /** The walk stopped here: bytes from `errorAt` on are not mapped. */
+  readonly error?: ErrorInfo;
+  readonly errorAt?: number;
+  readonly findings: readonly FindingInfo[];
+  /** Files that were dropped but could not be opened, or that the chain does not use. */
+  readonly rejected: readonly ErrorInfo[];
+  readonly unused: readonly string[];
+  /** fnv1a64 of the top image's header and L1 table, for permalinks (complete opens only). */
+  readonly fingerprint?: string;
+  readonly mapOnly?: MapOnlyInfo;
+}
+
+/** What one view of a chain (a snapshot's L1, backing: null, zero-scanned) turned out to be. */
+export interface ViewInfo {
+  readonly view: string;
+  readonly length: number;
+  readonly error?: ErrorInfo;
+  readonly errorAt?: number;
+}
+
+/** One side of a diff: a source, an interpretation (catalogue id) and a view of it. */
+export interface DiffSide {
+  readonly source: SourceId;
+  readonly interp: string;
+  /** View text form (core/interpret/viewSource.ts), '' for the chain as opened. */
+  readonly view: string;
+}
+
+export interface DiffSideSummary {
+  readonly interp: string;
+  readonly title: string;
+  /** Canonical view text ('' default) and its words ("backing: null, active L1"). */
+  readonly view: string;
+  readonly viewWords: string;
+  readonly provenance: string;
+  readonly file: string;
+  readonly length: number;
+  readonly legend: readonly { readonly value: number; readonly label: string }[];
+  /** Tool outputs a side can be exported as (none for a map without its image). */
+  readonly nativeFormats: readonly NativeFormat[];
+  /** The source the side reads. */
+  readonly source: SourceId;
+  /** Where QEMU would stop reading (the view's status ended at an error). */
+  readonly error?: string;
+}
+
+export interface DiffKindSummary {
+  readonly index: number;
+  readonly id: string;
+  readonly label: string;
+  readonly labelA: string;
+  readonly labelB: string;
+  readonly bytes: number;
+  readonly extents: number;
+}
+
+/** A diff of two sides (a source of its own: bins, lanes A/B/difference, rows with reasons). */
+export interface DiffInfo extends RasterInfo {
+  readonly kind: 'diff';
+  readonly a: DiffSideSummary;
+  readonly b: DiffSideSummary;
+  readonly kinds: readonly DiffKindSummary[];
+  readonly lengthA: number;
+  readonly lengthB: number;
+  readonly overlap: number;
+  readonly bytesDiffering: number;
+  readonly bytesAgreeing: number;
+  /** Differing extents. */
+  readonly count: number;
+  /** Words for a comparison of two sizes, when they differ (core/diff/sizes.ts). */
+  readonly sizeNote?: string;
+}
+
+export type SourceInfo = ChainInfo | DiffInfo;

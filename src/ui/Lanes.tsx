@@ -1,0 +1,102 @@
+/**
+ * Lanes on one linear guest axis (the view range), like a genome browser: one per chain layer and
+ * per interpretation on the map, A / B / the difference in the diff view. The source bins each
+ * lane at the plot's pixel width (the one raster); a pixel shows what its bytes hold by the one
+ * rule (paint.ts), so a few scattered writes in a 100 GiB lane still show. Dragging across the
+ * lanes zooms the views to the brushed range.
+ */
+import { useEffect, useRef, useState } from 'react';
+import type { Lanes as LanesResult } from '../protocol/results.ts';
+import type { RasterInfo } from '../protocol/source.ts';
+import { useApp, useServices } from './appContext.ts';
+import { useLaneAxis } from './laneAxis.ts';
+import { LANE_GAP, LANE_H, type Look, lanesHeight, paintLanes } from './paint.ts';
+
+export const AXIS_H = 22;
+/** Room right of the plot for the axis's last label. */
+export const AXIS_PAD = 24;
+/** Lane labels take at most a third of narrow screens, and at most `max` px. */
+const labelWidth = (w: number, max: number) => Math.min(max, Math.floor(w / 3));
+
+export interface LanesProps {
+  readonly source: RasterInfo;
+  readonly view: string;
+  readonly lookOf: (lane: number) => Look;
+  readonly testId: string;
+  readonly maxLabel: number;
+}
+
+export function Lanes({ source, view: viewKey, lookOf, testId, maxLabel }: LanesProps) {
+  const { store, client } = useServices();
+  const view = useApp((s) => s.view);
+  const boxRef = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const brushRef = useRef<SVGGElement>(null);
+  const axisRef = useRef<SVGGElement>(null);
+  const [box, setBox] = useState(0);
+  const [lanes, setLanes] = useState<LanesResult & { key: string }>();
+  useEffect(() => {
+    const el = boxRef.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setBox(el.clientWidth));
+    ro.observe(el);
+    setBox(el.clientWidth);
+    return () => ro.disconnect();
+  }, []);
+  const lw = labelWidth(box, maxLabel);
+  const px = Math.max(0, Math.floor(box - lw - AXIS_PAD));
+  const names = source.lanes;
+  const height = lanesHeight(names.length);
+  const key = `${source.id}|${viewKey}|${view.start}|${view.end}|${px}`;
+
+  useEffect(() => {
+    if (px <= 0) return;
+    client
+      .call(
+        'lanes',
+        { source: source.id, view: viewKey, start: view.start, end: view.end, px },
+        { channel: `lanes:${testId}` },
+      )
+      .then(
+        (l) => setLanes({ ...l, key }),
+        () => {},
+      );
+  }, [client, source.id, viewKey, view.start, view.end, px, key, testId]);
+
+  useEffect(() => {
+    const c = canvasRef.current;
+    if (!c || !lanes || lanes.key !== key) return;
+    paintLanes(c, lanes.fractions, lanes.lanes, lanes.px, lanes.classes, lookOf);
+  }, [lanes, key, lookOf]);
+
+  useLaneAxis(brushRef, axisRef, view, px, height, store);
+
+  return (
+    <div className="tracks-body" ref={boxRef}>
+      <ul className="track-labels" style={{ width: lw }}>
+        {names.map((n) => (
+          <li
+            key={n.name}
+            title={n.note ? `${n.name}: ${n.note}` : n.name}
+            style={{ height: LANE_H, marginBottom: LANE_GAP }}
+          >
+            {n.name}
+            {n.note && <span className="lane-note"> (not in the map)</span>}
+          </li>
+        ))}
+      </ul>
+      <div className="track-plot" style={{ width: px, height: height + AXIS_H }}>
+        <canvas
+          ref={canvasRef}
+          data-testid={testId}
+          data-ready={lanes?.key === key ? 'true' : 'false'}
+          style={{ width: px, height }}
+        />
+        <svg width={px} height={height + AXIS_H} aria-hidden="true">
+          <g ref={brushRef} />
+          <g ref={axisRef} className="axis" transform={`translate(0,${height})`} />
+        </svg>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * How each kind of source looks on the one painter (paint.ts): which of its classes a cell or a
+ * lane pixel shows, which one gives way, and their colours from the one palette. The map's
+ * layer toggles choose between content (data / zero / absent) and allocation depth as the fill.
+ */
+import type { LayerToggles } from '../state/layers.ts';
+import type { Look } from './paint.ts';
+import { classRgb, type Palette } from './palette.ts';
+
+const indexer = (keys: readonly string[]) => {
+  const at = new Map(keys.map((k, i) => [k, i]));
+  return (k: string) => at.get(k) ?? -1;
+};
+const present = (xs: readonly number[]) => Int32Array.from(xs.filter((x) => x >= 0));
+
+/** The map's heatmap (an image or a map without it): content or depth as the fill, overlays on top. */
+export function mapLook(keys: readonly string[], layers: LayerToggles, p: Palette): Look {
+  const at = indexer(keys);
+  const depths = keys.filter((k) => k.startsWith('depth-') && k !== 'depth-0').map(at);
+  const fill = layers.depth
+    ? [...depths, layers.absent ? at('depth-0') : -1]
+    : [layers.data ? at('data') : -1, layers.zero ? at('zero') : -1, layers.absent ? at('absent') : -1];
+  return {
+    show: present([...fill, at('error')]),
+    // A toggled-off class shows nowhere, not even as the neutral one.
+    neutral: !layers.absent ? -1 : layers.depth ? at('depth-0') : at('absent'),
+    rgb: classRgb(p, keys),
+    empty: p.empty,
+    overlays: {
+      top: layers.top ? at('top') : -1,
+      hole: layers.hole ? at('hole') : -1,
+      hatch: layers.compressed ? at('compressed') : -1,
+      topColour: p.top,
+      holeColour: p.hole,
+      hatchColour: p.hatch,
+    },
+  };
+}
+
+/** A lane of an image or a map: each pixel shows what its bytes are in that lane's terms. */
+export function laneLook(keys: readonly string[], p: Palette): Look {
+  const at = indexer(keys);
+  const depths = keys.filter((k) => k.startsWith('depth-') && k !== 'depth-0').map(at);
+  return {
+    show: present([
+      at('data'),
+      at('zero'),
+      at('compressed'),
+      at('error'),
+      at('hole'),
+      ...depths,
+      at('absent'),
+    ]),
+    neutral: at('absent'),
+    rgb: classRgb(p, keys),
+    empty: p.empty,
+  };
+}
+
+/** The diff's heatmap and difference lane: each kind of disagreement over agreement. */
+export function diffLook(keys: readonly string[], p: Palette): Look {
+  const at = indexer(keys);
+  const kinds = keys.map((k, i) => (k.startsWith('kind-') ? i : -1));
+  return {
+    show: present([...kinds, at('agree')]),
+    neutral: at('agree'),
+    rgb: classRgb(p, keys),
+    empty: p.empty,
+  };
+}
+
+/** Lane A or B of a diff: the side's values in its legend's colours (the classes of one side). */
+export function diffSideLook(keys: readonly string[], side: 0 | 1, p: Palette): Look {
+  // The diff's classes list A's values, then B's (core/raster/diff.ts): value-* after the kinds, twice.
+  const firstValue = keys.findIndex((k) => k.startsWith('value-'));
+  const perSide = (keys.length - firstValue) / 2;
+  const from = firstValue + side * perSide;
+  return {
+    show: Int32Array.from({ length: perSide }, (_, i) => from + i),
+    neutral: -1,
+    rgb: classRgb(p, keys),
+    empty: p.empty,
+  };
+}
+
+/** The host-file map: metadata and what the check found over the data it is rare among. */
+export function hostLook(keys: readonly string[], p: Palette): Look {
+  const at = indexer(keys);
+  return {
+    show: present(keys.map((k, i) => (k === 'host-free' ? -1 : i))),
+    neutral: at('host-data'),
+    rgb: classRgb(p, keys),
+    empty: p.empty,
+  };
+}

@@ -1,0 +1,383 @@
+/**
+ * An opened image chain as a source (source.ts): its resolved status for each view, built once
+ * and kept (the chain as opened, backing: null, an internal snapshot's L1, zero-scanned), each
+ * view's interpretations computed on first use. While the open goes on, the default view is the
+ * partial map so far; choosing a snapshot asks for a view, it replaces nothing.
+ */
+import type { Chain } from '../core/chain/chain.ts';
+import type { Layer } from '../core/chain/layer.ts';
+import type { CheckResult } from '../core/check/result.ts';
+import { binarySize, hex } from '../core/format.ts';
+import { catalogueEntry } from '../core/interpret/catalogue.ts';
+import type { Interpretation, Interpreted } from '../core/interpret/interpretation.ts';
+import { allocationDepth, baseAllocation, formatNbdinfo } from '../core/interpret/nbd.ts';
+import {
+  formatMapJson,
+  MAP_DATA,
+  MAP_DEPTH_SHIFT,
+  MAP_PRESENT,
+  MAP_ZERO,
+  qemuImgMap,
+} from '../core/interpret/qemuImgMap.ts';
+import { QEMU_5_2 } from '../core/interpret/releases.ts';
+import {
+  describeView,
+  formatView,
+  parseView,
+  type ViewSource,
+  viewStatus,
+} from '../core/interpret/viewSource.ts';
+import { readSnapshotL1, readSnapshots } from '../core/qcow2/snapshots.ts';
+import { binChain, CHAIN_LANE_NAMES, chainLanes, mappedEnd } from '../core/raster/chain.ts';
+import { chainClassKeys } from '../core/raster/classes.ts';
+import { runAt } from '../core/runs/runs.ts';
+import type { LinkMap } from '../core/share/mapCodec.ts';
+import { describeResolved, resolvedAt } from '../core/status/describe.ts';
+import { flagNames } from '../core/status/flags.ts';
+import { kindName } from '../core/status/kinds.ts';
+import type { ChainStatus } from '../core/status/resolve.ts';
+import type {
+  ExportFormat,
+  ExportResult,
+  Hit,
+  HostMapBins,
+  ImageReport,
+  InterpretationValue,
+  RowsPage,
+  SnapshotName,
+} from '../protocol/results.ts';
+import type { ChainInfo, LayerInfo, SourceId, ViewInfo } from '../protocol/source.ts';
+import type { DroppedChain } from './chainFiles.ts';
+import { toErrorInfo, toFindingInfo } from './errorInfo.ts';
+import { fingerprintLayer } from './fingerprint.ts';
+import { hostMapBins, imageReport } from './imageReport.ts';
+import { l2EntryAt } from './l2Lookup.ts';
+import { type RowsQuery, rowsPage } from './rows.ts';
+import { exportError, type MapSource, type SideData, SourceError } from './source.ts';
+
+/** What the inspector states for every cluster, and a plain link map carries. */
+export const INTERPRETATIONS: readonly Interpretation[] = [
+  qemuImgMap(),
+  baseAllocation(),
+  baseAllocation(QEMU_5_2),
+  allocationDepth,
+];
+const MAP = INTERPRETATIONS[0]!;
+
+const layerInfo = (l: Layer): LayerInfo =>
+  l.format === 'raw'
+    ? { name: l.name, format: 'raw', virtualSize: l.length, fileSize: l.fileSize }
+    : {
+        name: l.name,
+        format: 'qcow2',
+        virtualSize: l.length,
+        fileSize: l.source.size,
+        clusterSize: l.header.clusterSize,
+        version: l.header.version,
+        extendedL2: l.header.extendedL2,
+        compressionType: l.header.compressionType,
+        ...(l.backingName !== undefined && { backingName: l.backingName }),
+        ...(l.backingFormat !== undefined && { backingFormat: l.backingFormat }),
+        ...(l.dataFileName !== undefined && { dataFile: l.dataFileName }),
+        snapshots: l.header.nbSnapshots,
+        encrypted: l.encrypted,
+      };
+
+export const gridClusterSize = (chain: Chain): number => {
+  const top = chain.layers[0]!;
+  return top.format === 'qcow2' ? top.header.clusterSize : 512;
+};
+
+const extendedL2 = (chain: Chain): boolean => {
+  const top = chain.layers[0]!;
+  return top.format === 'qcow2' && top.header.extendedL2;
+};
+
+/** One view's status, with its interpretations made on first use. */
+class View {
+  private readonly computed = new Map<string, Interpreted>();
+  constructor(
+    readonly key: string,
+    readonly status: ChainStatus,
+    /** The top's L1 the view reads through, when not the active one (a snapshot's). */
+    readonly topL1?: Uint32Array,
+  ) {}
+  interp(i: Interpretation): Interpreted {
+    let m = this.computed.get(i.id + i.title);
+    if (!m) {
+      m = i.compute(this.status);
+      this.computed.set(i.id + i.title, m);
+    }
+    return m;
+  }
+}
+
+const boolCell = (b: boolean) => (b ? 'yes' : 'no');
+
+export class ImageSource implements MapSource {
+  private views = new Map<string, Promise<View>>();
+  private current: View;
+  private complete = false;
+  private end: number;
+  private fp?: string;
+  /** The last qemu-img check's result (the host map marks leaked and shared clusters). */
+  private checked?: CheckResult;
+
+  constructor(
+    readonly id: SourceId,
+    readonly dropped: DroppedChain,
+    status: ChainStatus,
+  ) {
+    this.current = new View('', status);
+    this.views.set('', Promise.resolve(this.current));
+    this.end = mappedEnd(status);
+  }
+
+  get chain(): Chain {
+    return this.dropped.chain;
+  }
+
+  get status(): ChainStatus {
+    return this.current.status;
+  }
+
+  /** A newer part of the open's map (partial: extents over [0, end)), or the whole of it (complete). */
+  update(status: ChainStatus, complete: boolean, end = mappedEnd(status)): void {
+    this.current = new View('', status);
+    this.views.set('', Promise.resolve(this.current));
+    this.complete = complete;
+    this.end = complete ? mappedEnd(status) : end;
+  }
+
+  async fingerprint(): Promise<string> {
+    this.fp ??= await fingerprintLayer(this.chain.layers[0]!);
+    return this.fp;
+  }
+
+  info(): ChainInfo {
+    const st = this.status;
+    const layers = st.chain.layers;
+    return {
+      kind: 'image',
+      id: this.id,
+      layers: layers.map(layerInfo),
+      length: st.length,
+      clusterSize: gridClusterSize(st.chain),
+      subclusters: extendedL2(st.chain),
+      classes: chainClassKeys(layers.length),
+      lanes: [...layers.map((l) => ({ name: l.name })), ...CHAIN_LANE_NAMES.map((name) => ({ name }))],
+      complete: this.complete,
+      mappedEnd: this.end,
+      ...(this.fp !== undefined && { fingerprint: this.fp }),
+      ...(this.dropped.missingBacking && { missingBacking: this.dropped.missingBacking }),
+      ...(st.error && { error: toErrorInfo(st.error), errorAt: mappedEnd(st) }),
+      findings: [...layers.flatMap((l) => (l.format === 'qcow2' ? l.findings : [])), ...st.findings].map(
+        toFindingInfo,
+      ),
+      rejected: this.dropped.rejected,
+      unused: this.dropped.unused,
+    };
+  }
+
+  /** The view `key` names, built once (a failed or cancelled build is not kept). */
+  private viewOf(key: string, signal: AbortSignal): Promise<View> {
+    const v = parseView(key);
+    const canon = formatView(v);
+    let p = this.views.get(canon);
+    if (!p) {
+      p = this.build(canon, v, signal);
+      this.views.set(canon, p);
+      p.catch(() => this.views.delete(canon));
+    }
+    return p;
+  }
+
+  private async build(key: string, v: ViewSource, signal: AbortSignal): Promise<View> {
+    if (!this.complete)
+      throw new SourceError('views other than the chain as opened wait until the open is done');
+    const status = await viewStatus(this.chain, v, { signal });
+    const top = this.chain.layers[0]!;
+    let topL1: Uint32Array | undefined;
+    if (v.snapshot !== undefined && top.format === 'qcow2') {
+      const snaps = await readSnapshots(top);
+      const snap = snaps.find((s) => s.name === v.snapshot) ?? snaps.find((s) => s.id === v.snapshot);
+      if (snap) topL1 = await readSnapshotL1(top, snap);
+    }
+    return new View(key, status, topL1);
+  }
+
+  async view(key: string, signal: AbortSignal): Promise<ViewInfo> {
+    const v = await this.viewOf(key, signal);
+    const st = v.status;
+    return {
+      view: v.key,
+      length: st.length,
+      ...(st.error && { error: toErrorInfo(st.error), errorAt: mappedEnd(st) }),
+    };
+  }
+
+  async bins(
+    view: string,
+    start: number,
+    end: number,
+    n: number,
+    signal: AbortSignal,
+  ): Promise<Float32Array> {
+    return binChain((await this.viewOf(view, signal)).status, start, end, n);
+  }
+
+  async lanes(
+    view: string,
+    start: number,
+    end: number,
+    px: number,
+    signal: AbortSignal,
+  ): Promise<Float32Array> {
+    const v = await this.viewOf(view, signal);
+    const [map, nbd, , depth] = INTERPRETATIONS.map((i) => v.interp(i)) as [
+      Interpreted,
+      Interpreted,
+      Interpreted,
+      Interpreted,
+    ];
+    return chainLanes(v.status, { map, nbd, depth }, start, end, px);
+  }
+
+  async hit(view: string, offset: number, signal: AbortSignal): Promise<Hit | null> {
+    const v = await this.viewOf(view, signal);
+    const st = v.status;
+    if (!(offset >= 0 && offset < st.length)) return null;
+    const cs = gridClusterSize(st.chain);
+    const clusterStart = offset - (offset % cs);
+    const r = resolvedAt(st, offset);
+    const deepest = r ? r.layer : 0;
+    const entries = [];
+    for (let li = 0; li <= deepest && li < st.chain.layers.length; li++) {
+      const e = await l2EntryAt(st.chain.layers[li]!, li, offset, li === 0 ? v.topL1 : undefined);
+      if (e) entries.push(e);
+    }
+    const values: InterpretationValue[] = r
+      ? INTERPRETATIONS.map((interp) => {
+          const m = v.interp(interp);
+          const i = runAt(m, offset);
+          const value = i < 0 ? 0 : m.value[i]!;
+          return {
+            id: interp.id,
+            title: interp.title,
+            value,
+            label: interp.label(value),
+            explain: interp.explain(st, offset),
+          };
+        })
+      : [];
+    const top = st.chain.layers[0]!;
+    const sub = top.format === 'qcow2' && top.header.extendedL2;
+    return {
+      offset,
+      clusterStart,
+      clusterEnd: Math.min(clusterStart + cs, st.length),
+      clusterIndex: Math.floor(offset / cs),
+      ...(sub && { subclusterIndex: Math.floor((offset % cs) / (cs / 32)) }),
+      ...(r && {
+        owner: { layer: r.layer, name: r.layerName, kind: kindName(r.kind), flags: flagNames(r.flags) },
+        ...(r.host >= 0 && { hostOffset: r.host }),
+      }),
+      entries,
+      values,
+      summary: r
+        ? describeResolved(st, offset)
+        : `QEMU refuses to read here: ${st.error?.message ?? 'past the end of the mapped range'}`,
+    };
+  }
+
+  /** qemu-img map rows (merged as qemu-img merges them) of the view, clipped to the range. */
+  async rows(view: string, q: RowsQuery, signal: AbortSignal): Promise<RowsPage> {
+    const m = (await this.viewOf(view, signal)).interp(MAP);
+    return rowsPage(m, q, {
+      columns: ['start', 'length', 'depth', 'present', 'zero', 'data', 'offset'],
+      cells: (i, start, length) => {
+        const x = m.value[i]!;
+        const present = (x & MAP_PRESENT) !== 0;
+        const host = m.host[i]!;
+        return [
+          hex(start),
+          binarySize(length),
+          present ? String(x >>> MAP_DEPTH_SHIFT) : '—',
+          boolCell(present),
+          boolCell((x & MAP_ZERO) !== 0),
+          boolCell((x & MAP_DATA) !== 0),
+          host >= 0 ? hex(host + (start - m.start[i]!)) : '—',
+        ];
+      },
+    });
+  }
+
+  async export(
+    view: string,
+    format: ExportFormat,
+    release: number,
+    signal: AbortSignal,
+  ): Promise<ExportResult> {
+    const st = (await this.viewOf(view, signal)).status;
+    if (format === 'qemu-img-map-json')
+      return { text: formatMapJson(qemuImgMap(release).compute(st), release) };
+    if (format === 'nbdinfo-map') {
+      const nbd = baseAllocation(release);
+      return { text: formatNbdinfo(nbd.compute(st), nbd.label) };
+    }
+    return exportError(format, 'an image');
+  }
+
+  async share(signal: AbortSignal): Promise<LinkMap> {
+    const v = await this.viewOf('', signal);
+    return {
+      length: v.status.length,
+      layerCount: this.chain.layers.length,
+      maps: INTERPRETATIONS.map((i) => ({ id: i.id, extents: v.interp(i) })),
+    };
+  }
+
+  async side(interp: string, view: string, signal: AbortSignal): Promise<SideData> {
+    const entry = catalogueEntry(interp);
+    if (!entry) throw new SourceError(`unknown interpretation '${interp}'`);
+    let vs = parseView(view);
+    // As the CLI does: the content view means nothing unscanned, so scan for it.
+    if (entry.needsZeroScan && !vs.zeroScan) vs = { ...vs, zeroScan: true };
+    const v = await this.viewOf(formatView(vs), signal);
+    const st = v.status;
+    return {
+      entry,
+      view: vs,
+      extents: v.interp(entry.interpretation),
+      status: st,
+      file: st.chain.layers[0]?.name ?? '',
+      length: st.length,
+      clusterSize: gridClusterSize(st.chain),
+      extendedL2: extendedL2(st.chain),
+      viewWords: describeView(vs),
+      nativeFormats: entry.nativeFormats,
+    };
+  }
+
+  /** The Image panel's report on the top layer; `check`: run qemu-img check whatever it reads. */
+  async report(check: boolean): Promise<ImageReport> {
+    if (!this.complete) throw new SourceError('the image report waits until the open is done');
+    const r = await imageReport(this.status, check ? 'always' : 'auto');
+    if (r.checked) this.checked = r.checked;
+    return r.report;
+  }
+
+  /** The host-file map of the top file (qcow2 tops only), with what the last check found. */
+  async hostmap(px: number): Promise<HostMapBins[]> {
+    const top = this.chain.layers[0]!;
+    if (top.format !== 'qcow2' || !this.complete) return [];
+    return [await hostMapBins(top, this.status.layerStatus[0]!.extents, this.checked, px)];
+  }
+
+  /** The internal snapshots a `snapshot:NAME` view can name (none for a raw top). */
+  async snapshots(): Promise<SnapshotName[]> {
+    const top = this.chain.layers[0];
+    if (top?.format !== 'qcow2' || top.header.nbSnapshots === 0) return [];
+    return (await readSnapshots(top)).map((x) => ({ id: x.id, name: x.name }));
+  }
+}
