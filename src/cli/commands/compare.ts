@@ -23,7 +23,8 @@ export async function runCompare(args: string[], io: CliIo): Promise<number> {
     return v;
   };
   const output = options.get('output') ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, not '${output}'`);
+  if (output !== 'text' && output !== 'json')
+    throw new UsageError(`--output must be text or json, not '${output}'`);
   const strict = options.has('s');
   const ranges = options.has('ranges');
   const open = <T>(path: string, format: string | undefined, use: (st: ChainStatus) => Promise<T>) =>
@@ -40,7 +41,8 @@ export async function runCompare(args: string[], io: CliIo): Promise<number> {
           for (let i = 0; i < d.count; i++) rows.push(`${d.start[i]}  ${d.length[i]}`);
           if (output === 'json') {
             const items = [];
-            for (let i = 0; i < d.count; i++) items.push(`{ "offset": ${d.start[i]}, "length": ${d.length[i]} }`);
+            for (let i = 0; i < d.count; i++)
+              items.push(`{ "offset": ${d.start[i]}, "length": ${d.length[i]} }`);
             io.out(`[\n${items.join(',\n')}\n]\n`);
           } else io.out(rows.map((r) => `${r}\n`).join(''));
           return d.count ? 1 : 0;
