@@ -16,9 +16,8 @@
  * which qemu-img cannot.
  */
 
-import { LimitError } from '../errors.ts';
 import { nbdFlags } from '../interpret/nbd.ts';
-import { MAX_EXTENTS } from '../limits.ts';
+import { RangeBuilder } from '../ranges.ts';
 import { readGuest } from '../read/guestRead.ts';
 import {
   BDRV_BLOCK_ALLOCATED,
@@ -287,9 +286,7 @@ export interface DifferingRanges {
 }
 
 export async function differingRanges(a: ChainStatus, b: ChainStatus): Promise<DifferingRanges> {
-  let start = new Float64Array(64);
-  let length = new Float64Array(64);
-  let count = 0;
+  const out = new RangeBuilder({ file: a.chain.layers[0]!.name, structure: 'compare' }, 'differing ranges');
   let bytes = 0;
   const walk = await walkCompare(
     a,
@@ -297,27 +294,7 @@ export async function differingRanges(a: ChainStatus, b: ChainStatus): Promise<D
     false,
     (s, n) => {
       bytes += n;
-      if (count > 0 && start[count - 1]! + length[count - 1]! === s) {
-        length[count - 1]! += n;
-        return true;
-      }
-      if (count === start.length) {
-        if (count >= MAX_EXTENTS) {
-          throw new LimitError(
-            { file: a.chain.layers[0]!.name, structure: 'compare' },
-            'more than MAX_EXTENTS differing ranges',
-          );
-        }
-        const s2 = new Float64Array(count * 2);
-        s2.set(start);
-        start = s2;
-        const l2 = new Float64Array(count * 2);
-        l2.set(length);
-        length = l2;
-      }
-      start[count] = s;
-      length[count] = n;
-      count++;
+      out.push(s, n);
       return true;
     },
     () => {},
@@ -325,11 +302,6 @@ export async function differingRanges(a: ChainStatus, b: ChainStatus): Promise<D
       throw (side === 0 ? a : b).error;
     },
   );
-  return {
-    count,
-    start: start.slice(0, count),
-    length: length.slice(0, count),
-    bytes,
-    bytesRead: walk.bytesRead,
-  };
+  const r = out.finish();
+  return { count: r.count, start: r.starts, length: r.lengths, bytes, bytesRead: walk.bytesRead };
 }

@@ -8,7 +8,8 @@
 import { CorruptError, LimitError, UnsupportedError } from '../errors.ts';
 import { u8, u16, u32 } from '../io/bigEndian.ts';
 import { readPadded } from '../io/byteSource.ts';
-import { MAX_BITMAP_DIRECTORY_BYTES, MAX_EXTENTS, MAX_READ_BYTES } from '../limits.ts';
+import { MAX_BITMAP_DIRECTORY_BYTES, MAX_READ_BYTES } from '../limits.ts';
+import { RangeBuilder, type Ranges } from '../ranges.ts';
 import { EXT_BITMAPS } from './extensions.ts';
 import { AUTOCLEAR_BITMAPS } from './header.ts';
 import { type Qcow2Image, readTable, toU32Pairs } from './image.ts';
@@ -255,11 +256,7 @@ export async function readBitmapTable(img: Qcow2Image, bm: PersistentBitmap): Pr
 }
 
 /** Dirty ranges of a bitmap as run-length extents in guest bytes, clipped to the virtual size. */
-export interface DirtyExtents {
-  readonly starts: Float64Array;
-  readonly lengths: Float64Array;
-  readonly count: number;
-}
+export type DirtyExtents = Ranges;
 
 /**
  * The dirty (set) ranges of a bitmap, as `qemu:dirty-bitmap:NAME` reports them. An in-use
@@ -276,30 +273,12 @@ export async function readDirtyExtents(img: Qcow2Image, bm: PersistentBitmap): P
   const cs = img.header.clusterSize;
   const bitsPerCluster = cs * 8;
   const totalBits = Math.ceil(img.length / bm.granularity);
-  let starts = new Float64Array(64);
-  let lengths = new Float64Array(64);
-  let count = 0;
+  const out = new RangeBuilder({ file: img.name, structure: `bitmap '${bm.name}'` }, 'dirty ranges');
   let runStart = -1;
   const close = (endBit: number) => {
     if (runStart < 0) return;
-    if (count === starts.length) {
-      if (count >= MAX_EXTENTS) {
-        throw new LimitError(
-          { file: img.name, structure: `bitmap '${bm.name}'` },
-          'more than MAX_EXTENTS dirty ranges',
-        );
-      }
-      const s2 = new Float64Array(count * 2);
-      s2.set(starts);
-      starts = s2;
-      const l2 = new Float64Array(count * 2);
-      l2.set(lengths);
-      lengths = l2;
-    }
     const start = runStart * bm.granularity;
-    starts[count] = start;
-    lengths[count] = Math.min(endBit * bm.granularity, img.length) - start;
-    count++;
+    out.push(start, Math.min(endBit * bm.granularity, img.length) - start);
     runStart = -1;
   };
   const mark = (bit: number, set: boolean) => {
@@ -324,5 +303,5 @@ export async function readDirtyExtents(img: Qcow2Image, bm: PersistentBitmap): P
     }
   }
   close(totalBits);
-  return { starts: starts.subarray(0, count), lengths: lengths.subarray(0, count), count };
+  return out.finish();
 }
