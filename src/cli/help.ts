@@ -8,11 +8,22 @@ Usage:
       --snapshot     map an internal snapshot's L1 table instead of the active one
       --qemu=X.Y     field set of that release: 8.2+ adds "compressed"; 6.1-8.1 have
                      "present"; 6.0 and older have neither
-  clusterscope nbd-map [--context=base:allocation|qemu:allocation-depth] [--qemu=X.Y]
-                       [--no-backing] [--output=text|json] [--zero-scan] FILE
-      Equals 'nbdinfo --map[=CONTEXT]' against 'qemu-nbd -r -t -A -f qcow2 FILE'.
+  clusterscope nbd-map [--context=base:allocation|qemu:allocation-depth|qemu:dirty-bitmap:NAME]
+                       [--qemu=X.Y] [--no-backing] [--output=text|json] [--zero-scan] FILE
+      Equals 'nbdinfo --map[=CONTEXT] [--json]' against 'qemu-nbd -r -t -A [-B NAME] -f qcow2 FILE'.
       --qemu=X.Y     server semantics: 5.2 and older set HOLE for "not allocated";
                      6.0 and newer set HOLE for "no data"
+      qemu:dirty-bitmap:NAME  the first layer from the top with a bitmap NAME, as qemu-nbd -B
+                     finds it; an in-use bitmap is refused as inconsistent, as qemu-nbd does
+                     (interpretation id nbd-dirty-bitmap-NAME, NAME's bytes outside
+                     [a-z0-9-] written as .XX)
+  clusterscope compare [-s] [-f FMT] [-F FMT] [--ranges [--output=text|json]] FILE1 FILE2
+      Equals 'qemu-img compare [-s] FILE1 FILE2': "Images are identical." (exit 0),
+      "Content mismatch at offset N!" (1), strict-mode mismatches (1), an image that cannot
+      be opened (2). --ranges lists every differing range (offset, length) instead.
+  clusterscope measure [--output=json|human] [-O raw|qcow2] [-o OPTIONS] [-f FMT] FILE
+      Equals 'qemu-img measure': required size, fully allocated size and bitmaps size.
+      OPTIONS: cluster_size, extended_l2, compat, refcount_bits, preallocation, backing_file
   clusterscope info [--output=json|human] [--backing-chain] [-f FMT] FILE
       Equals 'qemu-img info [--output=json] [--backing-chain] FILE' (as qemu-img, the chain
       only with --backing-chain); "actual-size" is the file's allocated size on this host.

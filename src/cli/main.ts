@@ -14,6 +14,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./commands/info.ts')).runInfo,
   check: async () => (await import('./commands/check.ts')).runCheck,
   diff: async () => (await import('./commands/diff.ts')).runDiff,
+  compare: async () => (await import('./commands/compare.ts')).runCompare,
+  measure: async () => (await import('./commands/measure.ts')).runMeasure,
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

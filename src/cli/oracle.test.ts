@@ -30,7 +30,12 @@ interface Scenario {
   readonly top: string;
   readonly layers: number;
   readonly log: string[];
+  /** Persistent bitmap names anywhere in the chain (qemu-nbd -B looks down the chain). */
+  readonly bitmaps: string[];
 }
+
+/** Bitmap names the scenarios use; the same name on two layers tests which one -B finds. */
+const BITMAP_NAMES = ['cp0', 'cp1', 'cp2', 'Daily.1'];
 
 function build(seed: number): Scenario {
   const r = rng(seed).next; // mulberry32 (testing/fuzz/prng.ts): a seed names one exact scenario
@@ -44,6 +49,7 @@ function build(seed: number): Scenario {
   const depth = 1 + Math.floor(r() * 3);
   const rawBase = depth > 1 && r() < 0.4;
   const names: string[] = [];
+  const bitmaps = new Set<string>();
   for (let i = 0; i < depth; i++) {
     // Layers may differ in size, so the walk crosses the end of shorter backing files.
     const clusters = 16 + Math.floor(r() * 48);
@@ -75,16 +81,48 @@ function build(seed: number): Scenario {
         else if (op < 0.8) cmds.push(`write -z -u ${off} ${len}`);
         else cmds.push(`discard ${off} ${len}`);
       }
-      if (cmds.length) run('qemu-io', ['-f', 'qcow2', ...cmds.flatMap((c) => ['-c', c]), name], dir);
+      // Writes in phases; between phases, checkpoint operations on persistent bitmaps (v3 only).
+      const withBitmaps = !v2 && r() < 0.6;
+      const here: string[] = [];
+      const steps: string[] = [];
+      const phases = withBitmaps ? 1 + Math.floor(r() * 3) : 1;
+      for (let ph = 0; ph < phases; ph++) {
+        if (withBitmaps) {
+          const bops = 1 + Math.floor(r() * 3);
+          for (let b = 0; b < bops; b++) {
+            const free = BITMAP_NAMES.filter((n) => !here.includes(n));
+            const op = r();
+            let args: string[];
+            if (!here.length || (op < 0.45 && free.length)) {
+              const bm = pick(free);
+              const gran = 2 ** (9 + Math.floor(r() * 13));
+              args = ['--add', '-g', String(gran), ...(r() < 0.2 ? ['--disable'] : []), name, bm];
+              here.push(bm);
+            } else if (op < 0.6) args = ['--disable', name, pick(here)];
+            else if (op < 0.7) args = ['--enable', name, pick(here)];
+            else if (op < 0.8) args = ['--clear', name, pick(here)];
+            else args = ['--merge', pick(here), name, pick(here)];
+            run('qemu-img', ['bitmap', ...args], dir);
+            steps.push(`bitmap ${args.join(' ')}`);
+          }
+        }
+        const mine = cmds.slice(
+          Math.floor((ph * cmds.length) / phases),
+          Math.floor(((ph + 1) * cmds.length) / phases),
+        );
+        if (mine.length) run('qemu-io', ['-f', 'qcow2', ...mine.flatMap((c) => ['-c', c]), name], dir);
+        steps.push(...mine);
+      }
+      for (const b of here) bitmaps.add(b);
       log.push(
-        `${name}: ${opts.join(',')} size ${size}${backing ? ` backing ${backing}` : ''}: ${cmds.join('; ')}`,
+        `${name}: ${opts.join(',')} size ${size}${backing ? ` backing ${backing}` : ''}: ${steps.join('; ')}`,
       );
     }
     // Densify: git checkouts and browser Files have no host holes (reference §3.5).
     run('sh', ['-c', `cp --sparse=never ${name} ${name}.d && mv ${name}.d ${name}`], dir);
     names.push(name);
   }
-  return { dir, top: names.at(-1)!, layers: depth, log };
+  return { dir, top: names.at(-1)!, layers: depth, log, bitmaps: [...bitmaps] };
 }
 
 async function nbdinfo(dir: string, spec: string[], context: string): Promise<string> {
@@ -92,7 +130,17 @@ async function nbdinfo(dir: string, spec: string[], context: string): Promise<st
   const srv = spawn('qemu-nbd', ['-r', '-t', '-A', '-k', sock, ...spec], { cwd: dir, stdio: 'ignore' });
   try {
     for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((res) => setTimeout(res, 10));
-    return run('nbdinfo', [`--map=${context}`, `nbd+unix:///?socket=${sock}`], dir);
+    // qemu-nbd makes the socket before it has opened the image and listens: under load the
+    // first connections can be refused, so try again for up to ~5 s.
+    for (let tries = 0; ; tries++) {
+      try {
+        return run('nbdinfo', [`--map=${context}`, `nbd+unix:///?socket=${sock}`], dir);
+      } catch (e) {
+        if (tries >= 250 || !String((e as { stderr?: string }).stderr).includes('Connection refused'))
+          throw e;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    }
   } finally {
     srv.kill();
   }
@@ -116,6 +164,70 @@ describe('live oracle: random qemu-io chains', () => {
       const q = await nbdinfo(s.dir, ['-f', 'qcow2', s.top], context);
       const o = await runCli(['nbd-map', `--context=${context}`, '--qemu=7.2', s.top], s.dir);
       expect(parseNbdinfo(o.stdout), `${ctx}\n${context}`).toEqual(parseNbdinfo(q));
+    }
+    for (const bm of s.bitmaps) {
+      const context = `qemu:dirty-bitmap:${bm}`;
+      const q = await nbdinfo(s.dir, ['-B', bm, '-f', 'qcow2', s.top], context);
+      const o = await runCli(['nbd-map', `--context=${context}`, s.top], s.dir);
+      expect(parseNbdinfo(o.stdout), `${ctx}\n${context}`).toEqual(parseNbdinfo(q));
+    }
+  });
+
+  it.each(SEEDS)('seed %i: measure and compare equal qemu-img measure and compare', async (seed) => {
+    const s = build(seed + 500_000);
+    const ctx = `seed ${seed + 500_000}\n${s.log.join('\n')}`;
+    const fmtTop = s.top.endsWith('.raw') ? 'raw' : 'qcow2';
+    for (const o of [
+      ['-O', 'qcow2'],
+      ['-O', 'qcow2', '-o', 'cluster_size=4K'],
+      ['-O', 'raw'],
+    ]) {
+      const q = JSON.parse(run('qemu-img', ['measure', '--output=json', '-f', fmtTop, ...o, s.top], s.dir));
+      const ours = await runCli(['measure', '--output=json', '-f', fmtTop, ...o, s.top], s.dir);
+      expect(JSON.parse(ours.stdout), `${ctx}\nmeasure ${o.join(' ')}`).toEqual(q);
+    }
+    // A flat copy, then one random write into it: compare both ways, plain and strict.
+    const r = rng(seed).next;
+    run('qemu-img', ['convert', '-f', fmtTop, '-O', 'qcow2', s.top, 'copy.qcow2'], s.dir);
+    const size = Number(
+      JSON.parse(run('qemu-img', ['info', '--output=json', 'copy.qcow2'], s.dir))['virtual-size'],
+    );
+    const off = Math.floor(r() * size);
+    const edit =
+      r() < 0.5
+        ? `write -P 0x${(1 + Math.floor(r() * 250)).toString(16)} ${off} 1`
+        : `write -z ${off - (off % 512)} 512`;
+    for (const [a, b] of [
+      [s.top, 'copy.qcow2'],
+      ['copy.qcow2', s.top],
+    ] as const) {
+      for (const strict of [[], ['-s']]) {
+        const args = [
+          'compare',
+          ...strict,
+          '-f',
+          a === s.top ? fmtTop : 'qcow2',
+          '-F',
+          b === s.top ? fmtTop : 'qcow2',
+          a,
+          b,
+        ];
+        let want = '';
+        let code = 0;
+        try {
+          want = run('qemu-img', args, s.dir);
+        } catch (e) {
+          const x = e as { status: number; stdout: string };
+          want = x.stdout;
+          code = x.status;
+        }
+        const ours = await runCli(args, s.dir);
+        expect({ out: ours.stdout, code: ours.code }, `${ctx}\n${args.join(' ')}`).toEqual({
+          out: want,
+          code,
+        });
+      }
+      if (a === s.top) run('qemu-io', ['-f', 'qcow2', '-c', edit, 'copy.qcow2'], s.dir);
     }
   });
 });

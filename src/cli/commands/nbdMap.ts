@@ -1,8 +1,10 @@
 /**
  * clusterscope nbd-map: what `nbdinfo --map[=CONTEXT]` prints against
- * `qemu-nbd -r -t -A -f qcow2 FILE`, with the server semantics of the chosen QEMU release.
+ * `qemu-nbd -r -t -A [-B NAME] -f qcow2 FILE`, with the server semantics of the chosen QEMU release.
  */
 import { formatFinding } from '../../core/findings.ts';
+import { dirtyBitmap, loadDirtyBitmap } from '../../core/interpret/bitmap.ts';
+import type { Interpretation } from '../../core/interpret/interpretation.ts';
 import {
   allocationDepth,
   baseAllocation,
@@ -11,7 +13,9 @@ import {
 } from '../../core/interpret/nbd.ts';
 import { NEWEST_RELEASE } from '../../core/interpret/qemuImgMap.ts';
 import { type CliIo, parseArgs, UsageError } from '../io.ts';
-import { oneFile, releaseOption, statusFor } from './shared.ts';
+import { oneFile, releaseOption, withStatus } from './shared.ts';
+
+const DIRTY_BITMAP_CONTEXT = 'qemu:dirty-bitmap:';
 
 export async function runNbdMap(args: string[], io: CliIo): Promise<number> {
   const { options, positionals } = parseArgs(
@@ -19,33 +23,48 @@ export async function runNbdMap(args: string[], io: CliIo): Promise<number> {
     new Set(['context', 'qemu', 'snapshot', 'output', 'format', 'f']),
   );
   const context = options.get('context') ?? 'base:allocation';
+  if (context === true) throw new UsageError('--context needs a context name');
   const release = releaseOption(options.get('qemu'), NEWEST_RELEASE);
-  const interp =
+  const bitmapName = context.startsWith(DIRTY_BITMAP_CONTEXT)
+    ? context.slice(DIRTY_BITMAP_CONTEXT.length)
+    : undefined;
+  const fixed: Interpretation | undefined =
     context === 'base:allocation'
       ? baseAllocation(release)
       : context === 'qemu:allocation-depth'
         ? allocationDepth
         : undefined;
-  if (!interp)
-    throw new UsageError(`--context must be base:allocation or qemu:allocation-depth, not '${context}'`);
+  if (!fixed && !bitmapName)
+    throw new UsageError(
+      `--context must be base:allocation, qemu:allocation-depth or qemu:dirty-bitmap:NAME, not '${context}'`,
+    );
   const output = options.get('output') ?? 'text';
   if (output !== 'text' && output !== 'json')
     throw new UsageError(`--output must be text or json, not '${output}'`);
   const snapshot = options.get('snapshot');
   const format = options.get('format') ?? options.get('f');
-  const st = await statusFor({
+  const req = {
     format: typeof format === 'string' ? format : undefined,
     path: oneFile(positionals, 'nbd-map'),
     noBacking: options.has('no-backing'),
     snapshot: typeof snapshot === 'string' ? snapshot : undefined,
     zeroScan: options.has('zero-scan'),
+  };
+  return withStatus(req, async (st) => {
+    for (const f of st.findings) io.err(`clusterscope: warning: ${formatFinding(f)}\n`);
+    let interp = fixed;
+    if (bitmapName !== undefined) {
+      // qemu-nbd -B NAME: nbd_export_create() refuses a missing or inconsistent bitmap.
+      const loaded = await loadDirtyBitmap(st.chain, bitmapName);
+      if (!loaded) throw new UsageError(`Bitmap '${bitmapName}' is not found`);
+      interp = dirtyBitmap(loaded);
+    } else if (st.error) {
+      // The dirty bitmap's map never reads L2 tables; block status stops where QEMU fails.
+      io.err(`clusterscope: ${st.error.message}\n`);
+      return 1;
+    }
+    const m = interp!.compute(st);
+    io.out(output === 'json' ? formatNbdinfoJson(m, interp!.label) : formatNbdinfo(m, interp!.label));
+    return 0;
   });
-  for (const f of st.findings) io.err(`clusterscope: warning: ${formatFinding(f)}\n`);
-  if (st.error) {
-    io.err(`clusterscope: ${st.error.message}\n`);
-    return 1;
-  }
-  const m = interp.compute(st);
-  io.out(output === 'json' ? formatNbdinfoJson(m, interp.label) : formatNbdinfo(m, interp.label));
-  return 0;
 }

@@ -32,13 +32,16 @@ export interface StatusRequest {
 }
 
 /** Opens the chain and resolves its block status, from a snapshot's L1 table if asked. */
-export async function statusFor(req: StatusRequest): Promise<ChainStatus> {
+export const statusFor = (req: StatusRequest): Promise<ChainStatus> => withStatus(req, async (st) => st);
+
+/** As statusFor(), running `use` while the chain's files are still open (to read more of them). */
+export async function withStatus<T>(req: StatusRequest, use: (st: ChainStatus) => Promise<T>): Promise<T> {
   const chain: Chain = await openChainFromPath(req.path, {
     noBacking: req.noBacking,
     ...(req.format !== undefined && { format: req.format }),
   });
   try {
-    return await resolveStatus(chain, req);
+    return await use(await resolveStatus(chain, req));
   } finally {
     await closeChain(chain);
   }

@@ -8,7 +8,8 @@
 import { CorruptError, LimitError, UnsupportedError } from '../errors.ts';
 import { u8, u16, u32 } from '../io/bigEndian.ts';
 import { readPadded } from '../io/byteSource.ts';
-import { MAX_EXTENTS, MAX_READ_BYTES } from '../limits.ts';
+import { MAX_BITMAP_DIRECTORY_BYTES, MAX_READ_BYTES } from '../limits.ts';
+import { RangeBuilder, type Ranges } from '../ranges.ts';
 import { EXT_BITMAPS } from './extensions.ts';
 import { AUTOCLEAR_BITMAPS } from './header.ts';
 import { type Qcow2Image, readTable, toU32Pairs } from './image.ts';
@@ -69,8 +70,31 @@ export async function readBitmaps(img: Qcow2Image): Promise<PersistentBitmap[]> 
   }
   const ext = img.extensions.bitmaps;
   if (!ext) return [];
+  return readBitmapDirectory(img, ext);
+}
+
+/** Where the bitmaps header extension says the directory is. */
+export interface BitmapDirectoryRef {
+  readonly nbBitmaps: number;
+  readonly directoryOffset: number;
+  readonly directorySize: number;
+}
+
+/**
+ * The one bitmap-directory reader (bitmap_list_load() with check_dir_entry(), QEMU 7.2
+ * block/qcow2-bitmap.c), used by open, info, check and the host map. Throws QEMU's sentence
+ * for every directory QEMU refuses to open.
+ */
+export async function readBitmapDirectory(
+  img: Qcow2Image,
+  ext: BitmapDirectoryRef,
+): Promise<PersistentBitmap[]> {
+  const file = img.name;
   const dirWhere = { file, structure: 'bitmap directory', offset: ext.directoryOffset };
   if (ext.directorySize === 0) throw new CorruptError(dirWhere, 'Requested bitmap directory size is zero');
+  if (ext.directorySize > MAX_BITMAP_DIRECTORY_BYTES) {
+    throw new CorruptError(dirWhere, 'Requested bitmap directory size is too big');
+  }
   const dir = await readPadded(img.source, ext.directoryOffset, ext.directorySize);
   const out: PersistentBitmap[] = [];
   let pos = 0;
@@ -171,6 +195,23 @@ export const BME_TABLE_ENTRY_RESERVED_MASK_HI = 0xff000000;
 export const BME_TABLE_ENTRY_RESERVED_MASK_LO = 0x000001fe;
 export const BME_TABLE_ENTRY_FLAG_ALL_ONES = 1;
 
+const hasDataOffset = (hi: number, lo: number): boolean => (hi & 0x00ffffff) !== 0 || (lo & 0xfffffe00) !== 0;
+
+/**
+ * check_table_entry(): why QEMU refuses a bitmap table entry (reserved bits, the all-ones flag
+ * beside a data offset, a misaligned data offset), or undefined. bitmap_table_load() refuses
+ * the whole table for one such entry, at open and in qemu-img check alike.
+ */
+export function tableEntryProblem(hi: number, lo: number, clusterSize: number): string | undefined {
+  if (hi & BME_TABLE_ENTRY_RESERVED_MASK_HI || lo & BME_TABLE_ENTRY_RESERVED_MASK_LO)
+    return 'reserved bits set';
+  if (!hasDataOffset(hi, lo)) return undefined;
+  if (lo & BME_TABLE_ENTRY_FLAG_ALL_ONES) return 'all-ones flag set with a data offset';
+  // Cluster sizes are at most 2 MiB, so alignment only depends on the low word.
+  if ((lo & 0xfffffe00) % clusterSize) return 'data offset not cluster-aligned';
+  return undefined;
+}
+
 /** Bytes of bitmap data QEMU expects for this bitmap (bdrv_dirty_bitmap_serialization_size()). */
 export function bitmapDataBytes(virtualSize: number, granularity: number): number {
   const bits = Math.ceil(virtualSize / granularity);
@@ -191,18 +232,15 @@ export async function readBitmapTable(img: Qcow2Image, bm: PersistentBitmap): Pr
   for (let i = 0; i < bm.tableEntries; i++) {
     const hi = table[2 * i]!;
     const lo = table[2 * i + 1]!;
-    const bad = (why: string) =>
-      new CorruptError(
+    const why = tableEntryProblem(hi, lo, cs);
+    if (why) {
+      throw new CorruptError(
         { ...where, structure: `bitmap table entry ${i} of '${bm.name}'`, offset: bm.tableOffset + 8 * i },
         `Could not read bitmap_table table from image for bitmap '${bm.name}': Invalid argument (${why})`,
       );
-    if (hi & BME_TABLE_ENTRY_RESERVED_MASK_HI || lo & BME_TABLE_ENTRY_RESERVED_MASK_LO)
-      throw bad('reserved bits set');
-    const hasOffset = (hi & 0x00ffffff) !== 0 || (lo & 0xfffffe00) !== 0;
-    if (hasOffset) {
-      if (lo & BME_TABLE_ENTRY_FLAG_ALL_ONES) throw bad('all-ones flag set with a data offset');
-      if ((lo & 0xfffffe00) % cs) throw bad('data offset not cluster-aligned');
-      if (hi >= 0x200000) throw new LimitError(where, `bitmap table entry ${i}: data offset exceeds 2^53`);
+    }
+    if (hi >= 0x200000 && hasDataOffset(hi, lo)) {
+      throw new LimitError(where, `bitmap table entry ${i}: data offset exceeds 2^53`);
     }
   }
   if (!bm.flags.inUse) {
@@ -218,11 +256,7 @@ export async function readBitmapTable(img: Qcow2Image, bm: PersistentBitmap): Pr
 }
 
 /** Dirty ranges of a bitmap as run-length extents in guest bytes, clipped to the virtual size. */
-export interface DirtyExtents {
-  readonly starts: Float64Array;
-  readonly lengths: Float64Array;
-  readonly count: number;
-}
+export type DirtyExtents = Ranges;
 
 /**
  * The dirty (set) ranges of a bitmap, as `qemu:dirty-bitmap:NAME` reports them. An in-use
@@ -239,30 +273,12 @@ export async function readDirtyExtents(img: Qcow2Image, bm: PersistentBitmap): P
   const cs = img.header.clusterSize;
   const bitsPerCluster = cs * 8;
   const totalBits = Math.ceil(img.length / bm.granularity);
-  let starts = new Float64Array(64);
-  let lengths = new Float64Array(64);
-  let count = 0;
+  const out = new RangeBuilder({ file: img.name, structure: `bitmap '${bm.name}'` }, 'dirty ranges');
   let runStart = -1;
   const close = (endBit: number) => {
     if (runStart < 0) return;
-    if (count === starts.length) {
-      if (count >= MAX_EXTENTS) {
-        throw new LimitError(
-          { file: img.name, structure: `bitmap '${bm.name}'` },
-          'more than MAX_EXTENTS dirty ranges',
-        );
-      }
-      const s2 = new Float64Array(count * 2);
-      s2.set(starts);
-      starts = s2;
-      const l2 = new Float64Array(count * 2);
-      l2.set(lengths);
-      lengths = l2;
-    }
     const start = runStart * bm.granularity;
-    starts[count] = start;
-    lengths[count] = Math.min(endBit * bm.granularity, img.length) - start;
-    count++;
+    out.push(start, Math.min(endBit * bm.granularity, img.length) - start);
     runStart = -1;
   };
   const mark = (bit: number, set: boolean) => {
@@ -287,5 +303,5 @@ export async function readDirtyExtents(img: Qcow2Image, bm: PersistentBitmap): P
     }
   }
   close(totalBits);
-  return { starts: starts.subarray(0, count), lengths: lengths.subarray(0, count), count };
+  return out.finish();
 }

@@ -118,7 +118,10 @@ export function parseExtensions(file: string, h: Qcow2Header, b: Uint8Array): He
         if (nbBitmaps === 0)
           throw new CorruptError(name('bitmaps'), 'found bitmaps extension with zero bitmaps');
         if (nbBitmaps > MAX_BITMAPS)
-          throw new LimitError(name('bitmaps'), 'too many persistent bitmaps (MAX_BITMAPS)');
+          throw new LimitError(
+            name('bitmaps'),
+            `bitmaps_ext: Image has ${nbBitmaps} bitmaps, exceeding the QEMU supported maximum of ${MAX_BITMAPS} (MAX_BITMAPS)`,
+          );
         if (reserved !== 0)
           throw new CorruptError(name('bitmaps'), 'bitmaps_ext: Reserved field is not zero');
         if (directorySize === undefined || directorySize > MAX_BITMAP_DIRECTORY_BYTES) {
