@@ -13,6 +13,17 @@ import {
 } from '../status/flags.ts';
 import type { ChainStatus } from '../status/resolve.ts';
 import { AsciiWriter, ascii } from './asciiWriter.ts';
+import {
+  bit,
+  FACT_COMPRESSED,
+  FACT_DATA,
+  FACT_DEPTH,
+  FACT_LOCAL,
+  FACT_OFFSET,
+  FACT_PRESENT,
+  FACT_ZERO,
+  UNKNOWN,
+} from './facts.ts';
 import { qemuImgMapId } from './ids.ts';
 import { collapse, type Interpretation, type Interpreted } from './interpretation.ts';
 import { QEMU_6_1, QEMU_8_2, QEMU_NEWEST, releaseName } from './releases.ts';
@@ -62,9 +73,40 @@ export function qemuImgMap(release = NEWEST_RELEASE): Interpretation {
     ]
       .filter(Boolean)
       .join(', ');
+  /**
+   * Every field is a fact. Before 6.1 there is no "present": "data" implies it (DATA makes the
+   * generic layer add ALLOCATED, reference §3.6), but `"zero": true` alone is printed the same
+   * for a zero cluster the layer owns and for a range no layer owns, so there it is unknown.
+   */
+  const factsOf = (v: number, hasHost: boolean): number[] => {
+    const depth = v >>> MAP_DEPTH_SHIFT;
+    const data = (v & MAP_DATA) !== 0;
+    const present = hasPresent ? bit((v & MAP_PRESENT) !== 0) : data ? 1 : UNKNOWN;
+    // A depth above 0 means the top answered neither DATA nor ZERO: it does not own the range.
+    const local = depth > 0 ? 0 : present === UNKNOWN ? UNKNOWN : present;
+    return [
+      depth,
+      present,
+      local,
+      bit((v & MAP_ZERO) !== 0),
+      bit(data),
+      bit(hasHost),
+      ...(hasCompressed ? [bit((v & MAP_COMPRESSED) !== 0)] : []),
+    ];
+  };
   return {
     id: qemuImgMapId(release),
     title: `qemu-img map (QEMU ${releaseName(release)})`,
+    facts: [
+      FACT_DEPTH,
+      FACT_PRESENT,
+      FACT_LOCAL,
+      FACT_ZERO,
+      FACT_DATA,
+      FACT_OFFSET,
+      ...(hasCompressed ? [FACT_COMPRESSED] : []),
+    ],
+    factsOf,
     legend: [
       {
         value: MAP_DATA | MAP_PRESENT,

@@ -14,6 +14,7 @@ import { BDRV_BLOCK_DATA, BDRV_BLOCK_ZERO } from '../status/flags.ts';
 import { KIND_NORMAL, KIND_RAW_DATA } from '../status/kinds.ts';
 import type { ChainStatus } from '../status/resolve.ts';
 import { type ZeroScanOptions, zeroScan } from '../status/zeroScan.ts';
+import { FACT_ZERO, UNKNOWN } from './facts.ts';
 import { collapse, type Interpretation } from './interpretation.ts';
 
 export const CONTENT_NONZERO = 0;
@@ -66,6 +67,9 @@ export const readsAsZero: Interpretation = {
     },
   ],
   label: (v) => LABELS[v] ?? String(v),
+  // Content, not block status: "zero" here is what the bytes read as; unread data tells nothing.
+  facts: [FACT_ZERO],
+  factsOf: (v) => [v === CONTENT_NOT_READ ? UNKNOWN : v === CONTENT_NONZERO ? 0 : 1],
   compute(st) {
     const s = isZeroScanned(st);
     return collapse(st.extents, (i) => contentValue(st, i, s), false);
