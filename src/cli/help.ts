@@ -19,10 +19,15 @@ Usage:
   clusterscope check [--output=json|human] FILE
       The fields of 'qemu-img check --output=json FILE', and its exit status.
 
-  clusterscope diff --a=INTERP[@VIEW] [--b=[INTERP][@VIEW]] [--output=text|json|csv]
-                    [--no-reasons] FILE [FILE2]
+  clusterscope diff --a=INTERP[@VIEW] [--b=[INTERP][@VIEW]] [--compare=meaning|values]
+                    [--output=text|json|csv] [--no-reasons] FILE [FILE2]
       Where two interpretations disagree: differing extents, bytes per kind of
       disagreement ("A zero / B hole,zero") and the reason in words for each.
+      --compare=meaning (default) compares the facts both sides state (present, zero,
+      data, depth, the NBD HOLE bit, ...): qemu-img map and nbdinfo agree where QEMU's
+      answers agree; it also says which facts only one side tells and where one side
+      prints one value for ranges the other tells apart. --compare=values compares the
+      raw values, as a text diff of the two tools' outputs would.
       With FILE2, A reads FILE and B reads FILE2 (compared where both sizes reach;
       the longer one's tail is its own kind). Without --b, B is A; --b=@VIEW keeps
       A's interpretation. Exit status 0 whether or not they differ.
