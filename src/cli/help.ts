@@ -45,12 +45,12 @@ Usage:
 
 Backing files are found as QEMU finds them: relative names relative to the image's directory.
 
-One inherent difference from QEMU: qemu-img also asks the host file system whether a data
-cluster lies in a hole (SEEK_HOLE) and then reports "zero": true, "data": true (for example
-on preallocation=metadata images). File contents cannot show host holes, so clusterscope
-reports such clusters as data. --zero-scan reads the data clusters and marks all-zero 4 KiB
-blocks as zero, which matches QEMU on a sparse file whose holes are exactly its zero blocks.
-Raw layers are read as data everywhere for the same reason.
+Host holes: qemu-img also asks the host file system where a file has holes. On a raw layer
+a hole is "zero": true, "data": false; under a qcow2 data cluster, only when qcow2's
+metadata-preallocation heuristic fires, "zero": true, "data": true. File contents cannot show
+holes, so clusterscope answers as QEMU does on a dense copy. --zero-scan reads the data and
+applies both rules to every all-zero 4 KiB block, which matches QEMU on a sparse file whose
+holes are exactly its zero blocks.
 
 Bad input ends with exit status 1 and one line naming the file, the structure and the offset.
 `;
