@@ -243,14 +243,47 @@ export function planZeroScan(st: ChainStatus): ZeroScanPlan {
   };
 }
 
-const isZero = (b: Uint8Array, from: number, to: number): boolean => {
+const isZeroBytes = (b: Uint8Array, from: number, to: number): boolean => {
   for (let i = from; i < to; i++) if (b[i] !== 0) return false;
   return true;
 };
 
-/** Reads [s, t) of a file in batches; per 4 KiB block, records zero runs and counts non-zero blocks. */
+/**
+ * Per 4 KiB block of `bytes` (read at file offset `at`, block-aligned), whether it is all zero:
+ * 32-bit words where the buffer is 4-byte aligned (the scan's reads are), a byte loop otherwise.
+ * A data block usually has a non-zero byte in its first word, so the loop stops there; only zero
+ * blocks are read to the end. Zero blocks go to `zeros`; the count of non-zero blocks is returned.
+ */
+function scanBlocks(bytes: Uint8Array, at: number, zeros: Ranges): number {
+  const n = bytes.length;
+  const words =
+    bytes.byteOffset % 4 === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, n >>> 2) : undefined;
+  let nonZero = 0;
+  for (let p = 0; p < n; p += ZERO_SCAN_BLOCK) {
+    const q = Math.min(n, p + ZERO_SCAN_BLOCK);
+    let zero = true;
+    if (words && q - p === ZERO_SCAN_BLOCK) {
+      for (let w = p >>> 2, end = q >>> 2; w < end; w++) {
+        if (words[w] !== 0) {
+          zero = false;
+          break;
+        }
+      }
+    } else zero = isZeroBytes(bytes, p, q);
+    if (zero) zeros.add(at + p, at + q);
+    else nonZero++;
+  }
+  return nonZero;
+}
+
+/**
+ * Reads [s, t) of a file in batches of MAX_READ_BYTES; per 4 KiB block, records zero runs and
+ * counts non-zero blocks. The next batch is requested before this one is checked, so a source
+ * that reads on another thread (a Blob) overlaps the read with the check; at most two batches
+ * are held.
+ */
 async function scanRange(
-  l: { source: { read(o: number, n: number): Promise<Uint8Array> }; name: string },
+  source: { read(o: number, n: number): Promise<Uint8Array> },
   s: number,
   t: number,
   zeros: Ranges,
@@ -258,16 +291,17 @@ async function scanRange(
   progress: (n: number) => void,
 ): Promise<number> {
   let nonZero = 0;
+  const batch = (off: number) => (off < t ? source.read(off, Math.min(MAX_READ_BYTES, t - off)) : undefined);
+  let pending = batch(s);
   for (let off = s; off < t; off += MAX_READ_BYTES) {
-    if (opts.signal?.aborted) throw new CancelledError('cancelled');
-    const n = Math.min(MAX_READ_BYTES, t - off);
-    const bytes = await l.source.read(off, n);
-    for (let p = 0; p < bytes.length; p += ZERO_SCAN_BLOCK) {
-      const q = Math.min(bytes.length, p + ZERO_SCAN_BLOCK);
-      if (isZero(bytes, p, q)) zeros.add(off + p, off + q);
-      else nonZero++;
+    if (opts.signal?.aborted) {
+      pending?.catch(() => {}); // the read in flight is dropped, not awaited
+      throw new CancelledError('cancelled');
     }
-    progress(n);
+    const bytes = await pending!;
+    pending = batch(off + MAX_READ_BYTES);
+    nonZero += scanBlocks(bytes, off, zeros);
+    progress(Math.min(MAX_READ_BYTES, t - off));
   }
   return nonZero;
 }
@@ -313,7 +347,7 @@ export async function zeroScan(st: ChainStatus, opts: ZeroScanOptions = {}): Pro
     zeros.set(lp.layer, z);
     let nonZero = 0;
     for (let k = 0; k < lp.start.length; k++)
-      nonZero += await scanRange(l, lp.start[k]!, lp.end[k]!, z, opts, progress);
+      nonZero += await scanRange(l.source, lp.start[k]!, lp.end[k]!, z, opts, progress);
     if (l.format !== 'qcow2' || (z.count === 0 && lp.pastEofBytes === 0)) continue;
     // The heuristic matters: its data has zero blocks or lies past EOF.
     const blocks = Math.ceil(lp.fileSize / ZERO_SCAN_BLOCK);
@@ -332,7 +366,7 @@ export async function zeroScan(st: ChainStatus, opts: ZeroScanOptions = {}): Pro
       let pos = 0;
       for (let k = 0; k <= lp.start.length; k++) {
         const to = k < lp.start.length ? lp.start[k]! : lp.fileSize;
-        if (to > pos) nonZero += await scanRange(l, pos, to, rest, opts, progress);
+        if (to > pos) nonZero += await scanRange(l.source, pos, to, rest, opts, progress);
         pos = k < lp.end.length ? lp.end[k]! : pos;
       }
       realClusters = real(nonZero);
