@@ -3,6 +3,8 @@
  * reference §4. Depth is 0-based: the index of the layer that answered. The field set depends
  * on the release: `present` since 6.1, `compressed` since 8.2.
  */
+
+import { hostFileName } from '../chain/describe.ts';
 import { hex } from '../format.ts';
 import { describeResolved, resolvedAt } from '../status/describe.ts';
 import {
@@ -49,6 +51,12 @@ export interface MapEntry {
   compressed?: boolean;
   offset?: number;
 }
+
+/** " in data.raw" where the layer keeps its data in an external data file (qemu-img's "File" column). */
+const inFile = (st: ChainStatus, layer: number): string => {
+  const l = st.chain.layers[layer];
+  return l && hostFileName(l) !== l.name ? ` in ${hostFileName(l)}` : '';
+};
 
 export function qemuImgMap(release = NEWEST_RELEASE): Interpretation {
   const hasPresent = release >= RELEASE_PRESENT;
@@ -149,7 +157,7 @@ export function qemuImgMap(release = NEWEST_RELEASE): Interpretation {
         `"zero": ${(f & BDRV_BLOCK_ZERO) !== 0}`,
         `"data": ${(f & BDRV_BLOCK_DATA) !== 0}`,
         ...(hasCompressed ? [`"compressed": ${(f & BDRV_BLOCK_COMPRESSED) !== 0}`] : []),
-        ...(r.host >= 0 ? [`"offset": ${r.host} (${hex(r.host)})`] : []),
+        ...(r.host >= 0 ? [`"offset": ${r.host} (${hex(r.host)}${inFile(st, r.layer)})`] : []),
       ];
       const depthWhy =
         r.layer === 0
