@@ -36,10 +36,16 @@ async function plainRead(): Promise<number> {
   return bytes;
 }
 
-const time = async (f: () => Promise<unknown>) => {
+/** Wall and CPU (user + system) milliseconds; on a loaded shared machine CPU time is the steadier. */
+const cpu: { read: number[]; scan: number[] } = { read: [], scan: [] };
+const time = async (f: () => Promise<unknown>, into: number[]) => {
+  const c = process.cpuUsage();
   const a = performance.now();
   await f();
-  return performance.now() - a;
+  const wall = performance.now() - a;
+  const d = process.cpuUsage(c);
+  into.push((d.user + d.system) / 1000);
+  return wall;
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -49,11 +55,11 @@ scanned = await zeroScan(st, { plan });
 const read: number[] = [];
 const scan: number[] = [];
 for (let r = 0; r < runs; r++) {
-  read.push(await time(plainRead));
+  read.push(await time(plainRead, cpu.read));
   scan.push(
     await time(async () => {
       scanned = await zeroScan(st, { plan });
-    }),
+    }, cpu.scan),
   );
 }
 const report = zeroScanReport(scanned)!;
@@ -77,7 +83,10 @@ console.log(
     // Pairs run back to back, so the load of a shared machine hits both alike: the median of
     // the pairs' ratios is steadier than the ratio of the medians.
     ratio: median(read.map((x, k) => x / scan[k]!)),
-    runs: { read, scan },
+    readCpuMs: median(cpu.read),
+    scanCpuMs: median(cpu.scan),
+    cpuRatio: median(cpu.read.map((x, k) => x / cpu.scan[k]!)),
+    runs: { read, scan, cpu },
   }),
 );
 await closeChain(chain);

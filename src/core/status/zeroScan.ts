@@ -25,6 +25,7 @@
  * knows the bytes are zero where QEMU's rule leaves the flags alone.
  */
 import { LimitError } from '../errors.ts';
+import type { ByteSource } from '../io/byteSource.ts';
 import { MAX_READ_BYTES } from '../limits.ts';
 import type { Qcow2Image } from '../qcow2/image.ts';
 import { RefcountReader, readRefcountTable } from '../qcow2/refcount.ts';
@@ -280,10 +281,11 @@ function scanBlocks(bytes: Uint8Array, at: number, zeros: Ranges): number {
  * Reads [s, t) of a file in batches of MAX_READ_BYTES; per 4 KiB block, records zero runs and
  * counts non-zero blocks. The next batch is requested before this one is checked, so a source
  * that reads on another thread (a Blob) overlaps the read with the check; at most two batches
- * are held.
+ * are held. A source that reads synchronously (prefetchGroups 0: a local file in Node) gains
+ * nothing from that, and reads one batch at a time.
  */
 async function scanRange(
-  source: { read(o: number, n: number): Promise<Uint8Array> },
+  source: ByteSource,
   s: number,
   t: number,
   zeros: Ranges,
@@ -292,14 +294,15 @@ async function scanRange(
 ): Promise<number> {
   let nonZero = 0;
   const batch = (off: number) => (off < t ? source.read(off, Math.min(MAX_READ_BYTES, t - off)) : undefined);
+  const ahead = (source.prefetchGroups ?? 1) > 0;
   let pending = batch(s);
   for (let off = s; off < t; off += MAX_READ_BYTES) {
     if (opts.signal?.aborted) {
       pending?.catch(() => {}); // the read in flight is dropped, not awaited
       throw new CancelledError('cancelled');
     }
-    const bytes = await pending!;
-    pending = batch(off + MAX_READ_BYTES);
+    const bytes = await (pending ?? batch(off)!);
+    pending = ahead ? batch(off + MAX_READ_BYTES) : undefined;
     nonZero += scanBlocks(bytes, off, zeros);
     progress(Math.min(MAX_READ_BYTES, t - off));
   }
