@@ -339,3 +339,18 @@ describe('the proposals by meaning, over every fixture', () => {
     },
   );
 });
+
+describe('the engine: qemu-img map 7.2 vs NBD base:allocation 6.0 over every fixture status', () => {
+  const cases = allCases().filter(
+    (c) => c.error === null && !c.covers.includes('limit') && !c.covers.includes('luks'),
+  );
+  it.each(cases)('$name: 0 bytes differ by meaning, with the chain and with backing: null', async (c) => {
+    for (const noBacking of [false, true]) {
+      const st = await fixtureStatus(c.name, c.top, noBacking);
+      const s = (id: string) => ({ interpretation: catalogueEntry(id)!.interpretation, status: st });
+      const d = diffSides(s('qemu-img-map-7.2'), s('nbd-base-allocation-6.0'));
+      expect(d.bytesDiffering).toBe(0);
+      expect(diffSides(s('qemu-img-map-8.2'), s('nbd-base-allocation-6.0')).bytesDiffering).toBe(0);
+    }
+  });
+});
