@@ -3,7 +3,16 @@
 // version; a `ready.json` written last marks it complete, so an interrupted run starts over.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const KiB = 1024;
@@ -55,6 +64,24 @@ export const CHAIN = {
   ],
 };
 
+/**
+ * The content scan's image (bench/zeroScan.mjs): `scan.qcow2` of `size` bytes made with
+ * `qemu-img convert -S 0` (every cluster a data cluster, zero ones included) from a raw file of
+ * pseudo-random bytes in which every `zeroEvery`-th cluster is all zero and every
+ * `halfZeroEvery`-th has a zero second half: data clusters in host order, with zero 4 KiB
+ * blocks for the scan to find.
+ */
+export const SCAN = {
+  name: 'scan-2G',
+  kind: 'scan',
+  file: 'scan.qcow2',
+  size: 2 * GiB,
+  clusterSize: 64 * KiB,
+  zeroEvery: 8,
+  halfZeroEvery: 16,
+  seed: 0x5ca7_0001,
+};
+
 /** mulberry32: a small, fixed, portable PRNG, so the images are the same on every machine. */
 function prng(seed) {
   let a = seed >>> 0;
@@ -103,7 +130,7 @@ function cacheDir(outDir, spec, version) {
 export function ensureImage(outDir, spec, version, log = () => {}) {
   const dir = cacheDir(outDir, spec, version);
   const ready = join(dir, 'ready.json');
-  const top = spec.kind === 'prealloc' ? (spec.file ?? 'big.qcow2') : spec.layers.at(-1).file;
+  const top = spec.kind === 'chain' ? spec.layers.at(-1).file : (spec.file ?? 'big.qcow2');
   if (existsSync(ready)) {
     const info = JSON.parse(readFileSync(ready, 'utf8'));
     return { dir, file: join(dir, top), created: false, seconds: info.seconds };
@@ -128,6 +155,8 @@ export function ensureImage(outDir, spec, version, log = () => {}) {
       { cwd: dir },
     );
     if (spec.zeroes) zeroClusters(dir, top, spec, log);
+  } else if (spec.kind === 'scan') {
+    makeScanImage(dir, top, spec, log);
   } else {
     makeChain(dir, spec, log);
   }
@@ -146,6 +175,29 @@ function zeroClusters(dir, file, spec, log) {
   log(`creating ${spec.name}: ${lines.length} x write -z of one cluster`);
   writeFileSync(join(dir, `${file}.qemu-io.txt`), `${lines.join('\n')}\nquit\n`);
   run('sh', ['-c', `qemu-io -t unsafe -f qcow2 ${file} < ${file}.qemu-io.txt > /dev/null`], { cwd: dir });
+}
+
+function makeScanImage(dir, file, spec, log) {
+  const rand = prng(spec.seed);
+  const cs = spec.clusterSize;
+  const chunk = 8 * MiB;
+  const buf = new Uint8Array(chunk);
+  const words = new Uint32Array(buf.buffer);
+  const raw = join(dir, 'scan.raw');
+  log(`creating ${spec.name}: ${spec.size} bytes of raw data, then qemu-img convert -S 0 -O qcow2`);
+  const fd = openSync(raw, 'w');
+  for (let off = 0; off < spec.size; off += chunk) {
+    for (let w = 0; w < words.length; w++) words[w] = (rand() * 4294967296) >>> 0;
+    for (let c = 0; c < chunk; c += cs) {
+      const cluster = (off + c) / cs;
+      if (cluster % spec.zeroEvery === 0) buf.fill(0, c, c + cs);
+      else if (cluster % spec.halfZeroEvery === 1) buf.fill(0, c + cs / 2, c + cs);
+    }
+    writeSync(fd, buf);
+  }
+  closeSync(fd);
+  run('qemu-img', ['convert', '-S', '0', '-f', 'raw', '-O', 'qcow2', 'scan.raw', file], { cwd: dir });
+  rmSync(raw);
 }
 
 function makeChain(dir, spec, log) {

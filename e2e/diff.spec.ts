@@ -114,7 +114,7 @@ test('keyboard steps through differences; the diff and each side export', async 
     exports.getByRole('button', { name: 'Diff CSV' }).click(),
   ]);
   expect(readFileSync((await csv.path())!, 'utf8').split('\r\n')[1]).toMatch(
-    /^131072,196608,65536,a2-b3,zero,"hole,zero","cluster 2 /,
+    /^131072,196608,65536,a2-b3,zero,"hole,zero",meaning,"hole: A no, B yes","cluster 2 /,
   );
 
   // A in nbdinfo --map text: the thread's 5.2 output (hole,zero / data / zero / hole,zero).

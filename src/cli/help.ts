@@ -30,10 +30,15 @@ Usage:
   clusterscope check [--output=json|human] FILE
       The fields of 'qemu-img check --output=json FILE', and its exit status.
 
-  clusterscope diff --a=INTERP[@VIEW] [--b=[INTERP][@VIEW]] [--output=text|json|csv]
-                    [--no-reasons] FILE [FILE2]
+  clusterscope diff --a=INTERP[@VIEW] [--b=[INTERP][@VIEW]] [--compare=meaning|values]
+                    [--output=text|json|csv] [--no-reasons] FILE [FILE2]
       Where two interpretations disagree: differing extents, bytes per kind of
       disagreement ("A zero / B hole,zero") and the reason in words for each.
+      --compare=meaning (default) compares the facts both sides state (present, zero,
+      data, depth, the NBD HOLE bit, ...): qemu-img map and nbdinfo agree where QEMU's
+      answers agree; it also says which facts only one side tells and where one side
+      prints one value for ranges the other tells apart. --compare=values compares the
+      raw values, as a text diff of the two tools' outputs would.
       With FILE2, A reads FILE and B reads FILE2 (compared where both sizes reach;
       the longer one's tail is its own kind). Without --b, B is A; --b=@VIEW keeps
       A's interpretation. Exit status 0 whether or not they differ.
@@ -51,12 +56,12 @@ Usage:
 
 Backing files are found as QEMU finds them: relative names relative to the image's directory.
 
-One inherent difference from QEMU: qemu-img also asks the host file system whether a data
-cluster lies in a hole (SEEK_HOLE) and then reports "zero": true, "data": true (for example
-on preallocation=metadata images). File contents cannot show host holes, so clusterscope
-reports such clusters as data. --zero-scan reads the data clusters and marks all-zero 4 KiB
-blocks as zero, which matches QEMU on a sparse file whose holes are exactly its zero blocks.
-Raw layers are read as data everywhere for the same reason.
+Host holes: qemu-img also asks the host file system where a file has holes. On a raw layer
+a hole is "zero": true, "data": false; under a qcow2 data cluster, only when qcow2's
+metadata-preallocation heuristic fires, "zero": true, "data": true. File contents cannot show
+holes, so clusterscope answers as QEMU does on a dense copy. --zero-scan reads the data and
+applies both rules to every all-zero 4 KiB block, which matches QEMU on a sparse file whose
+holes are exactly its zero blocks.
 
 Bad input ends with exit status 1 and one line naming the file, the structure and the offset.
 `;

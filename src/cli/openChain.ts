@@ -25,6 +25,8 @@ async function keyOf(path: string): Promise<string> {
 export interface CliChainOptions {
   readonly format?: string;
   readonly noBacking?: boolean;
+  /** Leave external data files unopened (qemu-img info: a missing one is no error). */
+  readonly noDataFiles?: boolean;
 }
 
 export async function openChainFromPath(path: string, opts: CliChainOptions = {}): Promise<Chain> {
@@ -44,15 +46,17 @@ export async function openChainFromPath(path: string, opts: CliChainOptions = {}
             return undefined;
           }
         },
-        async dataFile(name, from) {
-          try {
-            const source = await NodeFileSource.open(pathCombine(from.name, name));
-            opened.push(source);
-            return source;
-          } catch {
-            return undefined;
-          }
-        },
+        ...(!opts.noDataFiles && {
+          async dataFile(name: string, from: { name: string }) {
+            try {
+              const source = await NodeFileSource.open(pathCombine(from.name, name));
+              opened.push(source);
+              return source;
+            } catch {
+              return undefined;
+            }
+          },
+        }),
       },
       {
         topKey: await keyOf(path),

@@ -40,21 +40,38 @@ export const fixtureBytes = (caseName: string, file: string): Uint8Array =>
   new Uint8Array(readFileSync(join(fixtureImageDir(caseName), file)));
 
 /** Opens `top` of fixture `caseName` and its chain, resolving backing names relative to the top's name. */
-export async function openFixtureChain(caseName: string, top = 'top.qcow2'): Promise<Chain> {
+export async function openFixtureChain(
+  caseName: string,
+  top = 'top.qcow2',
+  dataFiles = false,
+): Promise<Chain> {
   const dir = fixtureImageDir(caseName);
+  const at = (name: string, from: string) => {
+    const n = fullBackingFilename(from, name) ?? name;
+    return { n, p: n.startsWith('/') ? n : join(dir, n) };
+  };
   // The goldens were recorded with `-f qcow2`: a top that is not qcow2 is refused, not probed.
   return openChain(
     new FileSource(top, join(dir, top)),
     {
       async resolve(name, from) {
-        const n = fullBackingFilename(from.name, name) ?? name;
-        const p = n.startsWith('/') ? n : join(dir, n);
+        const { n, p } = at(name, from.name);
         return existsSync(p) ? { source: new FileSource(n, p), key: p } : undefined;
       },
+      ...(dataFiles && {
+        async dataFile(name: string, from: { name: string }) {
+          const { n, p } = at(name, from.name);
+          return existsSync(p) ? new FileSource(n, p) : undefined;
+        },
+      }),
     },
     { format: 'qcow2' },
   );
 }
+
+/** As openFixtureChain, opening external data files too (as QEMU does; a missing one fails). */
+export const openFixtureChainWithDataFile = (caseName: string, top = 'top.qcow2'): Promise<Chain> =>
+  openFixtureChain(caseName, top, true);
 
 export interface GoldenInfoCase {
   readonly name: string;

@@ -23,8 +23,31 @@ describe('clusterscope diff', () => {
     expect(lines).toContain('65536 bytes differ in 1 extent; 196608 bytes agree.');
     expect(r.stdout).toMatch(/ {9}65536 {2}25\.0% {8}1 ext {2}A zero \/ B hole,zero {2}\[a2-b3\]\n/);
     expect(r.stdout).toMatch(
-      / {8}131072 {10}65536 {2}A zero \/ B hole,zero\n {4}cluster 2 \[0x20000, 0x30000\): ZERO_PLAIN in top\.qcow2/,
+      / {8}131072 {10}65536 {2}A zero \/ B hole,zero {2}\(hole: A no, B yes\)\n {4}cluster 2 \[0x20000, 0x30000\): ZERO_PLAIN in top\.qcow2/,
     );
+    // By meaning (the default): what was compared, what one side alone tells, what 6.0 cannot tell apart.
+    expect(lines[2]).toBe('Compared by meaning: zero, hole (stated by both over 262144 bytes).');
+    expect(lines).toContain(
+      'A also tells present (present in the chain) over 262144 bytes; B never states it.',
+    );
+    expect(r.stdout).toContain(
+      'B prints "hole,zero" the same for A\'s "hole,zero" (present no: 131072 bytes in 2 extents, e.g. cluster 0 [0x0, 0x10000); cluster 3 [0x30000, 0x40000)) and "zero" (present yes: 65536 bytes in 1 extent, e.g. cluster 2 [0x20000, 0x30000)); A\'s present tells them apart.',
+    );
+  });
+
+  it('qemu-img map 7.2 vs NBD base:allocation 6.0: agree by meaning, differ everywhere by value (issue 11.1)', async () => {
+    const args = ['diff', '--a=qemu-img-map-7.2', '--b=nbd-base-allocation-6.0', '--no-reasons', 'top.qcow2'];
+    const m = await runCli(args, THREAD);
+    expect(m.stdout).toContain('A and B agree on all 262144 bytes.');
+    expect(m.stdout).toContain('Compared by meaning: zero, data (stated by both over 262144 bytes).');
+    const v = await runCli([...args, '--compare=values'], THREAD);
+    expect(v.stdout).toContain('262144 bytes differ in 4 extents; 0 bytes agree.');
+    expect(v.stdout).toContain('Compared by value (--compare=values)');
+    const j = JSON.parse((await runCli([...args, '--compare=values', '--output=json'], THREAD)).stdout);
+    expect(j).toMatchObject({ version: 2, compare: 'values', bytesAgreeing: 0 });
+    const bad = await runCli([...args, '--compare=bytes'], THREAD);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--compare must be meaning or values, not 'bytes'");
   });
 
   it('json and csv exports of the same diff', async () => {
@@ -40,7 +63,17 @@ describe('clusterscope diff', () => {
       json.extents.map((e: { start: number; length: number; kind: string }) => [e.start, e.length, e.kind]),
     ).toEqual([[131072, 65536, 'a2-b3']]);
     const c = await runCli(['diff', A52, B60, '--output=csv', '--no-reasons', 'top.qcow2'], THREAD);
-    expect(c.stdout).toBe('start,end,length,kind,a,b\r\n131072,196608,65536,a2-b3,zero,"hole,zero"\r\n');
+    expect(json).toMatchObject({ version: 2, compare: 'meaning' });
+    expect(c.stdout).toBe(
+      'start,end,length,kind,a,b,compare,facts\r\n131072,196608,65536,a2-b3,zero,"hole,zero",meaning,"hole: A no, B yes"\r\n',
+    );
+    const v = await runCli(
+      ['diff', A52, B60, '--output=csv', '--no-reasons', '--compare=values', 'top.qcow2'],
+      THREAD,
+    );
+    expect(v.stdout).toBe(
+      'start,end,length,kind,a,b,compare,facts\r\n131072,196608,65536,a2-b3,zero,"hole,zero",values,\r\n',
+    );
   });
 
   it("--b=@VIEW keeps A's interpretation: qemu-img map 7.2 with chain vs backing: null", async () => {
@@ -49,8 +82,8 @@ describe('clusterscope diff', () => {
       THREAD,
     );
     expect(r.stdout.split('\r\n').slice(1, -1)).toEqual([
-      '0,65536,65536,a261-b2,"depth 1, present, data","depth 0, absent, zero"',
-      '196608,262144,65536,a261-b2,"depth 1, present, data","depth 0, absent, zero"',
+      '0,65536,65536,a261o-b2,"depth 1, present, data","depth 0, absent, zero",meaning,"present: A yes, B no; depth: A layer 1, B layer 0; zero: A no, B yes; data: A yes, B no; offset: A yes, B no"',
+      '196608,262144,65536,a261o-b2,"depth 1, present, data","depth 0, absent, zero",meaning,"present: A yes, B no; depth: A layer 1, B layer 0; zero: A no, B yes; data: A yes, B no; offset: A yes, B no"',
     ]);
   });
 
@@ -74,8 +107,8 @@ describe('clusterscope diff', () => {
       dir('snapshots'),
     );
     expect(r.stdout.split('\r\n').slice(1, -1)).toEqual([
-      '0,131072,131072,a3-b0,"hole,zero",data',
-      '131072,196608,65536,a0-b3,data,"hole,zero"',
+      '0,131072,131072,a3-b0,"hole,zero",data,meaning,"zero: A yes, B no; data: A no, B yes; hole: A yes, B no"',
+      '131072,196608,65536,a0-b3,data,"hole,zero",meaning,"zero: A no, B yes; data: A yes, B no; hole: A no, B yes"',
     ]);
   });
 
@@ -93,7 +126,7 @@ describe('clusterscope diff', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout.split('\r\n').slice(1, -1)).toEqual([
-      '196608,262144,65536,a261-b258,"depth 1, present, data","depth 1, absent, zero"',
+      '196608,262144,65536,a261o-b258,"depth 1, present, data","depth 1, absent, zero",meaning,"present: A yes, B no; zero: A no, B yes; data: A yes, B no; offset: A yes, B no"',
     ]);
   });
 

@@ -3,17 +3,22 @@
  * images) disagree, with the reason in words per differing extent; and, with --format, one
  * interpretation alone in its tool's native text, to paste beside that tool's output.
  *
- *   clusterscope diff --a=INTERP[@VIEW] [--b=[INTERP][@VIEW]] [--output=text|json|csv] [--no-reasons] FILE [FILE2]
+ *   clusterscope diff --a=INTERP[@VIEW] [--b=[INTERP][@VIEW]] [--compare=meaning|values] [--output=text|json|csv] [--no-reasons] FILE [FILE2]
  *   clusterscope diff --a=INTERP[@VIEW] --format=FORMAT FILE
  *   clusterscope diff --list
  *
  * INTERP is a catalogue id (core/interpret/catalogue.ts), VIEW a view text form
  * (core/interpret/viewSource.ts). Without --b, B is A (useful with FILE2); `--b=@VIEW` is A's
  * interpretation under another view. With FILE2, A reads FILE and B reads FILE2.
+ *
+ * By default the sides are compared by meaning (core/diff/diff.ts: the facts both state); with
+ * --compare=values, by their raw values, as a text diff of the two tools' outputs would.
  */
 import { type Chain, closeChain } from '../../core/chain/chain.ts';
+import type { DiffMode } from '../../core/diff/diff.ts';
 import { type DiffSideInfo, formatDiffCsv, formatDiffJson } from '../../core/diff/export.ts';
-import { diffSides, explainDifference } from '../../core/diff/reason.ts';
+import { meaningNotes } from '../../core/diff/meaning.ts';
+import { diffSides, explainDifference, topClusterSize } from '../../core/diff/reason.ts';
 import { sizeNote } from '../../core/diff/sizes.ts';
 import { formatFinding } from '../../core/findings.ts';
 import {
@@ -81,7 +86,7 @@ const sideInfo = (s: SideSpec, st: ChainStatus): DiffSideInfo => ({
 });
 
 export async function runDiff(args: string[], io: CliIo): Promise<number> {
-  const { options, positionals } = parseArgs(args, new Set(['a', 'b', 'output', 'format']));
+  const { options, positionals } = parseArgs(args, new Set(['a', 'b', 'output', 'format', 'compare']));
   if (options.has('list')) {
     io.out(listing());
     return 0;
@@ -99,6 +104,10 @@ export async function runDiff(args: string[], io: CliIo): Promise<number> {
     return native(a, format, positionals[0]!, io);
   }
   const b = bOpt === undefined ? a : parseSide(bOpt, a, '--b');
+  const compare = options.get('compare') ?? 'meaning';
+  if (compare !== 'meaning' && compare !== 'values')
+    throw new UsageError(`--compare must be meaning or values, not '${compare}'`);
+  const mode: DiffMode = compare;
   const output = options.get('output') ?? 'text';
   if (output !== 'text' && output !== 'json' && output !== 'csv')
     throw new UsageError(`--output must be text, json or csv, not '${output}'`);
@@ -111,7 +120,7 @@ export async function runDiff(args: string[], io: CliIo): Promise<number> {
     io.err(`clusterscope: warning: ${formatFinding(f)}\n`);
   const A = { interpretation: a.entry.interpretation, status: sa };
   const B = { interpretation: b.entry.interpretation, status: sb };
-  const d = diffSides(A, B);
+  const d = diffSides(A, B, mode);
   const reason = options.has('no-reasons') ? undefined : (i: number) => explainDifference(d, i, A, B);
   const exportOpts = { a: sideInfo(a, sa), b: sideInfo(b, sb), ...(reason && { reason }) };
   if (output === 'json') io.out(formatDiffJson(d, exportOpts));
@@ -122,6 +131,9 @@ export async function runDiff(args: string[], io: CliIo): Promise<number> {
     let t = side('A', a, sa) + side('B', b, sb);
     const sizes = sizeNote(d);
     if (sizes) t += `${sizes}\n`;
+    const words = { nameA: 'A', nameB: 'B', clusterSize: topClusterSize(sa) };
+    if (mode === 'meaning') for (const line of meaningNotes(d, words)) t += `${line}\n`;
+    else t += 'Compared by value (--compare=values): the tools’ own encodings.\n';
     const pct = (n: number) => (d.overlap ? ((100 * n) / Math.max(d.lengthA, d.lengthB)).toFixed(1) : '0.0');
     if (d.count === 0) t += `A and B agree on all ${d.overlap} bytes.\n`;
     else {
@@ -131,7 +143,8 @@ export async function runDiff(args: string[], io: CliIo): Promise<number> {
         t += `${String(k.bytes).padStart(14)} ${pct(k.bytes).padStart(5)}% ${String(k.extents).padStart(8)} ext  ${k.label}  [${k.id}]\n`;
       t += 'Differences:\n';
       for (let i = 0; i < d.count; i++) {
-        t += `${String(d.start[i]).padStart(14)} ${String(d.length[i]).padStart(14)}  ${d.kinds[d.kind[i]!]!.label}\n`;
+        const k = d.kinds[d.kind[i]!]!;
+        t += `${String(d.start[i]).padStart(14)} ${String(d.length[i]).padStart(14)}  ${k.label}${k.factsLabel ? `  (${k.factsLabel})` : ''}\n`;
         if (reason) t += `    ${reason(i)}\n`;
       }
     }

@@ -6,6 +6,7 @@
 import { IoError, LimitError } from '../errors.ts';
 import type { ByteSource } from '../io/byteSource.ts';
 import { MAX_CHAIN_DEPTH } from '../limits.ts';
+import { EXT_DATA_FILE } from '../qcow2/extensions.ts';
 import { type Layer, openLayer } from './layer.ts';
 
 export interface Chain {
@@ -15,6 +16,22 @@ export interface Chain {
   readonly noBacking: boolean;
   /** External data files (incompatible bit 2), by layer index, where the resolver found them. */
   readonly dataFiles?: ReadonlyMap<number, ByteSource>;
+}
+
+/**
+ * A file the chain needs was not found: QEMU's own sentence, plus which file to supply and
+ * what it is, so a page can say "drop data.raw too".
+ */
+export class MissingFileError extends IoError {
+  constructor(
+    where: ConstructorParameters<typeof IoError>[0],
+    detail: string,
+    /** The name the image gives the missing file, and what it is. */
+    readonly missing: string,
+    readonly role: 'backing file' | 'data file',
+  ) {
+    super(where, detail);
+  }
 }
 
 export interface BackingResolver {
@@ -56,9 +73,12 @@ export async function openChain(
       // qcow2_do_open() opens the data file with the image: a missing one fails the open.
       const df = await resolver.dataFile(cur.dataFileName, cur);
       if (!df) {
-        throw new IoError(
-          { file: cur.name, structure: 'data file header extension' },
-          `Could not open '${cur.dataFileName}': No such file or directory`,
+        const ext = cur.extensions.all.find((x) => x.type === EXT_DATA_FILE);
+        throw new MissingFileError(
+          { file: cur.name, structure: 'data file header extension', offset: ext?.offset },
+          `Could not open '${cur.dataFileName}': No such file or directory (${cur.name} keeps its guest data in the external data file ${cur.dataFileName}: supply ${cur.dataFileName} with it)`,
+          cur.dataFileName,
+          'data file',
         );
       }
       dataFiles.set(layers.length - 1, df);

@@ -37,25 +37,52 @@ describe('diff export', () => {
     expect(json).toMatchObject({
       format: 'clusterscope-diff',
       version: DIFF_FORMAT_VERSION,
+      compare: 'meaning',
       a: { interpretation: 'nbd-base-allocation-5.2', view: 'backing-null' },
       lengthA: 262144,
       lengthB: 262144,
       bytesDiffering: 65536,
       bytesAgreeing: 196608,
-      kinds: [{ id: 'a2-b3', label: 'A zero / B hole,zero', a: 2, b: 3, bytes: 65536, extents: 1 }],
+      kinds: [
+        {
+          id: 'a2-b3',
+          label: 'A zero / B hole,zero',
+          a: 2,
+          b: 3,
+          facts: [{ fact: 'hole', a: 'no', b: 'yes' }],
+          bytes: 65536,
+          extents: 1,
+        },
+      ],
+      facts: expect.arrayContaining([
+        expect.objectContaining({ id: 'hole', bytesBoth: 262144, bytesDiffering: 65536 }),
+        expect.objectContaining({ id: 'present', declaredB: false, bytesOnlyA: 262144 }),
+      ]),
+      indistinguishable: [expect.objectContaining({ side: 'b', label: 'hole,zero', facts: ['present'] })],
+    });
+    expect(JSON.parse(formatDiffJson(diffSides(a, b, 'values')))).toMatchObject({
+      compare: 'values',
+      facts: [],
+      indistinguishable: [],
     });
     expect(json.extents).toHaveLength(1);
     expect(json.extents[0]).toMatchObject({ start: 131072, length: 65536, kind: 'a2-b3' });
     expect(json.extents[0].reason).toMatch(/^cluster 2 /);
   });
 
-  it('CSV quotes fields with commas and quotes, CRLF line ends', () => {
+  it('CSV quotes fields with commas and quotes, CRLF line ends, and says how it compared', () => {
     const d = diffInterpreted(one(0, 512, 2), one(0, 512, 3), {
       labelA: () => 'zero',
       labelB: () => 'hole,zero',
     });
     expect(formatDiffCsv(d, { reason: () => 'says "hi", twice' })).toBe(
-      'start,end,length,kind,a,b,reason\r\n0,512,512,a2-b3,zero,"hole,zero","says ""hi"", twice"\r\n',
+      'start,end,length,kind,a,b,compare,facts,reason\r\n0,512,512,a2-b3,zero,"hole,zero",values,,"says ""hi"", twice"\r\n',
+    );
+    const nbd52 = catalogueEntry('nbd-base-allocation-5.2')!.interpretation;
+    const nbd60 = catalogueEntry('nbd-base-allocation-6.0')!.interpretation;
+    const m = diffInterpreted(one(0, 512, 2), one(0, 512, 3), { meaningA: nbd52, meaningB: nbd60 });
+    expect(formatDiffCsv(m)).toBe(
+      'start,end,length,kind,a,b,compare,facts\r\n0,512,512,a2-b3,2,3,meaning,"hole: A no, B yes"\r\n',
     );
     expect(diffToJson(d).extents).toEqual([{ start: 0, length: 512, kind: 'a2-b3' }]);
   });

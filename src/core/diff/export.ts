@@ -1,13 +1,17 @@
 /**
  * A diff as it leaves the app: JSON (versioned, as everything exported is; STYLE.md) and CSV
  * (RFC 4180), one row per differing extent, with the kind and, when the caller supplies the
- * sides, the reason in words.
+ * sides, the reason in words. Both say how the sides were compared (`compare`: by meaning or by
+ * value, diff.ts), since the same two maps give different differences either way.
  */
-import type { Diff } from './diff.ts';
+import type { Diff, DiffFact, DiffMode, Indistinguishable, KindFact } from './diff.ts';
 
 export const DIFF_FORMAT = 'clusterscope-diff';
-/** Bump with an upgrader when the shape changes. */
-export const DIFF_FORMAT_VERSION = 1;
+/**
+ * Bump with an upgrader when the shape changes. 2 added `compare`, `bytesNotCompared`, `facts`,
+ * `indistinguishable` and each kind's `facts`; a version 1 file compared by value.
+ */
+export const DIFF_FORMAT_VERSION = 2;
 
 /** What a side was: shown in exports so a diff file says what it compared. */
 export interface DiffSideInfo {
@@ -29,6 +33,7 @@ export interface DiffExportOptions {
 export interface DiffJson {
   readonly format: typeof DIFF_FORMAT;
   readonly version: typeof DIFF_FORMAT_VERSION;
+  readonly compare: DiffMode;
   readonly a?: DiffSideInfo;
   readonly b?: DiffSideInfo;
   readonly lengthA: number;
@@ -36,6 +41,9 @@ export interface DiffJson {
   readonly overlap: number;
   readonly bytesDiffering: number;
   readonly bytesAgreeing: number;
+  readonly bytesNotCompared: number;
+  readonly facts: readonly DiffFact[];
+  readonly indistinguishable: readonly Indistinguishable[];
   readonly kinds: readonly {
     id: string;
     label: string;
@@ -43,6 +51,7 @@ export interface DiffJson {
     b: number | null;
     labelA: string;
     labelB: string;
+    facts: readonly KindFact[];
     bytes: number;
     extents: number;
   }[];
@@ -62,6 +71,7 @@ export function diffToJson(d: Diff, opts: DiffExportOptions = {}): DiffJson {
   return {
     format: DIFF_FORMAT,
     version: DIFF_FORMAT_VERSION,
+    compare: d.mode,
     ...(opts.a && { a: opts.a }),
     ...(opts.b && { b: opts.b }),
     lengthA: d.lengthA,
@@ -69,6 +79,9 @@ export function diffToJson(d: Diff, opts: DiffExportOptions = {}): DiffJson {
     overlap: d.overlap,
     bytesDiffering: d.bytesDiffering,
     bytesAgreeing: d.bytesAgreeing,
+    bytesNotCompared: d.bytesNotCompared,
+    facts: d.facts,
+    indistinguishable: d.indistinguishable,
     kinds: d.kinds.map((k) => ({
       id: k.id,
       label: k.label,
@@ -76,6 +89,7 @@ export function diffToJson(d: Diff, opts: DiffExportOptions = {}): DiffJson {
       b: k.valueB,
       labelA: k.labelA,
       labelB: k.labelB,
+      facts: k.facts,
       bytes: k.bytes,
       extents: k.extents,
     })),
@@ -91,14 +105,37 @@ const csvField = (s: string | number): string => {
   return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
 };
 
-/** CSV with a header row; CRLF line ends as RFC 4180 asks. */
+/**
+ * CSV with a header row; CRLF line ends as RFC 4180 asks. Every row says how it was compared
+ * (`compare`: meaning or values) and, by meaning, which facts differ; by value the `facts`
+ * column is empty.
+ */
 export function formatDiffCsv(d: Diff, opts: DiffExportOptions = {}): string {
-  const head = ['start', 'end', 'length', 'kind', 'a', 'b', ...(opts.reason ? ['reason'] : [])];
+  const head = [
+    'start',
+    'end',
+    'length',
+    'kind',
+    'a',
+    'b',
+    'compare',
+    'facts',
+    ...(opts.reason ? ['reason'] : []),
+  ];
   const rows = [head.join(',')];
   for (let i = 0; i < d.count; i++) {
     const k = d.kinds[d.kind[i]!]!;
     const s = d.start[i]!;
-    const row: (string | number)[] = [s, s + d.length[i]!, d.length[i]!, k.id, k.labelA, k.labelB];
+    const row: (string | number)[] = [
+      s,
+      s + d.length[i]!,
+      d.length[i]!,
+      k.id,
+      k.labelA,
+      k.labelB,
+      d.mode,
+      k.factsLabel,
+    ];
     if (opts.reason) row.push(opts.reason(i));
     rows.push(row.map(csvField).join(','));
   }

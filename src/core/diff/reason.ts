@@ -10,7 +10,7 @@ import { hex } from '../format.ts';
 import type { Interpretation, Interpreted } from '../interpret/interpretation.ts';
 import { describeResolved } from '../status/describe.ts';
 import type { ChainStatus } from '../status/resolve.ts';
-import { type Diff, diffInterpreted, NO_VALUE } from './diff.ts';
+import { type Diff, type DiffMode, diffInterpreted, NO_VALUE } from './diff.ts';
 
 export interface DiffSide {
   readonly interpretation: Interpretation;
@@ -19,8 +19,8 @@ export interface DiffSide {
   readonly computed?: Interpreted;
 }
 
-/** Diffs two sides over their statuses' virtual sizes. */
-export function diffSides(a: DiffSide, b: DiffSide): Diff {
+/** Diffs two sides over their statuses' virtual sizes, by meaning unless `mode` is 'values'. */
+export function diffSides(a: DiffSide, b: DiffSide, mode: DiffMode = 'meaning'): Diff {
   return diffInterpreted(
     a.computed ?? a.interpretation.compute(a.status),
     b.computed ?? b.interpretation.compute(b.status),
@@ -29,6 +29,9 @@ export function diffSides(a: DiffSide, b: DiffSide): Diff {
       labelB: (v) => b.interpretation.label(v),
       lengthA: a.status.length,
       lengthB: b.status.length,
+      meaningA: a.interpretation,
+      meaningB: b.interpretation,
+      mode,
     },
   );
 }
@@ -77,5 +80,6 @@ export function explainDifference(d: Diff, index: number, a: DiffSide, b: DiffSi
   const ra = describeResolved(a.status, s);
   const rb = describeResolved(b.status, s);
   const resolved = ra === rb ? ra : `A: ${ra} B: ${rb}`;
-  return `${where}: ${resolved} ${side('A', a, kind.valueA, kind.labelA)} ${side('B', b, kind.valueB, kind.labelB)}`;
+  const facts = kind.factsLabel ? ` They differ in ${kind.factsLabel}.` : '';
+  return `${where}: ${resolved} ${side('A', a, kind.valueA, kind.labelA)} ${side('B', b, kind.valueB, kind.labelB)}${facts}`;
 }

@@ -4,11 +4,18 @@
  * or nothing; and, from qemu-img check's comparison of refcounts with references
  * (checkImage()), which clusters are leaked and which are referenced more than their refcount
  * allows. Run-length ranges of clusters in typed arrays, never one object per cluster.
+ *
+ * An image with an external data file (incompatible bit 2, reference §2.7) has two host files:
+ * the qcow2 file holds only metadata, and the L2 entries' host offsets are offsets in the data
+ * file (equal to the guest offsets). hostMaps() lays out each file on its own, with its own
+ * legend; hostMap() is the qcow2 file's.
  */
 
 import { loadBitmapList } from '../check/bitmaps.ts';
 import type { CheckResult } from '../check/result.ts';
 import { readSnapshotTableForCheck } from '../check/snapshotTable.ts';
+import type { ByteSource } from '../io/byteSource.ts';
+import { INCOMPAT_DATA_FILE } from '../qcow2/header.ts';
 import { entryOffset, type Qcow2Image } from '../qcow2/image.ts';
 import { readRefcountTable, reftableEntryOffset } from '../qcow2/refcount.ts';
 import type { Extents } from '../status/extents.ts';
@@ -55,7 +62,82 @@ export interface HostMap {
   readonly kind: Uint8Array;
 }
 
-/** `top`: the layer's own block status (layerStatus extents: host offsets of its data). */
+export interface HostFileMap extends HostMap {
+  /** The file laid out: the qcow2 image itself, or its external data file. */
+  readonly file: string;
+  readonly role: 'image' | 'data-file';
+  /** The file's size in bytes: the data file's own size when it was opened, else the end of its last cluster in use. */
+  readonly size: number;
+  /** Whether the size is the file's (false: the data file was not opened, the size is inferred). */
+  readonly sizeKnown: boolean;
+  /** The classes this file holds, in HOST_* order, with their cluster counts: its legend. */
+  readonly legend: readonly { readonly kind: number; readonly label: string; readonly clusters: number }[];
+}
+
+/** Whether the image keeps its guest data in an external data file. */
+export const hasDataFile = (img: Qcow2Image): boolean =>
+  (img.header.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n;
+
+const legendOf = (m: HostMap): HostFileMap['legend'] => {
+  const counts = new Float64Array(HOST_NAMES.length);
+  for (let i = 0; i < m.count; i++) counts[m.kind[i]!]! += m.length[i]!;
+  const out: { kind: number; label: string; clusters: number }[] = [];
+  for (let k = 0; k < counts.length; k++)
+    if (counts[k]) out.push({ kind: k, label: HOST_NAMES[k]!, clusters: counts[k]! });
+  return out;
+};
+
+/**
+ * One map per host file of the image: the qcow2 file (metadata, and data unless there is a data
+ * file), then, with an external data file, the data file (its data clusters, the rest free).
+ * `dataFile` is the data file's source when it was found, for its size.
+ */
+export async function hostMaps(
+  img: Qcow2Image,
+  top: Extents,
+  opts: { readonly check?: CheckResult; readonly dataFile?: ByteSource } = {},
+): Promise<HostFileMap[]> {
+  const image = await hostMap(img, top, opts.check);
+  const maps: HostFileMap[] = [
+    {
+      ...image,
+      file: img.name,
+      role: 'image',
+      size: img.source.size,
+      sizeKnown: true,
+      legend: legendOf(image),
+    },
+  ];
+  if (!hasDataFile(img)) return maps;
+  const cs = img.header.clusterSize;
+  let end = 0;
+  const ranges: number[] = [];
+  for (let k = 0; k < top.count; k++) {
+    const host = top.host[k]!;
+    if (host < 0) continue;
+    const a = Math.floor(host / cs);
+    const b = Math.ceil((host + top.length[k]!) / cs);
+    ranges.push(a, b - a, HOST_DATA);
+    end = Math.max(end, b * cs);
+  }
+  const size = opts.dataFile?.size ?? end;
+  const clusters = Math.max(Math.ceil(size / cs), end / cs);
+  const data = paint(ranges, clusters, cs);
+  maps.push({
+    ...data,
+    file: img.dataFileName ?? 'data file',
+    role: 'data-file',
+    size,
+    sizeKnown: opts.dataFile !== undefined,
+    legend: legendOf(data),
+  });
+  return maps;
+}
+
+/**
+ * The qcow2 file's map. `top`: the layer's own block status (layerStatus extents: host offsets
+ * of its data, which lie in the data file instead when there is one, and are then left out).
+ */
 export async function hostMap(img: Qcow2Image, top: Extents, check?: CheckResult): Promise<HostMap> {
   const h = img.header;
   const cs = h.clusterSize;
@@ -102,7 +184,9 @@ export async function hostMap(img: Qcow2Image, top: Extents, check?: CheckResult
       if (Array.isArray(list)) for (const b of list) add(b.tableOffset, b.tableEntries * 8, HOST_BITMAP);
     } catch {}
   }
-  for (let k = 0; k < top.count; k++) {
+  // With a data file the L2 entries' offsets are in that file, not this one (reference §2.7).
+  const dataHere = !hasDataFile(img);
+  for (let k = 0; dataHere && k < top.count; k++) {
     const host = top.host[k]!;
     if (host < 0) continue;
     add(host, top.length[k]!, top.kind[k] === KIND_COMPRESSED ? HOST_COMPRESSED : HOST_DATA);

@@ -11,6 +11,7 @@
  * loaded as inconsistent and qemu-nbd refuses it, enabled or disabled
  * ("Bitmap 'NAME' is inconsistent and cannot be used", exit 1; checked with qemu-nbd 7.2).
  */
+
 import type { Chain } from '../chain/chain.ts';
 import { CorruptError } from '../errors.ts';
 import { binarySize, hex } from '../format.ts';
@@ -24,6 +25,7 @@ import {
 import { findExtent } from '../status/extents.ts';
 import { BDRV_BLOCK_ALLOCATED, BDRV_BLOCK_ZERO } from '../status/flags.ts';
 import type { ChainStatus } from '../status/resolve.ts';
+import { dirtyFact } from './facts.ts';
 import { DIRTY_BITMAP_ID_PREFIX, dirtyBitmapId } from './ids.ts';
 import type { Interpretation, Interpreted } from './interpretation.ts';
 import { nbdFlags } from './nbd.ts';
@@ -137,6 +139,8 @@ export function dirtyBitmap(b: LoadedDirtyBitmap): Interpretation {
       },
     ],
     label: (v) => DIRTY_BITMAP_LABELS[v] ?? String(v),
+    facts: [dirtyFact(name)],
+    factsOf: (v) => [v === DIRTY_SET ? 1 : 0],
     compute: (st) => dirtyRuns(b, st.length),
     explain(st, offset) {
       const where = `bitmap '${name}' of ${b.layerName} (layer ${b.layer}${b.layer === 0 ? ', the top' : ''}; ${state}, granularity ${binarySize(b.bitmap.granularity)})`;

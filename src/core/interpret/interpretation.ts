@@ -5,6 +5,7 @@
  */
 import type { Extents } from '../status/extents.ts';
 import type { ChainStatus } from '../status/resolve.ts';
+import type { Meaning } from './facts.ts';
 
 export interface LegendEntry {
   readonly value: number;
@@ -24,7 +25,11 @@ export interface Interpreted {
   readonly layer: Uint16Array;
 }
 
-export interface Interpretation {
+/**
+ * One tool's answer. As a Meaning (facts.ts) it also says which facts about a byte its values
+ * tell, so a diff can compare meanings rather than encodings.
+ */
+export interface Interpretation extends Meaning {
   readonly id: string;
   readonly title: string;
   readonly legend: readonly LegendEntry[];

@@ -7,6 +7,16 @@
 import { describeResolved, resolvedAt } from '../status/describe.ts';
 import { BDRV_BLOCK_ALLOCATED, BDRV_BLOCK_DATA, BDRV_BLOCK_ZERO } from '../status/flags.ts';
 import { type ChainStatus, SYNTH_BEYOND_BACKING_EOF } from '../status/resolve.ts';
+import {
+  bit,
+  FACT_DATA,
+  FACT_DEPTH,
+  FACT_HOLE,
+  FACT_LOCAL,
+  FACT_PRESENT,
+  FACT_ZERO,
+  UNKNOWN,
+} from './facts.ts';
 import { ALLOCATION_DEPTH_ID, baseAllocationId } from './ids.ts';
 import { collapse, type Interpretation, type Interpreted } from './interpretation.ts';
 import { QEMU_6_0, QEMU_NEWEST } from './releases.ts';
@@ -54,6 +64,10 @@ export function baseAllocation(release = QEMU_NEWEST): Interpretation {
       { value: 3, label: 'hole,zero', description: 'both bits' },
     ],
     label: (v) => BASE_ALLOCATION_LABELS[v] ?? String(v),
+    // The HOLE bit itself, and what it stands for under this release's rule: not DATA (6.0+) or
+    // not ALLOCATED (5.2 and older).
+    facts: [FACT_HOLE, FACT_ZERO, newer ? FACT_DATA : FACT_PRESENT],
+    factsOf: (v) => [v & NBD_STATE_HOLE, (v & NBD_STATE_ZERO) >>> 1, bit(!(v & NBD_STATE_HOLE))],
     compute: (st) => collapse(st.extents, (i) => baseAllocationValue(nbdFlags(st, i), release), false),
     explain(st, offset) {
       const r = resolvedAt(st, offset);
@@ -92,6 +106,9 @@ export const allocationDepth: Interpretation = {
     { value: 2, label: 'backing depth 2', description: "the top's backing file owns it" },
   ],
   label: depthLabel,
+  // Depth N >= 1 is layer N - 1 in qemu-img map's counting; 0 (absent) names no layer.
+  facts: [FACT_PRESENT, FACT_LOCAL, FACT_DEPTH],
+  factsOf: (d) => [bit(d > 0), bit(d === 1), d > 0 ? d - 1 : UNKNOWN],
   compute: (st) => collapse(st.extents, (i) => nbdDepth(st, i), false),
   explain(st, offset) {
     const r = resolvedAt(st, offset);

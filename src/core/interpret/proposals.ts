@@ -34,6 +34,16 @@ import {
   BDRV_BLOCK_ZERO,
 } from '../status/flags.ts';
 import type { ChainStatus } from '../status/resolve.ts';
+import {
+  bit,
+  FACT_DATA,
+  FACT_DEPTH,
+  FACT_HOLE,
+  FACT_LOCAL,
+  FACT_PRESENT,
+  FACT_ZERO,
+  UNKNOWN,
+} from './facts.ts';
 import { collapse, type Interpretation } from './interpretation.ts';
 import {
   BASE_ALLOCATION_LABELS,
@@ -66,6 +76,13 @@ export const holeFromOffsetValid: Interpretation = {
     { value: 3, label: 'hole,zero', description: 'both bits' },
   ],
   label: (v) => BASE_ALLOCATION_LABELS[v] ?? String(v),
+  // HOLE is either rule's, so each value tells half: a HOLE (no DATA with an offset, not
+  // ALLOCATED without one) always lacks DATA; no HOLE (DATA, or ALLOCATED) is always owned.
+  facts: [FACT_HOLE, FACT_ZERO, FACT_DATA, FACT_PRESENT],
+  factsOf: (v) => {
+    const hole = v & NBD_STATE_HOLE;
+    return [hole, (v & NBD_STATE_ZERO) >>> 1, hole ? 0 : UNKNOWN, hole ? UNKNOWN : 1];
+  },
   compute: (st) => collapse(st.extents, (i) => holeFromOffsetValidValue(nbdFlags(st, i)), false),
   explain(st, offset) {
     const r = resolvedAt(st, offset);
@@ -127,6 +144,16 @@ export const jointAllocation: Interpretation = {
     },
   ],
   label: jointAllocationLabel,
+  // base:allocation 6.0+ bits plus ownership; BACKING does not convey which layer.
+  facts: [FACT_HOLE, FACT_ZERO, FACT_DATA, FACT_PRESENT, FACT_LOCAL, FACT_DEPTH],
+  factsOf: (v) => [
+    v & NBD_STATE_HOLE,
+    (v & NBD_STATE_ZERO) >>> 1,
+    bit(!(v & NBD_STATE_HOLE)),
+    bit((v & (NBD_STATE_LOCAL | NBD_STATE_BACKING)) !== 0),
+    bit((v & NBD_STATE_LOCAL) !== 0),
+    v & NBD_STATE_LOCAL ? 0 : UNKNOWN,
+  ],
   compute: (st) => collapse(st.extents, (i) => jointAllocationValue(st, i), false),
   explain(st, offset) {
     const r = resolvedAt(st, offset);

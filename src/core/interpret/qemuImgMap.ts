@@ -3,6 +3,8 @@
  * reference §4. Depth is 0-based: the index of the layer that answered. The field set depends
  * on the release: `present` since 6.1, `compressed` since 8.2.
  */
+
+import { hostFileName } from '../chain/describe.ts';
 import { hex } from '../format.ts';
 import { describeResolved, resolvedAt } from '../status/describe.ts';
 import {
@@ -13,6 +15,17 @@ import {
 } from '../status/flags.ts';
 import type { ChainStatus } from '../status/resolve.ts';
 import { AsciiWriter, ascii } from './asciiWriter.ts';
+import {
+  bit,
+  FACT_COMPRESSED,
+  FACT_DATA,
+  FACT_DEPTH,
+  FACT_LOCAL,
+  FACT_OFFSET,
+  FACT_PRESENT,
+  FACT_ZERO,
+  UNKNOWN,
+} from './facts.ts';
 import { qemuImgMapId } from './ids.ts';
 import { collapse, type Interpretation, type Interpreted } from './interpretation.ts';
 import { QEMU_6_1, QEMU_8_2, QEMU_NEWEST, releaseName } from './releases.ts';
@@ -39,6 +52,12 @@ export interface MapEntry {
   offset?: number;
 }
 
+/** " in data.raw" where the layer keeps its data in an external data file (qemu-img's "File" column). */
+const inFile = (st: ChainStatus, layer: number): string => {
+  const l = st.chain.layers[layer];
+  return l && hostFileName(l) !== l.name ? ` in ${hostFileName(l)}` : '';
+};
+
 export function qemuImgMap(release = NEWEST_RELEASE): Interpretation {
   const hasPresent = release >= RELEASE_PRESENT;
   const hasCompressed = release >= RELEASE_COMPRESSED;
@@ -62,9 +81,40 @@ export function qemuImgMap(release = NEWEST_RELEASE): Interpretation {
     ]
       .filter(Boolean)
       .join(', ');
+  /**
+   * Every field is a fact. Before 6.1 there is no "present": "data" implies it (DATA makes the
+   * generic layer add ALLOCATED, reference §3.6), but `"zero": true` alone is printed the same
+   * for a zero cluster the layer owns and for a range no layer owns, so there it is unknown.
+   */
+  const factsOf = (v: number, hasHost: boolean): number[] => {
+    const depth = v >>> MAP_DEPTH_SHIFT;
+    const data = (v & MAP_DATA) !== 0;
+    const present = hasPresent ? bit((v & MAP_PRESENT) !== 0) : data ? 1 : UNKNOWN;
+    // A depth above 0 means the top answered neither DATA nor ZERO: it does not own the range.
+    const local = depth > 0 ? 0 : present === UNKNOWN ? UNKNOWN : present;
+    return [
+      depth,
+      present,
+      local,
+      bit((v & MAP_ZERO) !== 0),
+      bit(data),
+      bit(hasHost),
+      ...(hasCompressed ? [bit((v & MAP_COMPRESSED) !== 0)] : []),
+    ];
+  };
   return {
     id: qemuImgMapId(release),
     title: `qemu-img map (QEMU ${releaseName(release)})`,
+    facts: [
+      FACT_DEPTH,
+      FACT_PRESENT,
+      FACT_LOCAL,
+      FACT_ZERO,
+      FACT_DATA,
+      FACT_OFFSET,
+      ...(hasCompressed ? [FACT_COMPRESSED] : []),
+    ],
+    factsOf,
     legend: [
       {
         value: MAP_DATA | MAP_PRESENT,
@@ -107,7 +157,7 @@ export function qemuImgMap(release = NEWEST_RELEASE): Interpretation {
         `"zero": ${(f & BDRV_BLOCK_ZERO) !== 0}`,
         `"data": ${(f & BDRV_BLOCK_DATA) !== 0}`,
         ...(hasCompressed ? [`"compressed": ${(f & BDRV_BLOCK_COMPRESSED) !== 0}`] : []),
-        ...(r.host >= 0 ? [`"offset": ${r.host} (${hex(r.host)})`] : []),
+        ...(r.host >= 0 ? [`"offset": ${r.host} (${hex(r.host)}${inFile(st, r.layer)})`] : []),
       ];
       const depthWhy =
         r.layer === 0

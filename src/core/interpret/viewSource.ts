@@ -75,6 +75,8 @@ export function viewChain(chain: Chain, v: ViewSource): Chain {
 export interface ViewStatusOptions {
   readonly onProgress?: Progress;
   readonly signal?: Cancellation;
+  /** Bytes read and to read by the zero scan of a `zero-scan` view (status/zeroScan.ts planZeroScan says how many before). */
+  readonly onScanProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
 
 /** Builds the ChainStatus a view describes, from a chain opened with its backing files (or not). */
@@ -107,5 +109,10 @@ export async function viewStatus(
   } else {
     st = await chainStatus(c, pass);
   }
-  return v.zeroScan ? zeroScanned(st, opts.signal ? { signal: opts.signal } : {}) : st;
+  return v.zeroScan
+    ? zeroScanned(st, {
+        ...(opts.signal && { signal: opts.signal }),
+        ...(opts.onScanProgress && { onProgress: opts.onScanProgress }),
+      })
+    : st;
 }

@@ -1,4 +1,5 @@
 /** Words for resolved status, shared by every interpretation's explain(). */
+import { inDataFileWords } from '../chain/describe.ts';
 import { hex } from '../format.ts';
 import { findExtent } from './extents.ts';
 import { flagNames } from './flags.ts';
@@ -36,7 +37,9 @@ export function describeResolved(st: ChainStatus, offset: number): string {
   const r = resolvedAt(st, offset);
   if (!r) return `offset ${hex(offset)} is past the end of the image (${hex(st.length)})`;
   const where = `${kindName(r.kind)} in ${r.layerName} (layer ${r.layer}${r.layer === 0 ? ', the top' : ''})`;
-  const host = r.host >= 0 ? ` at host offset ${hex(r.host)}` : '';
+  // With an external data file the offset is in that file, not in the qcow2 file (§2.7).
+  const layer = st.chain.layers[r.layer];
+  const host = r.host >= 0 ? ` at host offset ${hex(r.host)}${layer ? inDataFileWords(layer) : ''}` : '';
   let why: string;
   if (r.beyondBackingEof) {
     const backing = st.chain.layers[r.layer + 1]?.name ?? 'the backing file';

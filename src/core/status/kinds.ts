@@ -15,6 +15,11 @@ export const KIND_ERROR = 6;
 export const KIND_RAW_DATA = 7;
 /** The bytes between a raw file's end and its length rounded up to 512 (reference §3.8). */
 export const KIND_RAW_EOF_TAIL = 8;
+/**
+ * A hole in a raw file: file-posix answers ZERO|OFFSET_VALID, no DATA (reference §3.8). File
+ * contents cannot show holes; only the content scan (zeroScan.ts) emits it, for all-zero blocks.
+ */
+export const KIND_RAW_HOLE = 9;
 
 export const KIND_NAMES: readonly string[] = [
   'UNALLOCATED_PLAIN',
@@ -26,6 +31,7 @@ export const KIND_NAMES: readonly string[] = [
   'INVALID',
   'RAW_DATA',
   'RAW_EOF_TAIL',
+  'RAW_HOLE',
 ];
 
 export const kindName = (k: number): string => KIND_NAMES[k] ?? `kind ${k}`;

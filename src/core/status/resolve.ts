@@ -31,6 +31,7 @@ import {
   KIND_NORMAL,
   KIND_RAW_DATA,
   KIND_RAW_EOF_TAIL,
+  KIND_RAW_HOLE,
   KIND_UNALLOCATED_ALLOC,
   KIND_ZERO_ALLOC,
   KIND_ZERO_PLAIN,
@@ -78,6 +79,7 @@ export function kindFlags(kind: number, encrypted: boolean, compressedFlag = tru
     case KIND_RAW_DATA:
       return BDRV_BLOCK_DATA | BDRV_BLOCK_OFFSET_VALID;
     case KIND_RAW_EOF_TAIL:
+    case KIND_RAW_HOLE:
       return BDRV_BLOCK_ZERO | BDRV_BLOCK_OFFSET_VALID;
     default:
       return 0;
