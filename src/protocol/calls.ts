@@ -7,6 +7,7 @@
  * channel supersedes the older one, which the worker cancels for real (it stops before or while
  * computing) and answers with `cancelled`. `cancel` ends a channel's request without a new one.
  */
+import type { DiffMode } from '../core/diff/diff.ts';
 import type { ErrorInfo } from './errors.ts';
 import type {
   Bins,
@@ -64,7 +65,8 @@ export interface Opened {
 /** Each call: what it is asked with, what it answers, and what it reports on the way. */
 export interface Calls {
   open: { params: { slot: 'main' | 'b'; from: OpenFrom; grid?: GridBox }; result: Opened; partial: Opened };
-  diff: { params: { a: DiffSide; b: DiffSide }; result: DiffInfo; partial: never };
+  /** `mode`: compare the facts both sides state (default), or the tools' values as text diffs do. */
+  diff: { params: { a: DiffSide; b: DiffSide; mode?: DiffMode }; result: DiffInfo; partial: never };
   close: { params: { source: SourceId }; result: null; partial: never };
   view: { params: { source: SourceId; view: string }; result: ViewInfo; partial: never };
   bins: {

@@ -3,6 +3,7 @@
  * two of them): names, sizes, the raster's classes and lanes. Never the runs themselves: those
  * stay in the worker, and the page asks for bins, lanes, rows and hits (calls.ts).
  */
+import type { DiffMode } from '../core/diff/diff.ts';
 import type { NativeFormat } from '../core/interpret/catalogue.ts';
 import type { ErrorInfo, FindingInfo } from './errors.ts';
 
@@ -129,6 +130,8 @@ export interface DiffKindSummary {
   readonly index: number;
   readonly id: string;
   readonly label: string;
+  /** By meaning: the facts the sides disagree on, in words ("hole: A no, B yes"); '' by value. */
+  readonly factsLabel: string;
   readonly labelA: string;
   readonly labelB: string;
   readonly bytes: number;
@@ -138,6 +141,10 @@ export interface DiffKindSummary {
 /** A diff of two sides (a source of its own: bins, lanes A/B/difference, rows with reasons). */
 export interface DiffInfo extends RasterInfo {
   readonly kind: 'diff';
+  /** Compared by the facts both sides state, or by the tools' values. */
+  readonly mode: DiffMode;
+  /** By meaning: what was compared, what only one side tells, what one side cannot tell apart (core/diff/meaning.ts). */
+  readonly notes: readonly string[];
   readonly a: DiffSideSummary;
   readonly b: DiffSideSummary;
   readonly kinds: readonly DiffKindSummary[];

@@ -36,6 +36,8 @@ export interface DiffImage {
 export interface DiffSpec {
   readonly a: DiffSideState;
   readonly b: DiffSideState;
+  /** Compare the tools' values as a text diff would; absent: by the facts both sides state. */
+  readonly byValue?: true;
   /** B reads this image instead of the page's; absent, both sides read the page's image. */
   readonly bImage?: DiffImage;
 }
@@ -93,6 +95,7 @@ export function parseSide(text: string): DiffSideState | undefined {
 export function writeDiffParams(p: URLSearchParams, d: DiffSpec): void {
   p.set('a', formatSide(d.a));
   p.set('b', formatSide(d.b));
+  if (d.byValue) p.set('cmp', 'values');
   const files = (d.bImage?.files ?? []).filter(isSafeFileName).slice(0, MAX_LINK_FILES);
   if (!d.bImage || !files.length) return;
   for (const f of files) p.append('bfile', f);
@@ -132,5 +135,10 @@ export function readDiffParams(p: URLSearchParams, problems: string[]): DiffSpec
     return undefined;
   }
   const bImage = readDiffImage(p, problems);
-  return { a, b, ...(bImage && { bImage }) };
+  const cmp = p.get('cmp');
+  if (cmp !== null && cmp !== 'values' && cmp !== 'meaning')
+    problems.push(
+      `The link's comparison mode '${cmp.slice(0, 20)}' is not meaning or values; A and B are compared by meaning.`,
+    );
+  return { a, b, ...(cmp === 'values' && { byValue: true as const }), ...(bImage && { bImage }) };
 }

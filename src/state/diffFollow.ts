@@ -11,7 +11,15 @@ import type { AppState, Store } from './store.ts';
 /** What the diff depends on: a change of any part asks again. */
 const keyOf = (s: AppState): string => {
   const b = secondFor(s.diff, s.second);
-  return JSON.stringify([s.diff?.a, s.diff?.b, s.diff?.bImage, s.chain?.id, s.chain?.complete, b?.id]);
+  return JSON.stringify([
+    s.diff?.a,
+    s.diff?.b,
+    s.diff?.byValue,
+    s.diff?.bImage,
+    s.chain?.id,
+    s.chain?.complete,
+    b?.id,
+  ]);
 };
 
 export function followDiff(store: Store, client: Caller): () => void {
@@ -33,7 +41,11 @@ export function followDiff(store: Store, client: Caller): () => void {
     client
       .call(
         'diff',
-        { a: { source: c.id, ...spec.a }, b: { source: b?.id ?? c.id, ...spec.b } },
+        {
+          a: { source: c.id, ...spec.a },
+          b: { source: b?.id ?? c.id, ...spec.b },
+          mode: spec.byValue ? 'values' : 'meaning',
+        },
         { channel: 'diff' },
       )
       .then(

@@ -238,3 +238,31 @@ describe('a diff shared in a link map', () => {
     );
   });
 });
+
+describe('a diff by meaning (issue 11.1)', () => {
+  const chain3 = () => ({
+    kind: 'files' as const,
+    files: ['top.qcow2', 'mid.qcow2', 'base.qcow2'].map((n) => fixtureFile('chain-3', n)),
+  });
+
+  it('qemu-img map 7.2 and NBD base:allocation 6.0 agree everywhere; by value every byte differs', async () => {
+    const w = workerHarness();
+    const { info } = await w.call('open', { slot: 'main', from: chain3() });
+    const side = (interp: string) => ({ source: info.id, interp, view: '' });
+    const byMeaning = await w.call('diff', { a: side('qemu-img-map-7.2'), b: side(NBD60) });
+    expect([byMeaning.mode, byMeaning.count, byMeaning.bytesDiffering]).toEqual(['meaning', 0, 0]);
+    expect(byMeaning.notes[0]).toMatch(/^Compared by meaning: .*zero.*data/);
+    const byValue = await w.call('diff', { a: side('qemu-img-map-7.2'), b: side(NBD60), mode: 'values' });
+    expect(byValue.mode).toBe('values');
+    expect(byValue.bytesAgreeing).toBe(0);
+  });
+
+  it('qemu-img map 6.0 against 7.2: no difference, but 6.0 cannot tell an absent cluster from a zero one', async () => {
+    const w = workerHarness();
+    const { info } = await w.call('open', { slot: 'main', from: thread() });
+    const side = (interp: string) => ({ source: info.id, interp, view: 'backing-null' });
+    const d = await w.call('diff', { a: side('qemu-img-map-6.0'), b: side('qemu-img-map-7.2') });
+    expect(d.count).toBe(0);
+    expect(d.notes.join('\n')).toMatch(/A \(qemu-img map \(QEMU 6\.0\)\) prints "depth 0, zero" the same for .*"depth 0, absent, zero".*cluster 3.*"depth 0, present, zero".*cluster 2.*present and local tell them apart/);
+  });
+});

@@ -5,8 +5,9 @@
  * one page at a time: a million-extent diff costs a screenful of words), a hit, the diff's
  * exports and, when both sides read one source, a link map carrying A and B.
  */
-import { type Diff, diffInterpreted } from '../core/diff/diff.ts';
+import { type Diff, type DiffMode, diffInterpreted } from '../core/diff/diff.ts';
 import { formatDiffCsv, formatDiffJson } from '../core/diff/export.ts';
+import { meaningNotes } from '../core/diff/meaning.ts';
 import { clusterRange, explainDifference } from '../core/diff/reason.ts';
 import { sizeNote } from '../core/diff/sizes.ts';
 import { binarySize, hex } from '../core/format.ts';
@@ -53,6 +54,7 @@ export class DiffSource implements MapSource {
     b: DiffSide,
     sourceOf: (id: SourceId) => MapSource,
     signal: AbortSignal,
+    mode: DiffMode = 'meaning',
   ): Promise<DiffSource> {
     const read = async (tag: string, s: DiffSide): Promise<Side> => {
       const src = sourceOf(s.source);
@@ -70,6 +72,9 @@ export class DiffSource implements MapSource {
       labelB: (v) => sb.entry.interpretation.label(v),
       lengthA: sa.length,
       lengthB: sb.length,
+      meaningA: sa.entry.interpretation,
+      meaningB: sb.entry.interpretation,
+      mode,
     });
     const base = sourceOf(a.source);
     return new DiffSource(id, sa, sb, d, (sig) => base.share(sig));
@@ -94,9 +99,17 @@ export class DiffSource implements MapSource {
   info(): DiffInfo {
     const d = this.d;
     const note = sizeNote(d, binarySize);
+    const title = (tag: string, s: Side) => `${tag} (${s.entry.interpretation.title})`;
     return {
       kind: 'diff',
       id: this.id,
+      mode: d.mode,
+      notes: meaningNotes(d, {
+        nameA: title('A', this.a),
+        nameB: title('B', this.b),
+        clusterSize: this.a.clusterSize,
+        bytes: binarySize,
+      }),
       length: Math.max(d.lengthA, d.lengthB),
       clusterSize: this.a.clusterSize,
       subclusters: this.a.clusterSize === this.b.clusterSize && (this.a.extendedL2 || this.b.extendedL2),
@@ -108,6 +121,7 @@ export class DiffSource implements MapSource {
         index: k.index,
         id: k.id,
         label: k.label,
+        factsLabel: k.factsLabel,
         labelA: k.labelA,
         labelB: k.labelB,
         bytes: k.bytes,

@@ -173,8 +173,8 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
   type Impl = { [M in Method]: (p: Params<M>, ctx: Ctx) => Promise<Result<M>> };
   const methods: Impl = {
     open: openImage,
-    diff: async ({ a, b }, ctx) => {
-      const d = await DiffSource.create(ctx.id, a, b, sourceOf, ctx.signal);
+    diff: async ({ a, b, mode }, ctx) => {
+      const d = await DiffSource.create(ctx.id, a, b, sourceOf, ctx.signal, mode);
       if (ctx.signal.aborted) throw new CancelledError();
       place('diff', d);
       return d.info();

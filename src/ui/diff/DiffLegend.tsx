@@ -47,7 +47,10 @@ export function DiffLegend({ summary, palette }: { summary: DiffInfo; palette: P
               style={{ background: colourOf(palette, `kind-${k.index}`) }}
               aria-hidden="true"
             />
-            <span className="diff-kind-label">{k.label}</span>
+            <span className="diff-kind-label">
+              {k.label}
+              {k.factsLabel && <span className="muted"> ({k.factsLabel})</span>}
+            </span>
             <span className="diff-bytes" title={`${k.bytes} bytes`}>
               {binarySize(k.bytes)}
             </span>
@@ -55,6 +58,13 @@ export function DiffLegend({ summary, palette }: { summary: DiffInfo; palette: P
           </li>
         ))}
       </ul>
+      {s.notes.length > 0 && (
+        <ul className="diff-notes" data-testid="diff-notes" aria-label="What was compared">
+          {s.notes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      )}
     </fieldset>
   );
 }

@@ -120,6 +120,19 @@ export function DiffPicker() {
       <h2>Compare</h2>
       <SidePicker tag="A" side={cur.a} snapshots={snapsA} onChange={(a) => change({ ...cur, a })} />
       <SidePicker tag="B" side={cur.b} snapshots={snapsB} onChange={(b) => change({ ...cur, b })} />
+      <label className="diff-mode">
+        Compare by{' '}
+        <select
+          value={cur.byValue ? 'values' : 'meaning'}
+          onChange={(e) => {
+            const { byValue: _v, ...rest } = cur;
+            change(e.currentTarget.value === 'values' ? { ...rest, byValue: true } : rest);
+          }}
+        >
+          <option value="meaning">meaning (the facts both state)</option>
+          <option value="values">the tools' values (as text diffs do)</option>
+        </select>
+      </label>
       <div className="diff-picker-actions">
         <button
           type="button"
@@ -129,7 +142,7 @@ export function DiffPicker() {
               ? 'A reads the page image and B a second image: swap the images by opening them the other way round'
               : undefined
           }
-          onClick={() => change({ a: cur.b, b: cur.a })}
+          onClick={() => change({ ...cur, a: cur.b, b: cur.a })}
         >
           Swap
         </button>
