@@ -20,6 +20,7 @@ import {
   KIND_NORMAL,
   KIND_RAW_DATA,
   KIND_RAW_EOF_TAIL,
+  KIND_RAW_HOLE,
   KIND_ZERO_ALLOC,
   KIND_ZERO_PLAIN,
 } from '../status/kinds.ts';
@@ -80,7 +81,7 @@ export function binChain(st: ChainStatus, start: number, end: number, n: number)
 const kindClass = (k: number): number =>
   k === KIND_NORMAL || k === KIND_RAW_DATA
     ? C_DATA
-    : k === KIND_ZERO_ALLOC || k === KIND_ZERO_PLAIN || k === KIND_RAW_EOF_TAIL
+    : k === KIND_ZERO_ALLOC || k === KIND_ZERO_PLAIN || k === KIND_RAW_EOF_TAIL || k === KIND_RAW_HOLE
       ? C_ZERO
       : k === KIND_COMPRESSED
         ? C_COMPRESSED
