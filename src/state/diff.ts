@@ -14,7 +14,7 @@ import { formatView, parseView } from '../core/interpret/viewSource.ts';
 import { isFingerprint } from '../core/share/fingerprint.ts';
 import type { ChainInfo, ImageIdentity } from '../protocol/source.ts';
 import { compareImages } from './permalink.ts';
-import { isSafeFileName, MAX_LINK_FILES, parseOffset } from './url.ts';
+import { isSafeFileName, MAX_LINK_FILES, parseOffset } from './urlParts.ts';
 
 export interface DiffSideState {
   /** Catalogue id (core/interpret/catalogue.ts). */

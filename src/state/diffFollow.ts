@@ -31,7 +31,7 @@ export function followDiff(store: Store, client: Caller): () => void {
     asked = key;
     const spec = s.diff;
     const c = s.chain;
-    if (!spec || !c || !c.complete) {
+    if (!spec || !c?.complete) {
       if (s.diffResult.status !== 'idle') s.setDiffResult({ status: 'idle' });
       return;
     }

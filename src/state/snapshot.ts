@@ -15,7 +15,7 @@ export function followSnapshot(store: Store, client: Caller): () => void {
     const s = store.getState();
     const c = s.chain;
     // A map without its image has no L1 to switch (a link's map was made from the snapshot already).
-    if (!c || c.kind !== 'image' || !c.complete || s.snapshot === undefined) {
+    if (c?.kind !== 'image' || !c.complete || s.snapshot === undefined) {
       asked = '';
       return;
     }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ChainInfo } from '../protocol/source.ts';
 import { chainInfo } from '../testing/chainInfo.ts';
 import { createAppStore } from './store.ts';
-import { MAX_LINK_URL_CHARS, parseHash, parseLocus, parseOffset, toHash } from './url.ts';
+import { MAX_LINK_URL_CHARS, parseHash, parseLocus, toHash } from './url.ts';
+import { parseOffset } from './urlParts.ts';
 import { bindUrl, HISTORY_SETTLE_MS, URL_WRITE_INTERVAL_MS } from './urlSync.ts';
 
 const K = 65536;
