@@ -14,12 +14,23 @@ import { MAX_L1_ENTRIES, MAX_READ_BYTES, READ_COALESCE_GAP } from '../limits.ts'
 import { AUTOCLEAR_BITMAPS, INCOMPAT_DATA_FILE } from '../qcow2/header.ts';
 import { entryOffset, type Qcow2Image, readTable, toU32Pairs } from '../qcow2/image.ts';
 import {
-  L1E_RESERVED_HI,
-  L1E_RESERVED_LO,
-  L2E_COMPRESSED_HI,
-  L2E_COPIED_HI,
-  L2E_STD_RESERVED_HI,
-  L2E_STD_RESERVED_LO,
+  clusterType,
+  compressedBytes,
+  compressedOffset,
+  compressedOffsetHi,
+  type EntryFormat,
+  entryFormat,
+  entryHex,
+  l1ReservedBits,
+  l2ReservedBits,
+  OFFSET_MASK_HI,
+  OFFSET_MASK_LO,
+  QCOW_OFLAG_COPIED_HI,
+  QCOW2_CLUSTER_COMPRESSED,
+  QCOW2_CLUSTER_NORMAL,
+  QCOW2_CLUSTER_UNALLOCATED,
+  QCOW2_CLUSTER_ZERO_ALLOC,
+  QCOW2_CLUSTER_ZERO_PLAIN,
 } from '../qcow2/l2entry.ts';
 import {
   hexAlt,
@@ -39,16 +50,6 @@ export interface CheckOptions {
   readonly filename?: string;
 }
 
-/** qcow2_get_cluster_type()'s QCOW2_CLUSTER_* values. */
-const ClusterType = {
-  Unallocated: 0,
-  ZeroPlain: 1,
-  ZeroAlloc: 2,
-  Normal: 3,
-  Compressed: 4,
-} as const;
-type ClusterType = (typeof ClusterType)[keyof typeof ClusterType];
-
 /** CHECK_FRAG_INFO: count allocated/fragmented/compressed clusters (active L1 only). */
 const CHECK_FRAG_INFO = 2;
 
@@ -57,8 +58,7 @@ const EINVAL = 'Invalid argument';
 const EIO = 'Input/output error';
 const EFBIG = 'File too large';
 
-const hex64 = (hi: number, lo: number): string =>
-  (BigInt(hi >>> 0) * 0x100000000n + BigInt(lo >>> 0)).toString(16);
+const hex64 = entryHex;
 const INT_MAX = 0x7fffffff;
 
 /** Thrown inside the walk to end the check the way a negative return ends QEMU's. */
@@ -82,6 +82,7 @@ class Checker {
   readonly fileLen: number;
   readonly hasDataFile: boolean;
   readonly extL2: boolean;
+  readonly fmt: EntryFormat;
   readonly imrt: InMemoryRefcounts;
   /**
    * The table a read past EOF gives (QEMU's bdrv_pread() pads with zeros). One shared
@@ -97,6 +98,7 @@ class Checker {
     this.fileLen = img.source.size;
     this.hasDataFile = (h.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n;
     this.extL2 = h.extendedL2;
+    this.fmt = entryFormat(h);
     this.imrt = new InMemoryRefcounts(Math.ceil(this.fileLen / this.cs), refcountMax(h));
     this.zeroTable = new Uint8Array(this.cs);
   }
@@ -150,15 +152,6 @@ class Checker {
     }
   }
 
-  classify(hi: number, lo: number): ClusterType {
-    if (hi & L2E_COMPRESSED_HI) return ClusterType.Compressed;
-    const hasOffset = (hi & 0x00ffffff) !== 0 || (lo & 0xfffffe00) !== 0;
-    if (lo & 1 && !this.extL2) return hasOffset ? ClusterType.ZeroAlloc : ClusterType.ZeroPlain;
-    if (!hasOffset)
-      return this.hasDataFile && hi & L2E_COPIED_HI ? ClusterType.Normal : ClusterType.Unallocated;
-    return ClusterType.Normal;
-  }
-
   /**
    * Visits cluster-sized tables at the given offsets in order, reading neighbours together
    * (bounded by MAX_READ_BYTES, gaps up to READ_COALESCE_GAP). Offsets past EOF read as zeros,
@@ -210,25 +203,23 @@ class Checker {
       const lo = dv.getUint32(i * entryBytes + 4);
       const bmHi = this.extL2 ? dv.getUint32(i * entryBytes + 8) : 0;
       const bmLo = this.extL2 ? dv.getUint32(i * entryBytes + 12) : 0;
-      const type = this.classify(hi, lo);
+      const type = clusterType(hi, lo, this.fmt);
 
-      if (type !== ClusterType.Compressed && (hi & L2E_STD_RESERVED_HI || lo & L2E_STD_RESERVED_LO)) {
+      if (type !== QCOW2_CLUSTER_COMPRESSED && l2ReservedBits(hi, lo)) {
         this.say(`ERROR found l2 entry with reserved bits set: ${hex64(hi, lo)}`);
         this.corruptions++;
       }
 
       switch (type) {
-        case ClusterType.Compressed: {
-          const entry = (BigInt(hi) << 32n) | BigInt(lo);
-          const shift = BigInt(62 - (this.cb - 8));
-          const coffsetBig = entry & ((1n << shift) - 1n);
-          if (hi & L2E_COPIED_HI) {
+        case QCOW2_CLUSTER_COMPRESSED: {
+          const coffsetHex = () => hex64(compressedOffsetHi(hi, this.cb), lo);
+          if (hi & QCOW_OFLAG_COPIED_HI) {
             this.say(
-              `ERROR: coffset=0x${coffsetBig.toString(16)}: copied flag must never be set for compressed clusters`,
+              `ERROR: coffset=0x${coffsetHex()}: copied flag must never be set for compressed clusters`,
             );
             this.corruptions++;
           }
-          const entryHex = (entry & ~(1n << 63n)).toString(16);
+          const entryHex = hex64(hi & ~QCOW_OFLAG_COPIED_HI, lo);
           if (this.hasDataFile) {
             this.say(`ERROR compressed cluster ${i} with data file, entry=0x${entryHex}`);
             this.corruptions++;
@@ -242,10 +233,10 @@ class Checker {
             break;
           }
           // qcow2_parse_compressed_l2_entry()
-          const sectors = Number((entry >> shift) & ((1n << BigInt(this.cb - 8)) - 1n)) + 1;
-          const csize = sectors * 512 - Number(coffsetBig & 511n);
-          const coffset = coffsetBig < 2n ** 53n ? Number(coffsetBig) : undefined;
-          this.inc(coffset, csize, () => coffsetBig.toString(16));
+          const csize = compressedBytes(hi, lo, this.cb);
+          const coffset =
+            compressedOffsetHi(hi, this.cb) < 0x200000 ? compressedOffset(hi, lo, this.cb) : undefined;
+          this.inc(coffset, csize, coffsetHex);
           if (flags & CHECK_FRAG_INFO) {
             this.allocated++;
             this.compressed++;
@@ -254,11 +245,11 @@ class Checker {
           }
           break;
         }
-        case ClusterType.ZeroAlloc:
-        case ClusterType.Normal: {
+        case QCOW2_CLUSTER_ZERO_ALLOC:
+        case QCOW2_CLUSTER_NORMAL: {
           const huge = (hi & 0x00e00000) !== 0;
           const offset = entryOffset(hi, lo);
-          const offHex = () => hex64(hi & 0x00ffffff, lo & 0xfffffe00);
+          const offHex = () => hex64(hi & OFFSET_MASK_HI, lo & OFFSET_MASK_LO);
           if ((bmHi & bmLo) !== 0) {
             this.corruptions++;
             this.say(
@@ -282,9 +273,9 @@ class Checker {
           if (!this.hasDataFile) this.inc(huge ? undefined : offset, cs, offHex);
           break;
         }
-        case ClusterType.ZeroPlain:
+        case QCOW2_CLUSTER_ZERO_PLAIN:
           break;
-        case ClusterType.Unallocated:
+        case QCOW2_CLUSTER_UNALLOCATED:
           if (bmLo) {
             this.corruptions++;
             this.say('ERROR: Unallocated cluster has non-zero subcluster allocation map');
@@ -313,12 +304,12 @@ class Checker {
       const i = present[k]!;
       const hi = l1[2 * i]!;
       const lo = l1[2 * i + 1]!;
-      if (hi & L1E_RESERVED_HI || lo & L1E_RESERVED_LO) {
+      if (l1ReservedBits(hi, lo)) {
         this.say(`ERROR found L1 entry with reserved bits set: ${hex64(hi, lo)}`);
         this.corruptions++;
       }
       const l2Offset = offsets[k];
-      const l2Hex = () => hex64(hi & 0x00ffffff, lo & 0xfffffe00);
+      const l2Hex = () => hex64(hi & OFFSET_MASK_HI, lo & OFFSET_MASK_LO);
       this.inc(l2Offset, this.cs, l2Hex);
       if (l2Offset !== undefined && l2Offset % this.cs) {
         this.say(`ERROR l2_offset=${l2Hex()}: Table is not cluster aligned; L1 entry corrupted`);
@@ -413,7 +404,7 @@ export async function checkImage(img: Qcow2Image, opts: CheckOptions = {}): Prom
           const off = entryOffset(hi, lo);
           if (off === 0) continue;
           c.inc((hi & 0x00e00000) !== 0 ? undefined : off, c.cs, () =>
-            hex64(hi & 0x00ffffff, lo & 0xfffffe00),
+            hex64(hi & OFFSET_MASK_HI, lo & OFFSET_MASK_LO),
           );
         }
       }
@@ -491,7 +482,7 @@ export async function checkImage(img: Qcow2Image, opts: CheckOptions = {}): Prom
     for (let i = 0; i < h.l1Size; i++) {
       const hi = l1[2 * i] ?? 0;
       const lo = l1[2 * i + 1] ?? 0;
-      if (!(hi & 0x00ffffff) && !(lo & 0xfffffe00)) continue;
+      if (entryOffset(hi, lo) === 0) continue;
       present.push(i);
       l2Offsets.push((hi & 0x00e00000) !== 0 ? undefined : entryOffset(hi, lo));
     }
@@ -504,7 +495,7 @@ export async function checkImage(img: Qcow2Image, opts: CheckOptions = {}): Prom
       const rc = await getRefcount(
         l2Offset === undefined ? Number.MAX_SAFE_INTEGER : Math.floor(l2Offset / c.cs),
       );
-      if (rc !== undefined && (rc === 1) !== ((hi & L2E_COPIED_HI) !== 0)) {
+      if (rc !== undefined && (rc === 1) !== ((hi & QCOW_OFLAG_COPIED_HI) !== 0)) {
         c.corruptions++;
         c.say(`ERROR OFLAG_COPIED L2 cluster: l1_index=${i} l1_entry=${hex64(hi, lo)} refcount=${rc}`);
       }
@@ -513,8 +504,8 @@ export async function checkImage(img: Qcow2Image, opts: CheckOptions = {}): Prom
       for (let j = 0; j < h.l2Entries; j++) {
         const ehi = dv.getUint32(j * entryBytes);
         const elo = dv.getUint32(j * entryBytes + 4);
-        const type = c.classify(ehi, elo);
-        if (type !== ClusterType.Normal && type !== ClusterType.ZeroAlloc) continue;
+        const type = clusterType(ehi, elo, c.fmt);
+        if (type !== QCOW2_CLUSTER_NORMAL && type !== QCOW2_CLUSTER_ZERO_ALLOC) continue;
         let refcount: number | undefined;
         if (c.hasDataFile) refcount = 1;
         else {
@@ -524,7 +515,7 @@ export async function checkImage(img: Qcow2Image, opts: CheckOptions = {}): Prom
           );
           if (refcount === undefined) continue;
         }
-        if ((refcount === 1) !== ((ehi & L2E_COPIED_HI) !== 0)) {
+        if ((refcount === 1) !== ((ehi & QCOW_OFLAG_COPIED_HI) !== 0)) {
           c.corruptions++;
           c.say(`ERROR OFLAG_COPIED data cluster: l2_entry=${hex64(ehi, elo)} refcount=${refcount}`);
         }

@@ -14,8 +14,20 @@ import { type ClusterscopeError, CorruptError, LimitError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
 import { hex } from '../format.ts';
 import { MAX_SAFE_OFFSET } from '../limits.ts';
-import { INCOMPAT_DATA_FILE } from '../qcow2/header.ts';
-import { entryOffset, type Qcow2Image } from '../qcow2/image.ts';
+import type { Qcow2Image } from '../qcow2/image.ts';
+import {
+  bitmapInvalid,
+  decodeL2Table,
+  type EntryFormat,
+  entryFormat,
+  entryOffset,
+  L2Slice,
+  QCOW2_CLUSTER_COMPRESSED,
+  QCOW2_CLUSTER_UNALLOCATED,
+  QCOW2_CLUSTER_ZERO_ALLOC,
+  QCOW2_CLUSTER_ZERO_PLAIN,
+  subclusterType,
+} from '../qcow2/l2entry.ts';
 import { ExtentBuilder, type Extents, NO_HOST } from './extents.ts';
 import {
   KIND_COMPRESSED,
@@ -23,7 +35,6 @@ import {
   KIND_NORMAL,
   KIND_RAW_DATA,
   KIND_RAW_EOF_TAIL,
-  KIND_UNALLOCATED_ALLOC,
   KIND_UNALLOCATED_PLAIN,
   KIND_ZERO_ALLOC,
   KIND_ZERO_PLAIN,
@@ -85,7 +96,8 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
   const l1 = opts.l1 ?? img.l1;
   const l1Count = l1.length >>> 1;
   const l2Span = cs * h.l2Entries; // guest bytes one L2 table maps
-  const hasDataFile = (h.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n;
+  const fmt = entryFormat(h);
+  const slice = new L2Slice(h.l2Entries);
   const out = new ExtentBuilder(file);
   const errors: ClusterscopeError[] = [];
   const findings: Finding[] = [];
@@ -147,7 +159,7 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
       continue;
     }
     const table = await reader.table(l2Offset);
-    scanL2(img, table, i, l2Offset, base, span, hasDataFile, out, fail, findings, fileSize);
+    scanL2(img, table, i, l2Offset, base, span, fmt, slice, out, fail, findings, fileSize);
     done++;
     opts.onProgress?.(done, total);
     opts.onPartial?.({ extents: out, errors, findings, length }, base + span);
@@ -167,7 +179,8 @@ function scanL2(
   l2Offset: number,
   base: number,
   span: number,
-  hasDataFile: boolean,
+  fmt: EntryFormat,
+  slice: L2Slice,
   out: ExtentBuilder,
   fail: (start: number, len: number, err: ClusterscopeError, lookAheadFloor?: number) => void,
   findings: Finding[],
@@ -176,11 +189,13 @@ function scanL2(
   const h = img.header;
   const file = img.name;
   const cs = h.clusterSize;
-  const ext = h.extendedL2;
+  const ext = fmt.extendedL2;
+  const hasDataFile = fmt.dataFile;
   const stride = h.l2EntryBytes;
   const n = Math.ceil(span / cs);
   const scSize = cs / 32;
-  const dv = new DataView(t.buffer, t.byteOffset, t.byteLength);
+  decodeL2Table(t, n, fmt, slice);
+  const { hi: his, lo: los, alloc: allocs, zero: zeros, type: types } = slice;
   let pastEofReported = false;
 
   const run = new RunAccumulator(out);
@@ -196,18 +211,14 @@ function scanL2(
   });
 
   for (let j = 0; j < n; j++) {
-    const at = j * stride;
-    const hi = dv.getUint32(at);
-    const lo = dv.getUint32(at + 4);
+    const hi = his[j]!;
+    const lo = los[j]!;
+    const type = types[j]!;
     const guest = base + j * cs;
     const len = guest + cs <= base + span ? cs : base + span - guest;
-    const zeroBits = ext ? dv.getUint32(at + 8) : 0;
-    const allocBits = ext ? dv.getUint32(at + 12) : 0;
-    if (hi === 0 && lo === 0 && zeroBits === 0 && allocBits === 0) {
-      emit(guest, len, KIND_UNALLOCATED_PLAIN, NO_HOST);
-      continue;
-    }
-    if (hi & 0x40000000) {
+    const zeroBits = zeros[j]!;
+    const allocBits = allocs[j]!;
+    if (type === QCOW2_CLUSTER_COMPRESSED) {
       if (hasDataFile) {
         failHere(
           guest,
@@ -221,24 +232,20 @@ function scanL2(
       emit(guest, len, KIND_COMPRESSED, NO_HOST);
       continue;
     }
-    const host = (hi & 0x00ffffff) * 0x100000000 + ((lo & 0xfffffe00) >>> 0);
-    const copied = (hi & 0x80000000) !== 0;
-    if (!ext && lo & 1) {
-      if (h.version === 2) {
-        failHere(guest, len, new CorruptError(entryWhere(j), 'Zero cluster entry found in pre-v3 image'));
-        continue;
-      }
-      if (host === 0) {
-        emit(guest, len, KIND_ZERO_PLAIN, NO_HOST);
-        continue;
-      }
+    if ((type === QCOW2_CLUSTER_ZERO_PLAIN || type === QCOW2_CLUSTER_ZERO_ALLOC) && h.version === 2) {
+      failHere(guest, len, new CorruptError(entryWhere(j), 'Zero cluster entry found in pre-v3 image'));
+      continue;
     }
-    if (host === 0 && !(hasDataFile && copied)) {
-      if (!ext) {
+    if (type === QCOW2_CLUSTER_ZERO_PLAIN) {
+      emit(guest, len, KIND_ZERO_PLAIN, NO_HOST);
+      continue;
+    }
+    if (type === QCOW2_CLUSTER_UNALLOCATED) {
+      if (!ext || (zeroBits === 0 && allocBits === 0)) {
         emit(guest, len, KIND_UNALLOCATED_PLAIN, NO_HOST);
         continue;
       }
-      if (allocBits) {
+      if (bitmapInvalid(type, allocBits, zeroBits)) {
         failHere(
           guest,
           len,
@@ -254,13 +261,14 @@ function scanL2(
         emit(
           guest + k * scSize,
           Math.min(scSize, len - k * scSize),
-          (zeroBits >>> k) & 1 ? KIND_ZERO_PLAIN : KIND_UNALLOCATED_PLAIN,
+          subclusterType(type, allocBits, zeroBits, k, true),
           NO_HOST,
         );
       }
       continue;
     }
     // A host cluster: NORMAL, ZERO_ALLOC, or with subclusters any of NORMAL/ZERO_ALLOC/UNALLOCATED_ALLOC.
+    const host = entryOffset(hi, lo);
     if (host % cs) {
       failHere(
         guest,
@@ -299,7 +307,8 @@ function scanL2(
       });
     }
     if (!ext) {
-      run.add(guest, len, lo & 1 ? KIND_ZERO_ALLOC : KIND_NORMAL, host);
+      const kind = type === QCOW2_CLUSTER_ZERO_ALLOC ? KIND_ZERO_ALLOC : KIND_NORMAL;
+      run.add(guest, len, kind, host);
       // Fast path: following entries that are this entry plus one cluster each (contiguous
       // host clusters with the same flags: preallocated or sequentially written images) extend
       // the run without being classified again; they pass every check this one passed.
@@ -311,19 +320,19 @@ function scanL2(
         nextLo = (nextLo + cs) >>> 0;
         if (nextLo < cs) nextHi = (nextHi + 1) >>> 0; // carry into the high half
         h += cs;
-        if (dv.getUint32(k * stride) !== nextHi || dv.getUint32(k * stride + 4) !== nextLo) break;
+        if (his[k] !== nextHi || los[k] !== nextLo) break;
         if (!hasDataFile && h >= fileSize) break;
         if (h > MAX_SAFE_OFFSET - cs || (hasDataFile && h !== base + k * cs)) break;
         k++;
       }
       if (k > j + 1) {
         const until = Math.min(base + k * cs, base + span);
-        run.add(guest + len, until - guest - len, lo & 1 ? KIND_ZERO_ALLOC : KIND_NORMAL, host + len);
+        run.add(guest + len, until - guest - len, kind, host + len);
         j = k - 1;
       }
       continue;
     }
-    if (allocBits & zeroBits) {
+    if (bitmapInvalid(type, allocBits, zeroBits)) {
       failHere(
         guest,
         len,
@@ -336,9 +345,12 @@ function scanL2(
       continue;
     }
     for (let k = 0; k < 32 && k * scSize < len; k++) {
-      const kind =
-        (zeroBits >>> k) & 1 ? KIND_ZERO_ALLOC : (allocBits >>> k) & 1 ? KIND_NORMAL : KIND_UNALLOCATED_ALLOC;
-      emit(guest + k * scSize, Math.min(scSize, len - k * scSize), kind, host + k * scSize);
+      emit(
+        guest + k * scSize,
+        Math.min(scSize, len - k * scSize),
+        subclusterType(type, allocBits, zeroBits, k, true),
+        host + k * scSize,
+      );
     }
   }
   run.flush();

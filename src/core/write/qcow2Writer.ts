@@ -14,6 +14,18 @@ import { MAX_BACKING_FORMAT_BYTES, MAX_BACKING_NAME_BYTES, MAX_L1_ENTRIES } from
 import { EXT_BACKING_FORMAT, EXT_FEATURE_TABLE } from '../qcow2/extensions.ts';
 import { INCOMPAT_EXTL2, QCOW_MAGIC } from '../qcow2/header.ts';
 import {
+  clusterType,
+  type EntryFormat,
+  L2E_OFFSET_MASK,
+  QCOW_L2_BITMAP_ALL_ZEROES,
+  QCOW_OFLAG_COMPRESSED,
+  QCOW_OFLAG_COPIED,
+  QCOW_OFLAG_ZERO,
+  qcowOflagSubAllocRange,
+  qcowOflagSubZeroRange,
+  subclusterType,
+} from '../qcow2/l2entry.ts';
+import {
   BDRV_BLOCK_ALLOCATED,
   BDRV_BLOCK_DATA,
   BDRV_BLOCK_OFFSET_VALID,
@@ -34,16 +46,13 @@ import { MAX_WRITER_VIRTUAL_SIZE } from './limits.ts';
 import { MemoryFile } from './memoryFile.ts';
 import { type RefcountState, Refcounts } from './refcounts.ts';
 
-const OFFSET_MASK = 0x00fffffffffffe00n;
-const COPIED = 1n << 63n;
-const COMPRESSED = 1n << 62n;
-const ZERO_FLAG = 1n;
-/** QCOW_L2_BITMAP_ALL_ZEROES: every subcluster reads as zero. */
-const ALL_ZEROES = 0xffffffff00000000n;
-/** QCOW_OFLAG_SUB_ALLOC_RANGE(a, b): allocation bits of subclusters [a, b). */
-const allocRange = (a: number, b: number): bigint => (1n << BigInt(b)) - (1n << BigInt(a));
-/** QCOW_OFLAG_SUB_ZERO_RANGE(a, b). */
-const zeroRange = (a: number, b: number): bigint => allocRange(a, b) << 32n;
+const OFFSET_MASK = L2E_OFFSET_MASK;
+const COPIED = QCOW_OFLAG_COPIED;
+const COMPRESSED = QCOW_OFLAG_COMPRESSED;
+const ZERO_FLAG = QCOW_OFLAG_ZERO;
+const ALL_ZEROES = QCOW_L2_BITMAP_ALL_ZEROES;
+const allocRange = qcowOflagSubAllocRange;
+const zeroRange = qcowOflagSubZeroRange;
 /** Largest request QEMU's qcow2_make_empty() discards at once: QEMU_ALIGN_DOWN(INT_MAX, cluster). */
 const INT_MAX = 0x7fffffff;
 
@@ -113,6 +122,7 @@ export class Qcow2Writer implements WritableImage {
   readonly backing: WritableImage | undefined;
   readonly backingName: string | undefined;
   readonly backingFormat: string | undefined;
+  private readonly fmt: EntryFormat;
   private l1Size = 0;
   private l1Offset = 0;
   private readonly st: RefcountState;
@@ -131,6 +141,7 @@ export class Qcow2Writer implements WritableImage {
     this.l2EntryBytes = this.extendedL2 ? 16 : 8;
     this.l2Entries = this.clusterSize / this.l2EntryBytes;
     this.subclusterSize = this.extendedL2 ? this.clusterSize / 32 : this.clusterSize;
+    this.fmt = { clusterBits: this.clusterBits, extendedL2: this.extendedL2, dataFile: false };
     this.length = size;
     this.backing = o.backing?.image;
     this.backingName = o.backing?.name;
@@ -318,24 +329,10 @@ export class Qcow2Writer implements WritableImage {
     return { l2, index: this.l2IndexOf(offset) };
   }
 
-  /** qcow2_get_subcluster_type() on an entry and its bitmap. */
+  /** qcow2_get_subcluster_type() on an entry and its bitmap, through the codec. */
   private kindOf(e: bigint, bm: bigint, sc: number): number {
-    if (e & COMPRESSED) return KIND_COMPRESSED;
-    const host = e & OFFSET_MASK;
-    if (!this.extendedL2) {
-      if (e & ZERO_FLAG) return host ? KIND_ZERO_ALLOC : KIND_ZERO_PLAIN;
-      return host ? KIND_NORMAL : KIND_UNALLOCATED_PLAIN;
-    }
-    const alloc = bm & 0xffffffffn;
-    const zero = bm >> 32n;
-    const bit = 1n << BigInt(sc);
-    if (host) {
-      if (alloc & zero) return KIND_ERROR;
-      if (zero & bit) return KIND_ZERO_ALLOC;
-      return alloc & bit ? KIND_NORMAL : KIND_UNALLOCATED_ALLOC;
-    }
-    if (alloc) return KIND_ERROR;
-    return zero & bit ? KIND_ZERO_PLAIN : KIND_UNALLOCATED_PLAIN;
+    const ctype = clusterType(Number(e >> 32n), Number(e & 0xffffffffn), this.fmt);
+    return subclusterType(ctype, Number(bm & 0xffffffffn), Number(bm >> 32n), sc, this.extendedL2);
   }
 
   /** The subcluster kind at a guest offset (no allocation). */
