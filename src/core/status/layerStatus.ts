@@ -3,12 +3,13 @@
  * for each (sub)cluster (qcow2_co_block_status(), reference §3.1-3.4), as extents of
  * (kind, host offset). The chain walk (resolve.ts) adds ALLOCATED and the synthesized ZERO.
  *
- * L2 tables are read whole, neighbours coalesced into one read (l2Reader.ts), and decoded
+ * L2 tables are read whole, neighbours coalesced into one read (qcow2/tableReader.ts), and decoded
  * with a DataView straight from the bytes read: no object per entry, and runs of entries of
  * one kind (contiguous host clusters, unallocated, zero) become one extent before they reach
  * the ExtentBuilder.
  */
 
+import { type Cancellation, CancelledError } from '../cancel.ts';
 import type { Layer } from '../chain/layer.ts';
 import { type ClusterscopeError, CorruptError, LimitError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
@@ -28,6 +29,7 @@ import {
   QCOW2_CLUSTER_ZERO_PLAIN,
   subclusterType,
 } from '../qcow2/l2entry.ts';
+import { TableReader } from '../qcow2/tableReader.ts';
 import { ExtentBuilder, type Extents, NO_HOST } from './extents.ts';
 import {
   KIND_COMPRESSED,
@@ -39,7 +41,6 @@ import {
   KIND_ZERO_ALLOC,
   KIND_ZERO_PLAIN,
 } from './kinds.ts';
-import { L2Reader } from './l2Reader.ts';
 
 export interface LayerStatus {
   /** Extents over [0, length): kind and host offset; flags and layer are 0 here. */
@@ -50,6 +51,9 @@ export interface LayerStatus {
   readonly length: number;
 }
 
+/** Cancellation lives in core/cancel.ts; re-exported for the callers that import it from here. */
+export { type Cancellation, CancelledError };
+
 export type Progress = (done: number, total: number) => void;
 
 /**
@@ -59,11 +63,6 @@ export type Progress = (done: number, total: number) => void;
  */
 export type Partial = (status: LayerStatus, end: number) => void;
 
-/** Structural subset of AbortSignal, so core needs no DOM or Node types. */
-export interface Cancellation {
-  readonly aborted: boolean;
-}
-
 export interface LayerStatusOptions {
   /** L1 table to scan instead of the active one (an internal snapshot's), as u32 pairs. */
   readonly l1?: Uint32Array;
@@ -72,10 +71,6 @@ export interface LayerStatusOptions {
   readonly onProgress?: Progress;
   readonly onPartial?: Partial;
   readonly signal?: Cancellation;
-}
-
-export class CancelledError extends Error {
-  override readonly name = 'CancelledError';
 }
 
 export async function layerStatus(layer: Layer, opts: LayerStatusOptions = {}): Promise<LayerStatus> {
@@ -127,7 +122,10 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
     const off = entryOffset(l1[2 * i]!, l1[2 * i + 1]!);
     if (off && off % cs === 0 && off < fileSize && off <= MAX_SAFE_OFFSET) wanted.push(off);
   }
-  const reader = new L2Reader(img.source, wanted, cs);
+  const reader = new TableReader(img.source, wanted, cs, {
+    structure: 'L2 tables',
+    ...(opts.signal && { signal: opts.signal }),
+  });
   const total = wanted.length;
   let done = 0;
 
