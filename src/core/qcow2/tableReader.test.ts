@@ -16,8 +16,8 @@ class Recording implements ByteSource {
   readonly requests: [number, number][] = [];
   constructor(
     readonly size: number,
-    readonly coalesceGap?: number,
-    readonly prefetchGroups?: number,
+    readonly coalesceGap: number,
+    readonly prefetchGroups: number,
   ) {}
   async read(offset: number, length: number): Promise<Uint8Array> {
     this.requests.push([offset, length]);
