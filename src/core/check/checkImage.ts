@@ -40,10 +40,10 @@ import {
   reftableEntryOffset,
   reftableEntryReserved,
 } from '../qcow2/refcount.ts';
+import { readSnapshotTable, type SnapshotTable } from '../qcow2/snapshots.ts';
 import { bitmapTableEntryValid, loadBitmapList } from './bitmaps.ts';
 import { InMemoryRefcounts } from './imrt.ts';
 import { type CheckResult, MAX_CHECK_MESSAGES } from './result.ts';
-import { readSnapshotTableForCheck } from './snapshotTable.ts';
 
 export interface CheckOptions {
   /** The name qemu-img would print as "filename"; defaults to the image's name. */
@@ -336,9 +336,9 @@ export async function checkImage(img: Qcow2Image, opts: CheckOptions = {}): Prom
     }
 
     // qcow2_check_read_snapshot_table() runs first; its failures abort the check.
-    let snapTable: Awaited<ReturnType<typeof readSnapshotTableForCheck>>;
+    let snapTable: SnapshotTable;
     try {
-      snapTable = await readSnapshotTableForCheck(img);
+      snapTable = await readSnapshotTable(img);
     } catch (e) {
       if (!isClusterscopeError(e)) throw e;
       c.checkErrors++;
@@ -355,7 +355,7 @@ export async function checkImage(img: Qcow2Image, opts: CheckOptions = {}): Prom
       c.corruptions++;
     }
     for (const sn of snapTable.snapshots) {
-      if (sn.l1TableOffset === undefined || sn.l1TableOffset % c.cs) {
+      if (sn.l1TableOffset % c.cs) {
         c.say(
           `ERROR snapshot ${sn.id} (${sn.name}) l1_offset=${sn.l1TableOffsetHex === '0' ? '0' : `0x${sn.l1TableOffsetHex}`}: L1 table is not cluster aligned; snapshot table entry corrupted`,
         );
