@@ -12,6 +12,7 @@
 import { CorruptError, LimitError, UnsupportedError } from '../errors.ts';
 import { MAX_BACKING_FORMAT_BYTES, MAX_BACKING_NAME_BYTES, MAX_L1_ENTRIES } from '../limits.ts';
 import { EXT_BACKING_FORMAT, EXT_FEATURE_TABLE } from '../qcow2/extensions.ts';
+import { FEATURE_TYPES, QCOW2_FEATURES } from '../qcow2/features.ts';
 import { INCOMPAT_EXTL2, QCOW_MAGIC } from '../qcow2/header.ts';
 import {
   clusterType,
@@ -55,18 +56,6 @@ const allocRange = qcowOflagSubAllocRange;
 const zeroRange = qcowOflagSubZeroRange;
 /** Largest request QEMU's qcow2_make_empty() discards at once: QEMU_ALIGN_DOWN(INT_MAX, cluster). */
 const INT_MAX = 0x7fffffff;
-
-/** The features qemu-img 7.2 names in the feature name table, in its order (qcow2_update_header()). */
-const FEATURE_TABLE: readonly [number, number, string][] = [
-  [0, 0, 'dirty bit'],
-  [0, 1, 'corrupt bit'],
-  [0, 2, 'external data file'],
-  [0, 3, 'compression type'],
-  [0, 4, 'extended L2 entries'],
-  [1, 0, 'lazy refcounts'],
-  [2, 0, 'bitmaps'],
-  [2, 1, 'raw external data'],
-];
 
 export interface BackingSpec {
   /** The name stored in the header (as `qemu-img create -b NAME`). */
@@ -261,9 +250,9 @@ export class Qcow2Writer implements WritableImage {
     // QEMU omits the feature table for clusters of 4 KiB and less: 8 names take 392 bytes,
     // which would leave almost no room for a backing file name in a 512-byte cluster.
     if (this.version === 3 && cs > 4096) {
-      const t = new Uint8Array(FEATURE_TABLE.length * 48);
-      FEATURE_TABLE.forEach(([type, bit, name], i) => {
-        t[i * 48] = type;
+      const t = new Uint8Array(QCOW2_FEATURES.length * 48);
+      QCOW2_FEATURES.forEach(({ type, bit, name }, i) => {
+        t[i * 48] = FEATURE_TYPES.indexOf(type);
         t[i * 48 + 1] = bit;
         t.set(enc.encode(name), i * 48 + 2);
       });
