@@ -1,6 +1,7 @@
 /** Opens an image and its backing chain from the file system, resolving names as QEMU does. */
 import { realpath } from 'node:fs/promises';
 import { type Chain, openChain } from '../core/chain/chain.ts';
+import type { OpenMode } from '../core/qcow2/header.ts';
 import { NodeFileSource } from './nodeSource.ts';
 
 /**
@@ -25,6 +26,8 @@ async function keyOf(path: string): Promise<string> {
 export interface CliChainOptions {
   readonly format?: string;
   readonly noBacking?: boolean;
+  readonly mode?: OpenMode;
+  readonly purpose?: 'io' | 'info';
 }
 
 export async function openChainFromPath(path: string, opts: CliChainOptions = {}): Promise<Chain> {
@@ -58,6 +61,8 @@ export async function openChainFromPath(path: string, opts: CliChainOptions = {}
         topKey: await keyOf(path),
         ...(opts.format !== undefined && { format: opts.format }),
         ...(opts.noBacking !== undefined && { noBacking: opts.noBacking }),
+        ...(opts.mode !== undefined && { mode: opts.mode }),
+        ...(opts.purpose !== undefined && { purpose: opts.purpose }),
       },
     );
   } catch (e) {

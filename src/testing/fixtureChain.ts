@@ -39,8 +39,16 @@ export const fixtureImageDir = (caseName: string): string => join(FIXTURES, 'ima
 export const fixtureBytes = (caseName: string, file: string): Uint8Array =>
   new Uint8Array(readFileSync(join(fixtureImageDir(caseName), file)));
 
-/** Opens `top` of fixture `caseName` and its chain, resolving backing names relative to the top's name. */
-export async function openFixtureChain(caseName: string, top = 'top.qcow2'): Promise<Chain> {
+/**
+ * Opens `top` of fixture `caseName` and its chain, resolving backing names relative to the top's
+ * name. With `withDataFiles`, external data files are opened too (a missing one fails the open,
+ * as in QEMU); `purpose` as openChain()'s.
+ */
+export async function openFixtureChain(
+  caseName: string,
+  top = 'top.qcow2',
+  opts: { readonly withDataFiles?: boolean; readonly purpose?: 'io' | 'info' } = {},
+): Promise<Chain> {
   const dir = fixtureImageDir(caseName);
   // The goldens were recorded with `-f qcow2`: a top that is not qcow2 is refused, not probed.
   return openChain(
@@ -51,8 +59,14 @@ export async function openFixtureChain(caseName: string, top = 'top.qcow2'): Pro
         const p = n.startsWith('/') ? n : join(dir, n);
         return existsSync(p) ? { source: new FileSource(n, p), key: p } : undefined;
       },
+      ...(opts.withDataFiles && {
+        async dataFile(name: string) {
+          const p = name.startsWith('/') ? name : join(dir, name);
+          return existsSync(p) ? new FileSource(name, p) : undefined;
+        },
+      }),
     },
-    { format: 'qcow2' },
+    { format: 'qcow2', ...(opts.purpose && { purpose: opts.purpose }) },
   );
 }
 

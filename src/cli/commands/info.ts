@@ -31,6 +31,7 @@ export async function runInfo(args: string[], io: CliIo): Promise<number> {
   // backing file is no error.
   const chain = await openChainFromPath(positionals[0]!, {
     noBacking: !chainWanted,
+    purpose: 'info',
     ...(format !== undefined && { format }),
   });
   try {

@@ -40,6 +40,8 @@ export interface SnapshotEntry {
   readonly l1TableOffset: number;
   /** The stored L1 table offset in hex without `0x`, exact for every value (QEMU's PRIx64). */
   readonly l1TableOffsetHex: string;
+  /** The stored L1 table offset's low 32 bits (its alignment, exact for every value). */
+  readonly l1TableOffsetLo: number;
   readonly l1Size: number;
   readonly dateSec: number;
   readonly dateNsec: number;
@@ -71,9 +73,10 @@ export class SnapshotTableError extends LimitError {
   constructor(
     where: ErrorWhere,
     detail: string,
+    limit: string,
     readonly hint: string,
   ) {
-    super(where, detail);
+    super(where, detail, limit);
   }
 }
 
@@ -134,6 +137,7 @@ async function doReadSnapshotTable(img: Qcow2Image): Promise<SnapshotTable> {
       throw new SnapshotTableError(
         where,
         `Too much extra metadata in snapshot table entry ${i}`,
+        'MAX_SNAPSHOT_EXTRA_DATA',
         'You can force-remove this extra metadata with qemu-img check -r all',
       );
     }
@@ -152,6 +156,7 @@ async function doReadSnapshotTable(img: Qcow2Image): Promise<SnapshotTable> {
       throw new SnapshotTableError(
         where,
         'Snapshot table is too big',
+        'MAX_SNAPSHOT_TABLE_BYTES',
         `You can force-remove all ${h.nbSnapshots - i} overhanging snapshots with qemu-img check -r all`,
       );
     }
@@ -160,6 +165,7 @@ async function doReadSnapshotTable(img: Qcow2Image): Promise<SnapshotTable> {
       name,
       l1TableOffset: l1Hi * 0x100000000 + l1Lo,
       l1TableOffsetHex: entryHex(l1Hi, l1Lo),
+      l1TableOffsetLo: l1Lo,
       l1Size: u32(e, 8),
       dateSec: u32(e, 16),
       dateNsec: u32(e, 20),
@@ -280,7 +286,7 @@ export async function readSnapshotL1(
     offset: snap.l1TableOffset,
   };
   if (snap.l1Size > MAX_L1_ENTRIES) {
-    throw new LimitError(where, `Snapshot L1 table too large (MAX_L1_ENTRIES ${MAX_L1_ENTRIES})`);
+    throw new LimitError(where, 'Snapshot L1 table too large', 'MAX_L1_ENTRIES');
   }
   if (snap.l1TableOffset % img.header.clusterSize || snap.l1TableOffset + snap.l1Size * 8 > MAX_SAFE_OFFSET) {
     throw new CorruptError(where, 'Snapshot L1 table offset invalid');

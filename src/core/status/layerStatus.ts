@@ -13,7 +13,7 @@ import { type Cancellation, CancelledError } from '../cancel.ts';
 import type { Layer } from '../chain/layer.ts';
 import { type ClusterscopeError, CorruptError, LimitError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
-import { hex } from '../format.ts';
+import { hex, hexAlt } from '../format.ts';
 import { MAX_SAFE_OFFSET } from '../limits.ts';
 import type { Qcow2Image } from '../qcow2/image.ts';
 import {
@@ -144,7 +144,7 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
       fail(
         base,
         span,
-        new CorruptError(where, `L2 table offset ${hex(l2Offset)} unaligned (L1 index: ${hex(i)})`),
+        new CorruptError(where, `L2 table offset ${hex(l2Offset)} unaligned (L1 index: ${hexAlt(i)})`),
       );
       continue;
     }
@@ -202,6 +202,8 @@ function scanL2(
     run.flush();
     fail(start, len, err, lookAhead ? base : undefined);
   };
+  // QEMU's "(L2 offset: %#" PRIx64 ", L2 index: %#x)" of qcow2_get_host_offset()'s corruption events.
+  const l2At = (j: number) => `(L2 offset: ${hex(l2Offset)}, L2 index: ${hexAlt(j)})`;
   const entryWhere = (j: number) => ({
     file,
     structure: `L2 entry (L1[${l1Index}], L2[${j}])`,
@@ -221,7 +223,10 @@ function scanL2(
         failHere(
           guest,
           len,
-          new CorruptError(entryWhere(j), 'Compressed cluster entry found in image with external data file'),
+          new CorruptError(
+            entryWhere(j),
+            `Compressed cluster entry found in image with external data file ${l2At(j)}`,
+          ),
         );
         continue;
       }
@@ -231,7 +236,11 @@ function scanL2(
       continue;
     }
     if ((type === QCOW2_CLUSTER_ZERO_PLAIN || type === QCOW2_CLUSTER_ZERO_ALLOC) && h.version === 2) {
-      failHere(guest, len, new CorruptError(entryWhere(j), 'Zero cluster entry found in pre-v3 image'));
+      failHere(
+        guest,
+        len,
+        new CorruptError(entryWhere(j), `Zero cluster entry found in pre-v3 image ${l2At(j)}`),
+      );
       continue;
     }
     if (type === QCOW2_CLUSTER_ZERO_PLAIN) {
@@ -249,7 +258,7 @@ function scanL2(
           len,
           new CorruptError(
             entryWhere(j),
-            `Invalid cluster entry found (L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: allocation bits set in an unallocated cluster)`,
+            `Invalid cluster entry found  ${l2At(j)}; L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: allocation bits set in an unallocated cluster`,
           ),
           true,
         );
@@ -271,10 +280,7 @@ function scanL2(
       failHere(
         guest,
         len,
-        new CorruptError(
-          entryWhere(j),
-          `Cluster allocation offset ${hex(host)} unaligned (L2 offset: ${hex(guest)})`,
-        ),
+        new CorruptError(entryWhere(j), `Cluster allocation offset ${hexAlt(host)} unaligned ${l2At(j)}`),
       );
       continue;
     }
@@ -284,7 +290,7 @@ function scanL2(
         len,
         new CorruptError(
           entryWhere(j),
-          `External data file host cluster offset ${hex(host)} does not match guest cluster offset: ${hex(guest)}`,
+          `External data file host cluster offset ${hexAlt(host)} does not match guest cluster offset: ${hexAlt(guest)}, L2 index: ${hexAlt(j)})`,
         ),
       );
       continue;
@@ -336,7 +342,7 @@ function scanL2(
         len,
         new CorruptError(
           entryWhere(j),
-          `Invalid cluster entry found (L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: a subcluster is both allocated and zero)`,
+          `Invalid cluster entry found  ${l2At(j)}; L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: a subcluster is both allocated and zero`,
         ),
         true,
       );
