@@ -13,6 +13,7 @@ import {
   entryHex,
   entryOffset,
   type L2Slice,
+  OFFSET_MASK_LO,
   QCOW_OFLAG_COPIED_HI,
   QCOW2_CLUSTER_NORMAL,
   QCOW2_CLUSTER_ZERO_ALLOC,
@@ -72,8 +73,11 @@ export class OflagCopied {
     const dataFile = c.hasDataFile;
     const disk = this.disk;
     const values = disk.values;
+    // Plain cells when every refcount is exact in them (no 64-bit overflow values).
+    const cells = values.exact ? values.cellsView : undefined;
     const inFile = disk.count;
     const problems = disk.hasProblems;
+    const csMask = cs - 1;
     const { hi: his, lo: los, type: types } = s;
     for (let j = 0; j < s.count; j++) {
       const type = types[j]!;
@@ -83,13 +87,14 @@ export class OflagCopied {
       let rc: number;
       if (dataFile) rc = 1;
       else {
-        const k = Math.floor(entryOffset(hi, lo) / cs);
+        const offset = entryOffset(hi, lo);
+        const k = (lo & OFFSET_MASK_LO & csMask) === 0 ? offset / cs : Math.floor(offset / cs);
         const p = problems && k < inFile ? disk.problemOf(k) : undefined;
         if (p) {
           this.failed(p);
           continue;
         }
-        if (k < inFile) rc = values.get(k);
+        if (k < inFile) rc = cells ? cells[k]! : values.get(k);
         else {
           const r = await this.refcount(k);
           if (r === undefined) continue;

@@ -115,9 +115,14 @@ export function checkRefcountsL2(c: Checker, s: L2Slice, flags: number): void {
   const dataFile = c.hasDataFile;
   const ext = c.extL2;
   const frag = (flags & CHECK_FRAG_INFO) !== 0;
+  const imrt = c.imrt;
   const { hi: his, lo: los, alloc: allocs, zero: zeros, type: types } = s;
   let nextContiguous = 0;
-  for (let i = 0; i < s.count; i++) {
+  let allocated = 0;
+  let fragmented = 0;
+  let compressed = 0;
+  const n = s.count;
+  for (let i = 0; i < n; i++) {
     const type = types[i]!;
     if (type === QCOW2_CLUSTER_UNALLOCATED && his[i] === 0 && los[i] === 0 && allocs[i] === 0) continue;
     const hi = his[i]!;
@@ -136,7 +141,8 @@ export function checkRefcountsL2(c: Checker, s: L2Slice, flags: number): void {
           `ERROR offset=${entryHex(hi & OFFSET_MASK_HI, lo & OFFSET_MASK_LO)}: Allocated cluster has corrupted subcluster allocation bitmap`,
         );
       }
-      const aligned = offset % cs === 0;
+      // The offset is aligned when its bits below cluster_bits (all in the low half) are clear.
+      const aligned = (lo & OFFSET_MASK_LO & (cs - 1)) === 0;
       if (!aligned) {
         c.corruptions++;
         const containsData = ext ? alloc !== 0 : !(lo & QCOW_OFLAG_ZERO_LO);
@@ -148,13 +154,16 @@ export function checkRefcountsL2(c: Checker, s: L2Slice, flags: number): void {
         );
       }
       if (frag) {
-        c.allocated++;
-        if (nextContiguous && offset !== nextContiguous) c.fragmented++;
+        allocated++;
+        if (nextContiguous && offset !== nextContiguous) fragmented++;
         nextContiguous = offset + cs;
       }
       if (!dataFile) {
-        if (aligned && offset < fileLen) c.incCluster(offset / cs);
-        else c.inc(offset, cs, () => entryHex(hi & OFFSET_MASK_HI, lo & OFFSET_MASK_LO));
+        // Hot path: one aligned cluster inside the file, counted in place.
+        if (aligned && offset < fileLen) {
+          const k = offset / cs;
+          if (k >= imrt.size || !imrt.inc(k)) c.incCluster(k);
+        } else c.inc(offset, cs, () => entryHex(hi & OFFSET_MASK_HI, lo & OFFSET_MASK_LO));
       }
       continue;
     }
@@ -180,10 +189,10 @@ export function checkRefcountsL2(c: Checker, s: L2Slice, flags: number): void {
       const coffset = compressedOffsetHi(hi, cb) < 0x200000 ? compressedOffset(hi, lo, cb) : undefined;
       c.inc(coffset, csize, coffsetHex);
       if (frag) {
-        c.allocated++;
-        c.compressed++;
+        allocated++;
+        compressed++;
         // "Compressed clusters are fragmented by nature."
-        c.fragmented++;
+        fragmented++;
       }
       continue;
     }
@@ -193,4 +202,7 @@ export function checkRefcountsL2(c: Checker, s: L2Slice, flags: number): void {
       c.say('ERROR: Unallocated cluster has non-zero subcluster allocation map');
     }
   }
+  c.allocated += allocated;
+  c.fragmented += fragmented;
+  c.compressed += compressed;
 }

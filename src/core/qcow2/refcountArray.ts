@@ -19,6 +19,8 @@ export class RefcountArray {
   size: number;
   /** Largest value inc() stores in a cell without the slow path. */
   private readonly fastMax: number;
+  /** The cell value that sends get() to the overflow map (none below 64-bit widths). */
+  private readonly sentinel: number;
 
   /**
    * `order`: the image's refcount_order (0..6). `max`: the largest refcount an entry holds
@@ -33,6 +35,7 @@ export class RefcountArray {
     this.cells = RefcountArray.alloc(order, Math.max(size, 1));
     const cellMax = order <= 3 ? 0xff : order === 4 ? 0xffff : order === 5 ? 0xffffffff : OVERFLOW - 1;
     this.fastMax = Math.min(max, cellMax);
+    this.sentinel = order === 6 ? OVERFLOW : -1;
   }
 
   private static alloc(order: number, n: number): Cells {
@@ -41,9 +44,22 @@ export class RefcountArray {
     return new Uint32Array(n);
   }
 
+  /**
+   * The cells, for loops that read many entries: each cell is the refcount when `exact` (no
+   * 64-bit value kept in the overflow map). Valid until the next grow().
+   */
+  get cellsView(): Cells {
+    return this.cells;
+  }
+
+  /** Every cell holds its refcount (no value in the overflow map). */
+  get exact(): boolean {
+    return this.overflow.size === 0;
+  }
+
   get(k: number): number {
     const c = this.cells[k] ?? 0;
-    return c === OVERFLOW && this.order === 6 ? (this.overflow.get(k) ?? c) : c;
+    return c === this.sentinel ? (this.overflow.get(k) ?? c) : c;
   }
 
   set(k: number, v: number): void {
