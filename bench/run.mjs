@@ -329,7 +329,8 @@ async function main() {
       console.log(
         `  ${r.name}: runs qemu-img [${r.q.all.map((x) => x.toFixed(3)).join(', ')}], clusterscope [${r.c.all.map((x) => x.toFixed(3)).join(', ')}]`,
       );
-      if (!r.same) console.log(`  ${r.name}: reports differ:\n    qemu-img ${r.qText}\n    clusterscope ${r.cText}`);
+      if (!r.same)
+        console.log(`  ${r.name}: reports differ:\n    qemu-img ${r.qText}\n    clusterscope ${r.cText}`);
     }
   }
 

@@ -124,7 +124,7 @@ describe('clusterscope check prints what qemu-img check prints', () => {
  * clusterscope's stderr as qemu-img's: the program's name, and no file, structure and offset
  * before "Check failed" (clusterscope names them, QEMU does not).
  */
-export const asQemu = (stderr: string): string =>
+const asQemu = (stderr: string): string =>
   stderr
     .replace(/^clusterscope: (?:[^\n]*?: )?Check failed/gm, 'qemu-img: Check failed')
     .replace(/^clusterscope: /gm, 'qemu-img: ');

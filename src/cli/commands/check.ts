@@ -35,7 +35,8 @@ export async function runCheck(args: string[], io: CliIo): Promise<number> {
     const result = await checkImage(layer, { filename: path });
     // QEMU prints some lines through error_report(), after the program's name.
     const reported = new Set(result.reported);
-    result.messages.forEach((m, i) => io.err(`${reported.has(i) ? 'clusterscope: ' : ''}${m}\n`));
+    for (const [i, m] of result.messages.entries())
+      io.err(`${reported.has(i) ? 'clusterscope: ' : ''}${m}\n`);
     if (result.messagesDropped) io.err(`(${result.messagesDropped} more messages not shown)\n`);
     if (result.failure !== undefined) {
       const w = result.failureWhere;
