@@ -75,3 +75,11 @@ export const MAX_BACKING_FORMAT_BYTES = 15;
  * QEMU's own bound is INT_MAX clusters ("Check failed: File too large").
  */
 export const MAX_CHECK_CLUSTERS = 2 ** 27;
+
+/**
+ * Largest zstd window, in clusters, a compressed cluster's frame may ask for. QEMU decodes a
+ * compressed cluster into a buffer of one cluster (qcow2_zstd_decompress()), so no frame it wrote
+ * needs more history; fzstd allocates whatever window a frame header asks for (a 70-byte frame
+ * asked for 1.9 GiB).
+ */
+export const MAX_ZSTD_WINDOW_CLUSTERS = 1;
