@@ -194,31 +194,14 @@ async function main() {
   for (const img of images) {
     const qArgv = ['qemu-img', 'map', '--output=json', img.file];
     const cArgv = [process.execPath, opt.cli, 'map', '--output=json', `--qemu=${version.release}`, img.file];
-    // Warm-up, also capturing both outputs for the comparison.
-    const qOut = join(scratch, `${img.spec.name}.qemu-img.json`);
-    const cOut = join(scratch, `${img.spec.name}.clusterscope.json`);
-    for (const [argv, out] of [
-      [qArgv, qOut],
-      [cArgv, cOut],
-    ]) {
-      const r = measure(argv, { stdoutFile: out });
-      if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}:\n${r.stderr}`);
-    }
-    const q = [];
-    const c = [];
-    for (let i = 0; i < opt.runs; i++) {
-      q.push(measure(qArgv));
-      c.push(measure(cArgv));
-    }
-    const qText = readFileSync(qOut, 'utf8');
-    const cText = readFileSync(cOut, 'utf8');
+    const { q, c, qText, cText } = timePair(qArgv, cArgv, join(scratch, `${img.spec.name}.map`), opt.runs);
     const cmp = compareMaps(qText, cText);
     const r = {
       name: img.spec.name,
       file: img.file,
       extents: cmp.entriesA,
-      q: summary(q),
-      c: summary(c),
+      q,
+      c,
       cmp,
       known: !cmp.equal && onlyHostHoleZero(qText, cText),
     };
@@ -380,6 +363,34 @@ async function main() {
 }
 
 /**
+ * Times qemu-img and clusterscope on the same file: one untimed warm-up each that also captures
+ * both outputs (`PREFIX.qemu-img.out`, `PREFIX.clusterscope.out`; a non-zero exit is an error),
+ * then `runs` timed runs, alternating. Returns the summaries and both outputs.
+ */
+function timePair(qArgv, cArgv, prefix, runs) {
+  const outs = [`${prefix}.qemu-img.out`, `${prefix}.clusterscope.out`];
+  for (const [argv, out] of [
+    [qArgv, outs[0]],
+    [cArgv, outs[1]],
+  ]) {
+    const r = measure(argv, { stdoutFile: out });
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}:\n${r.stderr}`);
+  }
+  const q = [];
+  const c = [];
+  for (let i = 0; i < runs; i++) {
+    q.push(measure(qArgv));
+    c.push(measure(cArgv));
+  }
+  return {
+    q: summary(q),
+    c: summary(c),
+    qText: readFileSync(outs[0], 'utf8'),
+    cText: readFileSync(outs[1], 'utf8'),
+  };
+}
+
+/**
  * `qemu-img check --output=json FILE` against `clusterscope check --output=json FILE` on the
  * preallocated images, after one untimed warm-up each that also captures both reports, which
  * must be equal as JSON (both print the file name as given).
@@ -389,30 +400,14 @@ function timeChecks(images, opt, scratch) {
   for (const img of images.filter((i) => i.spec.kind === 'prealloc')) {
     const qArgv = ['qemu-img', 'check', '--output=json', img.file];
     const cArgv = [process.execPath, opt.cli, 'check', '--output=json', img.file];
-    const qOut = join(scratch, `${img.spec.name}.qemu-img.check.json`);
-    const cOut = join(scratch, `${img.spec.name}.clusterscope.check.json`);
-    for (const [argv, file] of [
-      [qArgv, qOut],
-      [cArgv, cOut],
-    ]) {
-      const r = measure(argv, { stdoutFile: file });
-      if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}:\n${r.stderr}`);
-    }
-    const q = [];
-    const c = [];
-    for (let i = 0; i < opt.runs; i++) {
-      q.push(measure(qArgv));
-      c.push(measure(cArgv));
-    }
-    const qText = readFileSync(qOut, 'utf8').trim();
-    const cText = readFileSync(cOut, 'utf8').trim();
+    const { q, c, qText, cText } = timePair(qArgv, cArgv, join(scratch, `${img.spec.name}.check`), opt.runs);
     const r = {
       name: img.spec.name,
-      q: summary(q),
-      c: summary(c),
+      q,
+      c,
       same: JSON.stringify(JSON.parse(qText)) === JSON.stringify(JSON.parse(cText)),
-      qText: qText.replace(/\s+/g, ' '),
-      cText: cText.replace(/\s+/g, ' '),
+      qText: qText.trim().replace(/\s+/g, ' '),
+      cText: cText.trim().replace(/\s+/g, ' '),
     };
     r.ratio = r.c.seconds / r.q.seconds;
     r.cpuRatio = r.c.cpu / r.q.cpu;
