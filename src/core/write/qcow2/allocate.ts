@@ -143,14 +143,7 @@ export function writeInPlace(
   // A ZERO_ALLOC (or UNALLOCATED_ALLOC) start or end: copy-on-write to subcluster bounds.
   const from = w.kindOf(e, bm, scA) === KIND_NORMAL ? a : scA * sub;
   const to = w.kindOf(e, bm, scB) === KIND_NORMAL ? b : Math.min(cs, roundUp(b, sub));
-  const content = merged(w, c, a, chunk);
-  w.file.write(host + from, content.subarray(from, to));
-  w.setEntry(l2, i, BigInt(host) | QCOW_OFLAG_COPIED);
-  if (w.extendedL2) {
-    const r0 = Math.floor(from / sub);
-    const r1 = Math.floor((to - 1) / sub) + 1;
-    w.setBitmap(l2, i, (bm | qcowOflagSubAllocRange(r0, r1)) & ~qcowOflagSubZeroRange(r0, r1));
-  }
+  writeAndLink(w, c, l2, i, host, bm, from, to, a, chunk);
 }
 
 /**
@@ -190,6 +183,28 @@ export function writeNewCluster(
     else if (kB === KIND_ZERO_PLAIN || kB === KIND_UNALLOCATED_PLAIN) to = roundUp(b, sub);
     else to = cs - Math.min(31 - scB, clz) * sub;
   }
+  writeAndLink(w, c, l2, i, host, bm, from, to, a, chunk);
+  return e;
+}
+
+/**
+ * perform_cow() and the L2 update of qcow2_alloc_cluster_link_l2(): the cluster's guest content
+ * with `chunk` over [a, a + chunk.length) is written to host [from, to) of the cluster, the
+ * entry points at `host` with the copied flag, and with subclusters [from, to) become allocated.
+ */
+function writeAndLink(
+  w: Qcow2Tables,
+  c: number,
+  l2: number,
+  i: number,
+  host: number,
+  bm: bigint,
+  from: number,
+  to: number,
+  a: number,
+  chunk: Uint8Array,
+): void {
+  const sub = w.subclusterSize;
   const content = merged(w, c, a, chunk);
   w.file.write(host + from, content.subarray(from, to));
   w.setEntry(l2, i, BigInt(host) | QCOW_OFLAG_COPIED);
@@ -198,5 +213,4 @@ export function writeNewCluster(
     const r1 = Math.floor((to - 1) / sub) + 1;
     w.setBitmap(l2, i, (bm | qcowOflagSubAllocRange(r0, r1)) & ~qcowOflagSubZeroRange(r0, r1));
   }
-  return e;
 }

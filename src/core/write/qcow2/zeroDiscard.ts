@@ -111,12 +111,25 @@ export function zeroInL2Table(w: Qcow2Node, offset: number, nb: number, unmap: b
     let nextBm = oldBm;
     if (w.extendedL2) nextBm = QCOW_L2_BITMAP_ALL_ZEROES;
     else next |= QCOW_OFLAG_ZERO;
-    if (next === old && nextBm === oldBm) continue;
-    w.setEntry(l2, index + i, next);
-    if (w.extendedL2) w.setBitmap(l2, index + i, nextBm);
-    if (doUnmap) w.freeAnyCluster(old);
+    if (setEntry(w, l2, index + i, old, oldBm, next, nextBm) && doUnmap) w.freeAnyCluster(old);
   }
   return n;
+}
+
+/** Writes the entry (and its bitmap) if it changes; false when it stays as it was. */
+function setEntry(
+  w: Qcow2Node,
+  l2: number,
+  i: number,
+  old: bigint,
+  oldBm: bigint,
+  next: bigint,
+  nextBm: bigint,
+): boolean {
+  if (next === old && nextBm === oldBm) return false;
+  w.setEntry(l2, i, next);
+  if (w.extendedL2) w.setBitmap(l2, i, nextBm);
+  return true;
 }
 
 /**
@@ -168,10 +181,7 @@ export function discardInL2Table(w: Qcow2Node, offset: number, nb: number, full:
         next = w.version >= 3 ? QCOW_OFLAG_ZERO : 0n;
       }
     }
-    if (next === old && nextBm === oldBm) continue;
-    w.setEntry(l2, index + i, next);
-    if (w.extendedL2) w.setBitmap(l2, index + i, nextBm);
-    w.freeAnyCluster(old);
+    if (setEntry(w, l2, index + i, old, oldBm, next, nextBm)) w.freeAnyCluster(old);
   }
   return n;
 }
