@@ -100,36 +100,40 @@ export function zeroSubclusters(w: Qcow2Node, offset: number, count: number): vo
 
 /** zero_in_l2_slice(): whole clusters of one L2 table; returns how many it handled. */
 export function zeroInL2Table(w: Qcow2Node, offset: number, nb: number, unmap: boolean): number {
-  const { l2, index } = w.clusterTable(offset);
-  const n = Math.min(nb, w.l2Entries - index);
-  for (let i = 0; i < n; i++) {
-    const old = w.entry(l2, index + i);
-    const oldBm = w.bitmap(l2, index + i);
-    const allocated = (old & QCOW_OFLAG_COMPRESSED) !== 0n || (old & L2E_OFFSET_MASK) !== 0n;
-    const doUnmap = (old & QCOW_OFLAG_COMPRESSED) !== 0n || (unmap && allocated);
-    let next = doUnmap ? 0n : old;
-    let nextBm = oldBm;
-    if (w.extendedL2) nextBm = QCOW_L2_BITMAP_ALL_ZEROES;
-    else next |= QCOW_OFLAG_ZERO;
-    if (setEntry(w, l2, index + i, old, oldBm, next, nextBm) && doUnmap) w.freeAnyCluster(old);
-  }
-  return n;
+  return updateSlice(w, offset, nb, (old, oldBm) => {
+    const doUnmap = (old & QCOW_OFLAG_COMPRESSED) !== 0n || (unmap && allocated(old));
+    const kept = doUnmap ? 0n : old;
+    const next = w.extendedL2 ? kept : kept | QCOW_OFLAG_ZERO;
+    return { next, nextBm: w.extendedL2 ? QCOW_L2_BITMAP_ALL_ZEROES : oldBm, free: doUnmap };
+  });
 }
 
-/** Writes the entry (and its bitmap) if it changes; false when it stays as it was. */
-function setEntry(
+/** qcow2_cluster_is_allocated(): NORMAL, ZERO_ALLOC or COMPRESSED. */
+const allocated = (e: bigint): boolean => (e & QCOW_OFLAG_COMPRESSED) !== 0n || (e & L2E_OFFSET_MASK) !== 0n;
+
+/**
+ * The entries of one L2 table from `offset` on, at most `nb` (the table allocated or copied
+ * first, as QEMU's *_in_l2_slice() get it): each entry is replaced by what `change` returns when
+ * that differs, and its old cluster freed after when `free` says so. Returns how many it handled.
+ */
+function updateSlice(
   w: Qcow2Node,
-  l2: number,
-  i: number,
-  old: bigint,
-  oldBm: bigint,
-  next: bigint,
-  nextBm: bigint,
-): boolean {
-  if (next === old && nextBm === oldBm) return false;
-  w.setEntry(l2, i, next);
-  if (w.extendedL2) w.setBitmap(l2, i, nextBm);
-  return true;
+  offset: number,
+  nb: number,
+  change: (old: bigint, oldBm: bigint) => { next: bigint; nextBm: bigint; free: boolean },
+): number {
+  const { l2, index } = w.clusterTable(offset);
+  const n = Math.min(nb, w.l2Entries - index);
+  for (let i = index; i < index + n; i++) {
+    const old = w.entry(l2, i);
+    const oldBm = w.bitmap(l2, i);
+    const { next, nextBm, free } = change(old, oldBm);
+    if (next === old && nextBm === oldBm) continue;
+    w.setEntry(l2, i, next);
+    if (w.extendedL2) w.setBitmap(l2, i, nextBm);
+    if (free) w.freeAnyCluster(old);
+  }
+  return n;
 }
 
 /**
@@ -162,28 +166,12 @@ export function clusterDiscard(w: Qcow2Node, offset: number, bytes: number, full
 
 /** discard_in_l2_slice() (7.2: no discard-no-unref). Like QEMU, it allocates a missing L2 table. */
 export function discardInL2Table(w: Qcow2Node, offset: number, nb: number, full: boolean): number {
-  const { l2, index } = w.clusterTable(offset);
-  const n = Math.min(nb, w.l2Entries - index);
-  for (let i = 0; i < n; i++) {
-    const old = w.entry(l2, index + i);
-    const oldBm = w.bitmap(l2, index + i);
-    const allocated = (old & QCOW_OFLAG_COMPRESSED) !== 0n || (old & L2E_OFFSET_MASK) !== 0n;
-    let next = old;
-    let nextBm = oldBm;
-    if (full) {
-      next = 0n;
-      nextBm = 0n;
-    } else if (w.backing || allocated) {
-      if (w.extendedL2) {
-        next = 0n;
-        nextBm = QCOW_L2_BITMAP_ALL_ZEROES;
-      } else {
-        next = w.version >= 3 ? QCOW_OFLAG_ZERO : 0n;
-      }
-    }
-    if (setEntry(w, l2, index + i, old, oldBm, next, nextBm)) w.freeAnyCluster(old);
-  }
-  return n;
+  return updateSlice(w, offset, nb, (old, oldBm) => {
+    if (full) return { next: 0n, nextBm: 0n, free: true };
+    if (!w.backing && !allocated(old)) return { next: old, nextBm: oldBm, free: true };
+    if (w.extendedL2) return { next: 0n, nextBm: QCOW_L2_BITMAP_ALL_ZEROES, free: true };
+    return { next: w.version >= 3 ? QCOW_OFLAG_ZERO : 0n, nextBm: oldBm, free: true };
+  });
 }
 
 /**
