@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// npm run bench: clusterscope map against qemu-img map on the same files in the same run.
+// npm run bench: clusterscope map against qemu-img map on the same files in the same run, and
+// clusterscope check against qemu-img check on the 1 TiB image.
 //
-//   node bench/run.mjs [--runs N] [--only prealloc|chain] [--no-profile] [--out DIR] [--cli PATH]
+//   node bench/run.mjs [--runs N] [--only prealloc|chain] [--no-check] [--no-profile] [--out DIR] [--cli PATH]
 //
 // Makes (once; cached under bench/out/) a 1 TiB qcow2 with preallocation=metadata and a
 // fragmented 3-layer 64 GiB chain, then times `qemu-img map --output=json FILE` and
@@ -9,7 +10,8 @@
 // qemu-img's release, so both print the same fields), stdout to /dev/null, N runs each
 // after one untimed warm-up, alternating; prints medians, peak RSS, the ratio, whether the
 // outputs are equal (and how they differ), Node's startup time, and a CPU profile of
-// clusterscope on each image. See bench/README.md.
+// clusterscope on each image. Then `qemu-img check --output=json FILE` against `clusterscope check
+// --output=json FILE` on the preallocated image, the same way (target CHECK_TARGET). See bench/README.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -29,6 +31,8 @@ import { GNU_TIME, haveGnuTime, measure, median } from './measure.mjs';
 import { formatProfile, summariseProfile } from './profile.mjs';
 
 const TARGET = 0.25;
+/** clusterscope check may take at most this many times qemu-img check's wall time (issue 14). */
+const CHECK_TARGET = 3;
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 
@@ -37,6 +41,7 @@ function parseOptions(argv) {
     runs: 3,
     only: undefined,
     profile: true,
+    check: true,
     out: join(here, 'out'),
     cli: process.env.CLUSTERSCOPE_BIN,
   };
@@ -51,13 +56,14 @@ function parseOptions(argv) {
     if (a.startsWith('--runs')) o.runs = Math.max(1, Number(val()));
     else if (a.startsWith('--only')) o.only = val();
     else if (a === '--no-profile') o.profile = false;
+    else if (a === '--no-check') o.check = false;
     else if (a.startsWith('--out')) o.out = resolve(val());
     else if (a.startsWith('--cli')) o.cli = resolve(val());
     else if (a === '--help' || a === '-h') {
       console.log(
         readFileSync(fileURLToPath(import.meta.url), 'utf8')
           .split('\n')
-          .slice(1, 13)
+          .slice(1, 15)
           .join('\n'),
       );
       process.exit(0);
@@ -188,31 +194,14 @@ async function main() {
   for (const img of images) {
     const qArgv = ['qemu-img', 'map', '--output=json', img.file];
     const cArgv = [process.execPath, opt.cli, 'map', '--output=json', `--qemu=${version.release}`, img.file];
-    // Warm-up, also capturing both outputs for the comparison.
-    const qOut = join(scratch, `${img.spec.name}.qemu-img.json`);
-    const cOut = join(scratch, `${img.spec.name}.clusterscope.json`);
-    for (const [argv, out] of [
-      [qArgv, qOut],
-      [cArgv, cOut],
-    ]) {
-      const r = measure(argv, { stdoutFile: out });
-      if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}:\n${r.stderr}`);
-    }
-    const q = [];
-    const c = [];
-    for (let i = 0; i < opt.runs; i++) {
-      q.push(measure(qArgv));
-      c.push(measure(cArgv));
-    }
-    const qText = readFileSync(qOut, 'utf8');
-    const cText = readFileSync(cOut, 'utf8');
+    const { q, c, qText, cText } = timePair(qArgv, cArgv, join(scratch, `${img.spec.name}.map`), opt.runs);
     const cmp = compareMaps(qText, cText);
     const r = {
       name: img.spec.name,
       file: img.file,
       extents: cmp.entriesA,
-      q: summary(q),
-      c: summary(c),
+      q,
+      c,
       cmp,
       known: !cmp.equal && onlyHostHoleZero(qText, cText),
     };
@@ -286,6 +275,48 @@ async function main() {
     }
   }
 
+  const checks = opt.check ? timeChecks(images, opt, scratch) : [];
+  if (checks.length) {
+    console.log('\ncheck (medians; ratio = clusterscope check / qemu-img check wall time; CPU = user + sys)');
+    console.log(
+      table(
+        [
+          'image',
+          'qemu-img check',
+          'clusterscope check',
+          'ratio',
+          `target ${CHECK_TARGET}x`,
+          'qemu-img CPU',
+          'clusterscope CPU',
+          'CPU ratio',
+          'qemu-img RSS',
+          'clusterscope RSS',
+          'same report',
+        ],
+        checks.map((r) => [
+          r.name,
+          fmtS(r.q.seconds),
+          fmtS(r.c.seconds),
+          `${r.ratio.toFixed(2)}x`,
+          r.ratio <= CHECK_TARGET ? 'met' : 'MISSED',
+          fmtS(r.q.cpu),
+          fmtS(r.c.cpu),
+          `${r.cpuRatio.toFixed(2)}x`,
+          fmtKiB(r.q.rss),
+          fmtKiB(r.c.rss),
+          r.same ? 'yes' : 'NO',
+        ]),
+      ),
+    );
+    for (const r of checks) {
+      console.log(
+        `  ${r.name}: runs qemu-img [${r.q.all.map((x) => x.toFixed(3)).join(', ')}], clusterscope [${r.c.all.map((x) => x.toFixed(3)).join(', ')}]`,
+      );
+      if (!r.same)
+        console.log(`  ${r.name}: reports differ:\n    qemu-img ${r.qText}\n    clusterscope ${r.cText}`);
+    }
+  }
+
   if (opt.profile) {
     console.log('\nclusterscope CPU profile (node --cpu-prof; src/ locations via dist/cli/main.js.map)');
     for (const img of images) {
@@ -313,6 +344,7 @@ async function main() {
     machine: m,
     nodeStartup: { bare: nodeBare, help: nodeHelp },
     results,
+    checks,
   };
   writeFileSync(
     join(opt.out, 'last-run.json'),
@@ -320,10 +352,68 @@ async function main() {
   );
   rmSync(scratch, { recursive: true, force: true });
   const unexpected = results.filter((r) => !r.cmp.equal && !r.known);
+  if (checks.some((r) => !r.same)) {
+    console.log('\nbench: check reports differ');
+    process.exitCode = 1;
+  }
   if (unexpected.length) {
     console.log(`\nbench: outputs differ unexpectedly on ${unexpected.map((r) => r.name).join(', ')}`);
     process.exitCode = 1;
   }
+}
+
+/**
+ * Times qemu-img and clusterscope on the same file: one untimed warm-up each that also captures
+ * both outputs (`PREFIX.qemu-img.out`, `PREFIX.clusterscope.out`; a non-zero exit is an error),
+ * then `runs` timed runs, alternating. Returns the summaries and both outputs.
+ */
+function timePair(qArgv, cArgv, prefix, runs) {
+  const outs = [`${prefix}.qemu-img.out`, `${prefix}.clusterscope.out`];
+  for (const [argv, out] of [
+    [qArgv, outs[0]],
+    [cArgv, outs[1]],
+  ]) {
+    const r = measure(argv, { stdoutFile: out });
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}:\n${r.stderr}`);
+  }
+  const q = [];
+  const c = [];
+  for (let i = 0; i < runs; i++) {
+    q.push(measure(qArgv));
+    c.push(measure(cArgv));
+  }
+  return {
+    q: summary(q),
+    c: summary(c),
+    qText: readFileSync(outs[0], 'utf8'),
+    cText: readFileSync(outs[1], 'utf8'),
+  };
+}
+
+/**
+ * `qemu-img check --output=json FILE` against `clusterscope check --output=json FILE` on the
+ * preallocated images, after one untimed warm-up each that also captures both reports, which
+ * must be equal as JSON (both print the file name as given).
+ */
+function timeChecks(images, opt, scratch) {
+  const out = [];
+  for (const img of images.filter((i) => i.spec.kind === 'prealloc')) {
+    const qArgv = ['qemu-img', 'check', '--output=json', img.file];
+    const cArgv = [process.execPath, opt.cli, 'check', '--output=json', img.file];
+    const { q, c, qText, cText } = timePair(qArgv, cArgv, join(scratch, `${img.spec.name}.check`), opt.runs);
+    const r = {
+      name: img.spec.name,
+      q,
+      c,
+      same: JSON.stringify(JSON.parse(qText)) === JSON.stringify(JSON.parse(cText)),
+      qText: qText.trim().replace(/\s+/g, ' '),
+      cText: cText.trim().replace(/\s+/g, ' '),
+    };
+    r.ratio = r.c.seconds / r.q.seconds;
+    r.cpuRatio = r.c.cpu / r.q.cpu;
+    out.push(r);
+  }
+  return out;
 }
 
 main().catch((e) => {

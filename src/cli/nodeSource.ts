@@ -13,7 +13,7 @@ export const NODE_COALESCE_GAP = 0;
 
 export class NodeFileSource implements ByteSource {
   readonly coalesceGap = NODE_COALESCE_GAP;
-  /** Reads are synchronous pread(2): nothing to overlap, so no read-ahead (l2Reader.ts). */
+  /** Reads are synchronous pread(2): nothing to overlap, so no read-ahead (qcow2/tableReader.ts). */
   readonly prefetchGroups = 0;
 
   private constructor(

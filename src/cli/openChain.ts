@@ -1,6 +1,7 @@
 /** Opens an image and its backing chain from the file system, resolving names as QEMU does. */
 import { realpath } from 'node:fs/promises';
 import { type Chain, openChain } from '../core/chain/chain.ts';
+import type { OpenMode } from '../core/qcow2/header.ts';
 import { NodeFileSource } from './nodeSource.ts';
 
 /**
@@ -25,8 +26,8 @@ async function keyOf(path: string): Promise<string> {
 export interface CliChainOptions {
   readonly format?: string;
   readonly noBacking?: boolean;
-  /** Leave external data files unopened (qemu-img info: a missing one is no error). */
-  readonly noDataFiles?: boolean;
+  readonly mode?: OpenMode;
+  readonly purpose?: 'io' | 'info';
 }
 
 export async function openChainFromPath(path: string, opts: CliChainOptions = {}): Promise<Chain> {
@@ -46,22 +47,22 @@ export async function openChainFromPath(path: string, opts: CliChainOptions = {}
             return undefined;
           }
         },
-        ...(!opts.noDataFiles && {
-          async dataFile(name: string, from: { name: string }) {
-            try {
-              const source = await NodeFileSource.open(pathCombine(from.name, name));
-              opened.push(source);
-              return source;
-            } catch {
-              return undefined;
-            }
-          },
-        }),
+        async dataFile(name: string, from: { name: string }) {
+          try {
+            const source = await NodeFileSource.open(pathCombine(from.name, name));
+            opened.push(source);
+            return source;
+          } catch {
+            return undefined;
+          }
+        },
       },
       {
         topKey: await keyOf(path),
         ...(opts.format !== undefined && { format: opts.format }),
         ...(opts.noBacking !== undefined && { noBacking: opts.noBacking }),
+        ...(opts.mode !== undefined && { mode: opts.mode }),
+        ...(opts.purpose !== undefined && { purpose: opts.purpose }),
       },
     );
   } catch (e) {

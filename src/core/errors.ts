@@ -57,10 +57,23 @@ export class IoError extends ClusterscopeError {
   override readonly name = 'IoError';
 }
 
-/** A named limit (see limits.ts) was exceeded; the limit's name and value are in the detail. */
+/**
+ * A named limit (see limits.ts) was exceeded. Where the limit mirrors one of QEMU's, the detail
+ * is QEMU's sentence and `limit` names the constant, which the message adds in parentheses:
+ * `top.qcow2: header l1_size at 0x24: Active L1 table too large (MAX_L1_ENTRIES)`.
+ */
 export class LimitError extends ClusterscopeError {
   readonly kind = 'limit' as const;
   override readonly name = 'LimitError';
+  constructor(
+    where: ErrorWhere,
+    detail: string,
+    /** The constant in limits.ts, e.g. 'MAX_L1_ENTRIES'. */
+    readonly limit?: string,
+  ) {
+    super(where, detail);
+    if (limit !== undefined) this.message = `${this.message} (${limit})`;
+  }
 }
 
 export const isClusterscopeError = (e: unknown): e is ClusterscopeError => e instanceof ClusterscopeError;

@@ -7,6 +7,9 @@
 /** An offset or a field in hex: `0x30000`. */
 export const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
+/** printf("%#x"): like hex() but zero prints as "0", as in QEMU's messages. */
+export const hexAlt = (n: number | bigint): string => (n === 0 || n === 0n ? '0' : hex(n));
+
 /** A 64-bit table entry as QEMU's debug output shows it: 16 hex digits. */
 export const hex64 = (b: bigint): string => `0x${b.toString(16).padStart(16, '0')}`;
 

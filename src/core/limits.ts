@@ -67,3 +67,19 @@ export const MAX_BACKING_NAME_BYTES = 1023;
 
 /** QEMU refuses a backing format name of 16 bytes or more (the extension is read into char[16]). */
 export const MAX_BACKING_FORMAT_BYTES = 15;
+
+/**
+ * Host clusters one check counts (the file's size in clusters). The check keeps two refcount
+ * arrays of up to 4 bytes per cluster (references counted, refcounts on disk); 2^27 clusters
+ * (an 8 TiB file at 64 KiB clusters) cost at most 1 GiB, the most a browser tab can spare.
+ * QEMU's own bound is INT_MAX clusters ("Check failed: File too large").
+ */
+export const MAX_CHECK_CLUSTERS = 2 ** 27;
+
+/**
+ * Largest zstd window, in clusters, a compressed cluster's frame may ask for. QEMU decodes a
+ * compressed cluster into a buffer of one cluster (qcow2_zstd_decompress()), so no frame it wrote
+ * needs more history; fzstd allocates whatever window a frame header asks for (a 70-byte frame
+ * asked for 1.9 GiB).
+ */
+export const MAX_ZSTD_WINDOW_CLUSTERS = 1;

@@ -39,11 +39,15 @@ export const fixtureImageDir = (caseName: string): string => join(FIXTURES, 'ima
 export const fixtureBytes = (caseName: string, file: string): Uint8Array =>
   new Uint8Array(readFileSync(join(fixtureImageDir(caseName), file)));
 
-/** Opens `top` of fixture `caseName` and its chain, resolving backing names relative to the top's name. */
+/**
+ * Opens `top` of fixture `caseName` and its chain, resolving backing names relative to the top's
+ * name. With `withDataFiles`, external data files are opened too (a missing one fails the open,
+ * as in QEMU); `purpose` as openChain()'s.
+ */
 export async function openFixtureChain(
   caseName: string,
   top = 'top.qcow2',
-  dataFiles = false,
+  opts: { readonly withDataFiles?: boolean; readonly purpose?: 'io' | 'info' } = {},
 ): Promise<Chain> {
   const dir = fixtureImageDir(caseName);
   const at = (name: string, from: string) => {
@@ -58,20 +62,20 @@ export async function openFixtureChain(
         const { n, p } = at(name, from.name);
         return existsSync(p) ? { source: new FileSource(n, p), key: p } : undefined;
       },
-      ...(dataFiles && {
+      ...(opts.withDataFiles && {
         async dataFile(name: string, from: { name: string }) {
           const { n, p } = at(name, from.name);
           return existsSync(p) ? new FileSource(n, p) : undefined;
         },
       }),
     },
-    { format: 'qcow2' },
+    { format: 'qcow2', ...(opts.purpose && { purpose: opts.purpose }) },
   );
 }
 
 /** As openFixtureChain, opening external data files too (as QEMU does; a missing one fails). */
 export const openFixtureChainWithDataFile = (caseName: string, top = 'top.qcow2'): Promise<Chain> =>
-  openFixtureChain(caseName, top, true);
+  openFixtureChain(caseName, top, { withDataFiles: true });
 
 export interface GoldenInfoCase {
   readonly name: string;

@@ -1,7 +1,7 @@
 /**
  * ByteSource over a Blob or File: only the metadata the engine asks for is read and nothing is
  * loaded whole. Core batches its reads (whole L2 tables, up to MAX_READ_BYTES) and keeps many
- * in flight (l2Reader.ts L2_PREFETCH_GROUPS); the reads started in one turn of the event loop
+ * in flight (qcow2/tableReader.ts TABLE_PREFETCH_GROUPS); the reads started in one turn of the event loop
  * are served by one composite Blob of their slices, because in Chromium each arrayBuffer()
  * costs ~6 ms of browser-process round trip while the bytes themselves are cheap
  * (ARCHITECTURE.md: slice size decides the speed).

@@ -33,7 +33,7 @@ export async function runInfo(args: string[], io: CliIo): Promise<number> {
   // whose data file is missing (fixtures/golden/datafile-missing/info.json).
   const chain = await openChainFromPath(positionals[0]!, {
     noBacking: !chainWanted,
-    noDataFiles: true,
+    purpose: 'info',
     ...(format !== undefined && { format }),
   });
   try {

@@ -7,6 +7,7 @@ import { IoError, LimitError } from '../errors.ts';
 import type { ByteSource } from '../io/byteSource.ts';
 import { MAX_CHAIN_DEPTH } from '../limits.ts';
 import { EXT_DATA_FILE } from '../qcow2/extensions.ts';
+import type { OpenMode } from '../qcow2/header.ts';
 import { type Layer, openLayer } from './layer.ts';
 
 export interface Chain {
@@ -56,6 +57,17 @@ export interface OpenChainOptions {
   readonly noBacking?: boolean;
   /** Identity of the top, for loop detection. */
   readonly topKey?: string;
+  /** How the top is opened: `check` as qemu-img check opens it (BDRV_O_CHECK). */
+  readonly mode?: OpenMode;
+  /**
+   * Why the chain is opened, which decides what QEMU opens with it and how it words a missing
+   * file. `io` (map, check, NBD; the default): the image with its backing file and external
+   * data file, a missing backing file is "Could not open backing file: Could not open 'X': ...".
+   * `info` (qemu-img info opens each image of the chain on its own, BDRV_O_NO_BACKING |
+   * BDRV_O_NO_IO): no data file is opened, and a missing backing file is "Could not open 'X':
+   * Could not open 'X': ...".
+   */
+  readonly purpose?: 'io' | 'info';
 }
 
 export async function openChain(
@@ -63,13 +75,14 @@ export async function openChain(
   resolver: BackingResolver,
   opts: OpenChainOptions = {},
 ): Promise<Chain> {
-  const layers: Layer[] = [await openLayer(top, opts.format)];
+  const layers: Layer[] = [await openLayer(top, opts.format, opts.mode)];
+  const forInfo = opts.purpose === 'info';
   const noBacking = opts.noBacking === true;
   const seen = new Set<string>([opts.topKey ?? top.name]);
   const dataFiles = new Map<number, ByteSource>();
   for (;;) {
     const cur = layers[layers.length - 1]!;
-    if (cur.format === 'qcow2' && cur.dataFileName !== undefined && resolver.dataFile) {
+    if (cur.format === 'qcow2' && cur.dataFileName !== undefined && resolver.dataFile && !forInfo) {
       // qcow2_do_open() opens the data file with the image: a missing one fails the open.
       const df = await resolver.dataFile(cur.dataFileName, cur);
       if (!df) {
@@ -90,9 +103,12 @@ export async function openChain(
     }
     const found = await resolver.resolve(cur.backingName, cur);
     if (!found) {
+      const missing = `Could not open '${cur.backingName}': No such file or directory`;
       throw new IoError(
         where,
-        `Could not open backing file: Could not open '${cur.backingName}': No such file or directory`,
+        forInfo
+          ? `Could not open '${cur.backingName}': ${missing}`
+          : `Could not open backing file: ${missing}`,
       );
     }
     if (seen.has(found.key)) {

@@ -23,6 +23,7 @@ const base: CheckResult = {
   fragmentedClusters: 2,
   compressedClusters: 1,
   messages: [],
+  reported: [],
   messagesDropped: 0,
 };
 

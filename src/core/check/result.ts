@@ -1,3 +1,5 @@
+import type { ErrorWhere } from '../errors.ts';
+
 /**
  * What `qemu-img check` reports (QEMU 7.2 qemu-img.c collect_image_check(),
  * dump_json_image_check(), dump_human_image_check(), img_check()), as a value.
@@ -23,12 +25,19 @@ export interface CheckResult {
    * refcount=2 reference=1"). At most MAX_CHECK_MESSAGES; `messagesDropped` counts the rest.
    */
   readonly messages: readonly string[];
+  /**
+   * Indices of `messages` QEMU prints through error_report(), i.e. after the program's name
+   * ("qemu-img: ERROR snapshot table too large"); the others it prints with fprintf().
+   */
+  readonly reported: readonly number[];
   readonly messagesDropped: number;
   /**
    * Set when QEMU's check itself fails (qcow2_co_check() returns -errno): qemu-img then prints
    * no report, only "Check failed: <strerror>", and exits 1. The value is the strerror text.
    */
   readonly failure?: string;
+  /** The file, structure and offset that made the check fail, for clusterscope's own message. */
+  readonly failureWhere?: ErrorWhere;
 }
 
 /** Messages kept per check; a badly broken image can produce one per cluster. */

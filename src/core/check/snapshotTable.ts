@@ -1,71 +1,63 @@
 /**
- * The parts of the internal snapshot table the check needs: each snapshot's L1 table and the
- * table's byte length (s->snapshots_size). Private to check: src/core/qcow2/snapshots.ts (another
- * engineer's) did not exist yet when this was written; when it does, the L1 fields can come from
- * there, but the length rule below (qcow2_do_read_snapshots(): the end of the last entry's name,
- * without its padding) is specific to the check and stays here.
+ * qcow2_check_read_snapshot_table() (QEMU 7.2 block/qcow2-snapshot.c), without repair: the
+ * snapshot table's position is validated as qcow2_validate_table(..., "snapshot table") does,
+ * the table is read by the one reader (qcow2/snapshots.ts), and v3 entries without the
+ * mandatory extra data are counted as corruptions. A failure ends the check as QEMU's does,
+ * with its lines ("qemu-img: ERROR snapshot table too large", "qemu-img: ERROR failed to read
+ * the snapshot table: ...") and the hint after them.
  */
-import { CorruptError, LimitError } from '../errors.ts';
-import { latin1, u16, u32, u64Safe } from '../io/bigEndian.ts';
-import { readPadded } from '../io/byteSource.ts';
-import { MAX_SNAPSHOT_EXTRA_DATA, MAX_SNAPSHOT_TABLE_BYTES } from '../limits.ts';
-import type { Qcow2Image } from '../qcow2/image.ts';
+import { isClusterscopeError } from '../errors.ts';
+import { MAX_SNAPSHOTS } from '../limits.ts';
+import {
+  readSnapshotTable,
+  SNAPSHOT_HEADER_BYTES,
+  SNAPSHOT_V3_MIN_EXTRA_BYTES,
+  type SnapshotTable,
+  SnapshotTableError,
+} from '../qcow2/snapshots.ts';
+import { CheckAbort, type Checker, EFBIG, EINVAL, EIO } from './checker.ts';
 
-export interface CheckSnapshot {
-  readonly id: string;
-  readonly name: string;
-  /** undefined when the stored offset is at or above 2^53. */
-  readonly l1TableOffset: number | undefined;
-  readonly l1TableOffsetHex: string;
-  readonly l1Size: number;
-}
-
-export interface CheckSnapshotTable {
-  readonly snapshots: readonly CheckSnapshot[];
-  /** Bytes from snapshots_offset to the end of the last entry's name (QEMU's snapshots_size). */
-  readonly size: number;
-}
-
-const HEADER_BYTES = 40;
-
-/** Reads the table entry by entry, as qcow2_do_read_snapshots() does (without repair). */
-export async function readSnapshotTableForCheck(img: Qcow2Image): Promise<CheckSnapshotTable> {
+export async function checkSnapshotTable(c: Checker): Promise<SnapshotTable> {
+  const img = c.img;
   const h = img.header;
-  const file = img.name;
-  const snapshots: CheckSnapshot[] = [];
-  let offset = h.snapshotsOffset;
-  for (let i = 0; i < h.nbSnapshots; i++) {
-    offset = Math.ceil(offset / 8) * 8;
-    const head = await readPadded(img.source, offset, HEADER_BYTES);
-    const l1TableOffset = u64Safe(head, 0);
-    const hi = u32(head, 0);
-    const lo = u32(head, 4);
-    const l1Size = u32(head, 8);
-    const idLen = u16(head, 12);
-    const nameLen = u16(head, 14);
-    const extra = u32(head, 36);
-    if (extra > MAX_SNAPSHOT_EXTRA_DATA) {
-      throw new CorruptError(
-        { file, structure: `snapshot table entry ${i}`, offset },
-        `Too much extra metadata in snapshot table entry ${i}`,
-      );
-    }
-    offset += HEADER_BYTES + extra;
-    const strings = await readPadded(img.source, offset, idLen + nameLen);
-    offset += idLen + nameLen;
-    if (offset - h.snapshotsOffset > MAX_SNAPSHOT_TABLE_BYTES) {
-      throw new LimitError(
-        { file, structure: 'snapshot table', offset: h.snapshotsOffset },
-        'Snapshot table is too big',
-      );
-    }
-    snapshots.push({
-      id: latin1(strings, 0, idLen),
-      name: latin1(strings, idLen, nameLen),
-      l1TableOffset,
-      l1TableOffsetHex: (BigInt(hi) * 0x100000000n + BigInt(lo)).toString(16),
-      l1Size,
+  const where = (structure: string, offset?: number) => ({ file: img.name, structure, offset });
+  const nb = h.nbSnapshots;
+  // qcow2_validate_table(bs, snapshots_offset, nb_snapshots, sizeof(QCowSnapshotHeader),
+  // sizeof(QCowSnapshotHeader) * QCOW_MAX_SNAPSHOTS, "snapshot table").
+  if (nb > MAX_SNAPSHOTS) {
+    c.checkErrors++;
+    c.report('ERROR snapshot table too large');
+    c.say(`You can force-remove all ${nb - MAX_SNAPSHOTS} overhanging snapshots with qemu-img check -r all`);
+    throw new CheckAbort(EFBIG, where('header nb_snapshots', 60));
+  }
+  const off = h.snapshotsOffset;
+  // "Use signed INT64_MAX as the maximum even for uint64_t header fields."
+  if (off % c.cs || off > 2 ** 63 - 1 - nb * SNAPSHOT_HEADER_BYTES) {
+    c.checkErrors++;
+    c.report('ERROR snapshot table offset invalid');
+    throw new CheckAbort(EINVAL, where('header snapshots_offset', 64));
+  }
+  let table: SnapshotTable;
+  try {
+    table = await readSnapshotTable(img);
+  } catch (e) {
+    if (!isClusterscopeError(e)) throw e;
+    c.checkErrors++;
+    c.report(`ERROR failed to read the snapshot table: ${e.detail}`);
+    if (e instanceof SnapshotTableError) c.say(e.hint);
+    throw new CheckAbort(e instanceof SnapshotTableError ? EFBIG : EIO, e);
+  }
+  // "All of v3 images' snapshot table entries need to have at least 16 bytes of extra data."
+  if (h.version >= 3) {
+    table.snapshots.forEach((s, i) => {
+      if (s.extraDataSize < SNAPSHOT_V3_MIN_EXTRA_BYTES) {
+        c.corruptions++;
+        c.say(`ERROR snapshot table entry ${i} is incomplete`);
+      }
     });
   }
-  return { snapshots, size: offset - h.snapshotsOffset };
+  return table;
 }
+
+/** The snapshot L1 offset as QEMU's %#PRIx64 prints it (0 prints as `0`). */
+export const l1OffsetAlt = (hexDigits: string): string => (hexDigits === '0' ? '0' : `0x${hexDigits}`);

@@ -13,11 +13,11 @@
 
 import { loadBitmapList } from '../check/bitmaps.ts';
 import type { CheckResult } from '../check/result.ts';
-import { readSnapshotTableForCheck } from '../check/snapshotTable.ts';
 import type { ByteSource } from '../io/byteSource.ts';
 import { INCOMPAT_DATA_FILE } from '../qcow2/header.ts';
 import { entryOffset, type Qcow2Image } from '../qcow2/image.ts';
 import { readRefcountTable, reftableEntryOffset } from '../qcow2/refcount.ts';
+import { readSnapshotTable } from '../qcow2/snapshots.ts';
 import type { Extents } from '../status/extents.ts';
 import { KIND_COMPRESSED } from '../status/kinds.ts';
 
@@ -171,7 +171,7 @@ export async function hostMap(img: Qcow2Image, top: Extents, check?: CheckResult
   }
   if (h.nbSnapshots) {
     try {
-      const t = await readSnapshotTableForCheck(img);
+      const t = await readSnapshotTable(img);
       add(h.snapshotsOffset, t.size, HOST_SNAPSHOT);
       for (const s of t.snapshots) if (s.l1TableOffset) add(s.l1TableOffset, s.l1Size * 8, HOST_SNAPSHOT);
     } catch {}

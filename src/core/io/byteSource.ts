@@ -18,7 +18,7 @@ export interface ByteSource {
    */
   readonly coalesceGap?: number;
   /**
-   * How many coalesced L2 reads may be in flight ahead of a scan (l2Reader.ts). Reads that
+   * How many coalesced L2 reads may be in flight ahead of a scan (qcow2/tableReader.ts). Reads that
    * wait on another thread (Blob, HTTP) gain from many; a source that reads synchronously
    * gains nothing and only holds memory, so it says 0.
    */

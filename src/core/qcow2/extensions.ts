@@ -11,6 +11,7 @@ import {
   MAX_BITMAPS,
   MAX_HEADER_EXTENSIONS,
 } from '../limits.ts';
+import { FEATURE_TYPES, type FeatureType } from './features.ts';
 import { AUTOCLEAR_BITMAPS, CRYPT_LUKS, type Qcow2Header } from './header.ts';
 
 export const EXT_END = 0x00000000;
@@ -21,7 +22,7 @@ export const EXT_CRYPTO_HEADER = 0x0537be77;
 export const EXT_DATA_FILE = 0x44415441;
 
 export interface FeatureName {
-  readonly type: 'incompatible' | 'compatible' | 'autoclear' | number;
+  readonly type: FeatureType | number;
   readonly bit: number;
   readonly name: string;
 }
@@ -52,8 +53,6 @@ export interface HeaderExtensions {
   readonly cryptoHeader?: CryptoHeaderExtension;
   readonly dataFile?: string;
 }
-
-const FEATURE_TYPES = ['incompatible', 'compatible', 'autoclear'] as const;
 
 /** Parses the extension area. `b` holds the file from offset 0 through at least the area's end. */
 export function parseExtensions(file: string, h: Qcow2Header, b: Uint8Array): HeaderExtensions {

@@ -130,13 +130,10 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
     refcountOrder = u32(b, 96);
     headerLength = u32(b, 100);
     if (headerLength < V3_MIN_HEADER_LENGTH) {
-      throw new CorruptError(at('header header_length', 100), `qcow2 header too short (${headerLength})`);
+      throw new CorruptError(at('header header_length', 100), 'qcow2 header too short');
     }
     if (headerLength > clusterSize) {
-      throw new CorruptError(
-        at('header header_length', 100),
-        `qcow2 header exceeds cluster size (${headerLength})`,
-      );
+      throw new CorruptError(at('header header_length', 100), 'qcow2 header exceeds cluster size');
     }
     if (headerLength > 104) {
       const ct = u8(b, 104);
@@ -152,20 +149,20 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
       if (ct === 0 && incompatibleFeatures & INCOMPAT_COMPRESSION) {
         throw new CorruptError(
           at('header compression_type', 104),
-          'Compression type incompatible feature bit must not be set',
+          'qcow2: Compression type incompatible feature bit must not be set',
         );
       }
       if (ct !== 0 && !(incompatibleFeatures & INCOMPAT_COMPRESSION)) {
         throw new CorruptError(
           at('header compression_type', 104),
-          'Compression type incompatible feature bit must be set',
+          'qcow2: Compression type incompatible feature bit must be set',
         );
       }
       if (ct === 1) compressionType = 'zstd';
     } else if (incompatibleFeatures & INCOMPAT_COMPRESSION) {
       throw new CorruptError(
         at('header compression_type', 104),
-        'Compression type incompatible feature bit must not be set',
+        'qcow2: Compression type incompatible feature bit must not be set',
       );
     }
     const unknown = incompatibleFeatures & ~INCOMPAT_KNOWN;
@@ -206,10 +203,7 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
   const size = headerSize - (headerSize % 512);
   const cryptMethod = u32(b, 32);
   if (cryptMethod > CRYPT_LUKS) {
-    throw new UnsupportedError(
-      at('header crypt_method', 32),
-      `Unsupported encryption method: ${cryptMethod}`,
-    );
+    throw new UnsupportedError(at('header crypt_method', 32), `Unsupported encryption method ${cryptMethod}`);
   }
   const l1Size = u32(b, 36);
   const l1TableOffset = field64(40, 'l1_table_offset');
@@ -228,20 +222,21 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
   if (refcountTableClusters * clusterSize > MAX_REFTABLE_BYTES) {
     throw new LimitError(
       at('header refcount_table_clusters', 56),
-      'Reference count table too large (MAX_REFTABLE_BYTES)',
+      'Reference count table too large',
+      'MAX_REFTABLE_BYTES',
     );
   }
   if (refcountTableOffset % clusterSize) {
-    throw new CorruptError(at('header refcount_table_offset', 48), 'Invalid reference count table offset');
+    throw new CorruptError(at('header refcount_table_offset', 48), 'Reference count table offset invalid');
   }
   if (nbSnapshots > MAX_SNAPSHOTS && !mode.check) {
-    throw new LimitError(at('header nb_snapshots', 60), 'Snapshot table too large (MAX_SNAPSHOTS)');
+    throw new LimitError(at('header nb_snapshots', 60), 'Snapshot table too large', 'MAX_SNAPSHOTS');
   }
   if (snapshotsOffset % clusterSize && !mode.check) {
     throw new CorruptError(at('header snapshots_offset', 64), 'Snapshot table offset invalid');
   }
   if (l1Size > MAX_L1_ENTRIES) {
-    throw new LimitError(at('header l1_size', 36), 'Active L1 table too large (MAX_L1_ENTRIES)');
+    throw new LimitError(at('header l1_size', 36), 'Active L1 table too large', 'MAX_L1_ENTRIES');
   }
   if (l1Size < l1EntriesFor(size, clusterBits, l2Bits)) {
     throw new CorruptError(at('header l1_size', 36), 'L1 table is too small');

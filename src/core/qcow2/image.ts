@@ -57,9 +57,8 @@ export function toU32Pairs(bytes: Uint8Array): Uint32Array {
   return out;
 }
 
-/** Offset bits 9..55 of an L1/L2 entry (mask 0x00FFFFFFFFFFFE00) from its halves. */
-export const entryOffset = (hi: number, lo: number): number =>
-  (hi & 0x00ffffff) * 0x100000000 + ((lo & 0xfffffe00) >>> 0);
+/** Offset bits 9..55 of an L1/L2 entry: the codec's (l2entry.ts), re-exported for its callers here. */
+export { entryOffset } from './l2entry.ts';
 
 export async function openQcow2(source: ByteSource, mode: OpenMode = {}): Promise<Qcow2Image> {
   const file = source.name;

@@ -14,6 +14,7 @@ import {
   refcountAt,
   refcountMax,
 } from './refcount.ts';
+import { RefcountArray } from './refcountArray.ts';
 
 describe('refcountAt', () => {
   it('reads 1-bit entries from the least significant bit of each byte', () => {
@@ -86,9 +87,7 @@ describe('RefcountReader', () => {
     const { values, problems } = await reader.readRange(0, 4 * 512);
     expect(problems).toEqual([]);
     expect(src.reads).toBe(1);
-    expect([values[0], values[511], values[512], values[1535], values[1536], values[2047]]).toEqual([
-      1, 1, 2, 3, 0, 0,
-    ]);
+    expect([0, 511, 512, 1535, 1536, 2047].map((i) => values.get(i))).toEqual([1, 1, 2, 3, 0, 0]);
     expect(await reader.get(600)).toBe(2);
     expect(await reader.get(10 ** 9)).toBe(0);
   });
@@ -97,8 +96,55 @@ describe('RefcountReader', () => {
     const img = await openQcow2(new MemorySource('t', image(4, [new Uint8Array(4096)], [0x4200n], 12)));
     const reader = new RefcountReader(img, await readRefcountTable(img));
     await expect(reader.get(0)).rejects.toMatchObject({ kind: 'corrupt' });
-    const { values, problems } = await reader.readRange(0, 4);
-    expect(problems).toHaveLength(1);
-    expect(Number.isNaN(values[0])).toBe(true);
+    const { problems } = await reader.readRange(0, 4);
+    expect(problems).toEqual([{ reftableIndex: 0, error: expect.objectContaining({ kind: 'corrupt' }) }]);
+  });
+});
+
+describe('RefcountArray', () => {
+  it('decodes a refcount block of every width as refcountAt reads it, in a typed array of that width', () => {
+    const b = Uint8Array.from({ length: 64 }, (_, i) => (i * 37) & 255);
+    for (let order = 0; order <= 6; order++) {
+      const n = (b.length * 8) >>> order;
+      const a = new RefcountArray(order, n, order === 6 ? Infinity : 2 ** (1 << order) - 1);
+      a.setBlock(b, 0, 0, n);
+      for (let i = 0; i < n; i++) expect(a.get(i)).toBe(refcountAt(b, order, i));
+    }
+  });
+
+  it('saturates at refcount_max (qcow2_inc_refcounts_imrt(): "ERROR: overflow cluster")', () => {
+    const one = new RefcountArray(0, 2, 1);
+    expect([one.inc(0), one.inc(0), one.get(0)]).toEqual([true, false, 1]);
+    const sixteen = new RefcountArray(4, 1, 0xffff);
+    sixteen.set(0, 0xfffe);
+    expect([sixteen.inc(0), sixteen.inc(0), sixteen.get(0)]).toEqual([true, false, 0xffff]);
+  });
+
+  it('keeps 64-bit refcounts of 2^32 - 1 and more exactly (overflow path)', () => {
+    const a = new RefcountArray(6, 4, Infinity);
+    const block = new Uint8Array(32);
+    new DataView(block.buffer).setBigUint64(8, 0x1_0000_0005n);
+    new DataView(block.buffer).setBigUint64(16, 0xffff_ffffn);
+    a.setBlock(block, 0, 0, 4);
+    expect([a.get(0), a.get(1), a.get(2), a.get(3)]).toEqual([0, 0x1_0000_0005, 0xffff_ffff, 0]);
+    expect(a.inc(2)).toBe(true);
+    expect(a.get(2)).toBe(0x1_0000_0000);
+    a.grow(10);
+    expect([a.size, a.get(9), a.get(1)]).toEqual([10, 0, 0x1_0000_0005]);
+  });
+});
+
+describe('refcount blocks QEMU cannot read', () => {
+  it('a table entry with bit 63 set fails with EIO and no corruption signal (bdrv_check_request(): negative offset)', async () => {
+    const img = await openQcow2(new MemorySource('t', image(4, [], [0x8000000000040000n], 12)));
+    const reader = new RefcountReader(img, await readRefcountTable(img));
+    await expect(reader.get(0)).rejects.toMatchObject({ kind: 'io' });
+    const { problems } = await reader.readRange(0, 4);
+    expect(problems[0]?.error.kind).toBe('io');
+  });
+  it('an entry past 2^53 but below 2^63 reads zeros, as a read past EOF', async () => {
+    const img = await openQcow2(new MemorySource('t', image(4, [], [0x0040000000000000n], 12)));
+    const reader = new RefcountReader(img, await readRefcountTable(img));
+    expect(await reader.get(0)).toBe(0);
   });
 });

@@ -4,17 +4,20 @@
  *
  * refcount_bits = 1 << refcount_order. Entries of 1, 2 and 4 bits are packed inside bytes from
  * the least significant bit (entry i of a 1-bit block is `(byte[i >> 3] >> (i & 7)) & 1`);
- * entries of 8..64 bits are big-endian integers. Reads are whole refcount blocks, neighbouring
- * blocks coalesced into one request of at most MAX_READ_BYTES.
+ * entries of 8..64 bits are big-endian integers. Ranges of refcount blocks are read through the
+ * one table reader (tableReader.ts) into a RefcountArray.
  */
-import { CorruptError, LimitError, UnsupportedError } from '../errors.ts';
-import { hex } from '../format.ts';
-import { MAX_READ_BYTES, MAX_REFTABLE_BYTES } from '../limits.ts';
+import type { Cancellation } from '../cancel.ts';
+import { CorruptError, IoError, LimitError, UnsupportedError } from '../errors.ts';
+import { hexAlt } from '../format.ts';
+import { MAX_REFTABLE_BYTES } from '../limits.ts';
 import type { Qcow2Header } from './header.ts';
 import { type Qcow2Image, readTable, toU32Pairs } from './image.ts';
+import { entryHex } from './l2entry.ts';
+import { RefcountArray } from './refcountArray.ts';
+import { TableReader } from './tableReader.ts';
 
-/** printf("%#x"): like hex() but zero prints as "0", as in QEMU's messages. */
-export const hexAlt = (n: number): string => (n === 0 ? '0' : hex(n));
+export { hexAlt };
 
 /** Bits 0..8 of a refcount table entry are reserved (REFT_RESERVED_MASK). */
 export const REFT_RESERVED_MASK_LO = 0x1ff;
@@ -71,7 +74,8 @@ export async function readRefcountTable(img: Qcow2Image): Promise<RefcountTable>
   if (bytes > MAX_REFTABLE_BYTES) {
     throw new LimitError(
       { file: img.name, structure: 'refcount table', offset: h.refcountTableOffset },
-      'Reference count table too large (MAX_REFTABLE_BYTES)',
+      'Reference count table too large',
+      'MAX_REFTABLE_BYTES',
     );
   }
   const pairs = toU32Pairs(await readTable(img.source, h.refcountTableOffset, bytes));
@@ -135,13 +139,32 @@ export function decodeRefcountBlock(
 /** Why one refcount table slot cannot be read (qcow2_get_refcount() returns -EIO). */
 export interface RefblockProblem {
   readonly reftableIndex: number;
-  readonly error: CorruptError;
+  /**
+   * CorruptError: the block offset is unaligned, which QEMU also signals as corruption
+   * ("Refblock offset ... unaligned"). IoError: the offset lies where QEMU's block layer
+   * refuses to read (bdrv_check_request(): negative as int64, or past BDRV_MAX_LENGTH).
+   */
+  readonly error: CorruptError | IoError;
 }
+
+/** BDRV_MAX_LENGTH = QEMU_ALIGN_DOWN(INT64_MAX, BDRV_MAX_ALIGNMENT = 1 GiB), as (hi, lo) of its last byte + 1. */
+const BDRV_MAX_LENGTH_HI = 0x7fffffff;
+const BDRV_MAX_LENGTH_LO = 0xc0000000;
+
+/**
+ * Would QEMU's block layer refuse to read `bytes` at the 64-bit offset (hi, lo)? It takes the
+ * offset as int64_t, so bit 63 makes it negative, and refuses any request ending past
+ * BDRV_MAX_LENGTH (bdrv_check_qiov_request()): the read fails with EIO, where a read merely past
+ * the end of the file reads zeros.
+ */
+export const qemuRefusesRead = (hi: number, lo: number, bytes: number): boolean =>
+  hi >>> 0 >= 0x80000000 || (hi === BDRV_MAX_LENGTH_HI && (lo >>> 0) + bytes > BDRV_MAX_LENGTH_LO);
 
 /**
  * On-disk refcounts as qcow2_get_refcount() reads them: clusters beyond the table or under a
- * zero table entry have refcount 0; a table entry whose offset is not cluster-aligned makes the
- * lookup fail with a CorruptError ("Refblock offset ... unaligned").
+ * zero table entry have refcount 0; a table entry whose offset is not cluster-aligned, or that
+ * QEMU cannot read at all, makes the lookup fail (RefblockProblem). Single lookups keep a few
+ * blocks; ranges are read through the one table reader.
  */
 export class RefcountReader {
   private readonly cache = new Map<number, Uint8Array>();
@@ -155,23 +178,28 @@ export class RefcountReader {
     this.blockEntries = refblockEntries(img.header);
   }
 
-  /** The refcount block offset for a table slot, or a CorruptError if QEMU refuses it. */
-  private blockOffset(reftableIndex: number): number | CorruptError {
+  /** The refcount block offset for a table slot (Infinity: past any file, reads zeros), or why QEMU cannot read it. */
+  blockOffset(reftableIndex: number): number | CorruptError | IoError {
     const h = this.img.header;
-    const off = reftableEntryOffset(this.table, reftableIndex);
-    // Offsets at or above 2^53 lie far past any end of file; QEMU reads zeros there.
-    if (off === undefined) return Number.POSITIVE_INFINITY;
-    if (off % h.clusterSize) {
+    const where = {
+      file: this.img.name,
+      structure: `refcount table entry ${reftableIndex}`,
+      offset: h.refcountTableOffset + reftableIndex * 8,
+    };
+    const hi = this.table.pairs[2 * reftableIndex] ?? 0;
+    const lo = (this.table.pairs[2 * reftableIndex + 1] ?? 0) & ~REFT_RESERVED_MASK_LO;
+    if ((lo >>> 0) % h.clusterSize) {
       return new CorruptError(
-        {
-          file: this.img.name,
-          structure: `refcount table entry ${reftableIndex}`,
-          offset: h.refcountTableOffset + reftableIndex * 8,
-        },
-        `Refblock offset ${hexAlt(off)} unaligned (reftable index: ${hexAlt(reftableIndex)})`,
+        where,
+        `Refblock offset 0x${entryHex(hi, lo)} unaligned (reftable index: ${hexAlt(reftableIndex)})`,
       );
     }
-    return off;
+    if (qemuRefusesRead(hi, lo, h.clusterSize)) {
+      return new IoError(where, `Refblock offset 0x${entryHex(hi, lo)}: Input/output error`);
+    }
+    const off = reftableEntryOffset(this.table, reftableIndex);
+    // Offsets at or above 2^53 lie far past any end of file; QEMU reads zeros there.
+    return off === undefined ? Number.POSITIVE_INFINITY : off;
   }
 
   private async block(offset: number): Promise<Uint8Array> {
@@ -188,62 +216,49 @@ export class RefcountReader {
     return b;
   }
 
-  /** The refcount of one host cluster; throws CorruptError like qcow2_get_refcount()'s -EIO. */
+  /** The refcount of one host cluster; throws like qcow2_get_refcount()'s -EIO (RefblockProblem's error). */
   async get(cluster: number): Promise<number> {
     const idx = Math.floor(cluster / this.blockEntries);
     if (idx >= this.table.entries) return 0;
     const off = this.blockOffset(idx);
-    if (off instanceof CorruptError) throw off;
+    if (typeof off !== 'number') throw off;
     if (off === 0) return 0;
     return refcountAt(await this.block(off), this.img.header.refcountOrder, cluster % this.blockEntries);
   }
 
   /**
-   * Refcounts of clusters [first, first+count) in one pass: whole refcount blocks, neighbouring
-   * blocks read in one request. Clusters whose lookup fails are NaN; `problems` lists why.
+   * Refcounts of clusters [first, first+count) in one pass: whole refcount blocks through the
+   * table reader (neighbours coalesced, read ahead, bounded). Clusters whose lookup fails read
+   * 0 in `values`; `problems` names their table slots, in order.
    */
   async readRange(
     first: number,
     count: number,
-  ): Promise<{ values: Float64Array; problems: RefblockProblem[] }> {
+    signal?: Cancellation,
+  ): Promise<{ values: RefcountArray; problems: RefblockProblem[] }> {
     const h = this.img.header;
-    const values = new Float64Array(count);
+    const values = new RefcountArray(h.refcountOrder, count, refcountMax(h));
     const problems: RefblockProblem[] = [];
     const per = this.blockEntries;
     const end = first + count;
     const lastIdx = Math.min(Math.floor((end - 1) / per), this.table.entries - 1);
-    let idx = Math.floor(first / per);
-    // A run of refcount blocks at consecutive host offsets is read with one request.
-    while (idx <= lastIdx) {
+    const blocks: { idx: number; offset: number }[] = [];
+    for (let idx = Math.floor(first / per); idx <= lastIdx; idx++) {
       const off = this.blockOffset(idx);
-      if (off instanceof CorruptError) {
-        problems.push({ reftableIndex: idx, error: off });
-        const a = Math.max(first, idx * per);
-        const b = Math.min(end, (idx + 1) * per);
-        values.fill(Number.NaN, a - first, b - first);
-        idx++;
-        continue;
-      }
-      if (off === 0 || off >= this.img.source.size) {
-        idx++;
-        continue;
-      }
-      let runEnd = idx + 1;
-      while (
-        runEnd <= lastIdx &&
-        (runEnd - idx + 1) * h.clusterSize <= MAX_READ_BYTES &&
-        this.blockOffset(runEnd) === off + (runEnd - idx) * h.clusterSize
-      ) {
-        runEnd++;
-      }
-      const bytes = await readTable(this.img.source, off, (runEnd - idx) * h.clusterSize);
-      for (let k = idx; k < runEnd; k++) {
-        const blk = bytes.subarray((k - idx) * h.clusterSize, (k - idx + 1) * h.clusterSize);
-        const a = Math.max(first, k * per);
-        const b = Math.min(end, (k + 1) * per);
-        decodeRefcountBlock(blk, h.refcountOrder, values, a - first, a - k * per, b - a);
-      }
-      idx = runEnd;
+      if (typeof off !== 'number') problems.push({ reftableIndex: idx, error: off });
+      else if (off !== 0 && off < this.img.source.size) blocks.push({ idx, offset: off });
+    }
+    const reader = new TableReader(
+      this.img.source,
+      blocks.map((b) => b.offset),
+      h.clusterSize,
+      { structure: 'refcount blocks', ...(signal && { signal }) },
+    );
+    for (const { idx, offset } of blocks) {
+      const blk = await reader.table(offset);
+      const a = Math.max(first, idx * per);
+      const b = Math.min(end, (idx + 1) * per);
+      values.setBlock(blk, a - first, a - idx * per, b - a);
     }
     return { values, problems };
   }

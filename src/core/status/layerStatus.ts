@@ -3,19 +3,32 @@
  * for each (sub)cluster (qcow2_co_block_status(), reference §3.1-3.4), as extents of
  * (kind, host offset). The chain walk (resolve.ts) adds ALLOCATED and the synthesized ZERO.
  *
- * L2 tables are read whole, neighbours coalesced into one read (l2Reader.ts), and decoded
+ * L2 tables are read whole, neighbours coalesced into one read (qcow2/tableReader.ts), and decoded
  * with a DataView straight from the bytes read: no object per entry, and runs of entries of
  * one kind (contiguous host clusters, unallocated, zero) become one extent before they reach
  * the ExtentBuilder.
  */
 
+import { type Cancellation, CancelledError } from '../cancel.ts';
 import type { Layer } from '../chain/layer.ts';
 import { type ClusterscopeError, CorruptError, LimitError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
-import { hex } from '../format.ts';
+import { hex, hexAlt } from '../format.ts';
 import { MAX_SAFE_OFFSET } from '../limits.ts';
-import { INCOMPAT_DATA_FILE } from '../qcow2/header.ts';
-import { entryOffset, type Qcow2Image } from '../qcow2/image.ts';
+import type { Qcow2Image } from '../qcow2/image.ts';
+import {
+  bitmapInvalid,
+  clusterType,
+  type EntryFormat,
+  entryFormat,
+  entryOffset,
+  QCOW2_CLUSTER_COMPRESSED,
+  QCOW2_CLUSTER_UNALLOCATED,
+  QCOW2_CLUSTER_ZERO_ALLOC,
+  QCOW2_CLUSTER_ZERO_PLAIN,
+  subclusterType,
+} from '../qcow2/l2entry.ts';
+import { TableReader } from '../qcow2/tableReader.ts';
 import { ExtentBuilder, type Extents, NO_HOST } from './extents.ts';
 import {
   KIND_COMPRESSED,
@@ -23,12 +36,10 @@ import {
   KIND_NORMAL,
   KIND_RAW_DATA,
   KIND_RAW_EOF_TAIL,
-  KIND_UNALLOCATED_ALLOC,
   KIND_UNALLOCATED_PLAIN,
   KIND_ZERO_ALLOC,
   KIND_ZERO_PLAIN,
 } from './kinds.ts';
-import { L2Reader } from './l2Reader.ts';
 
 export interface LayerStatus {
   /** Extents over [0, length): kind and host offset; flags and layer are 0 here. */
@@ -39,6 +50,9 @@ export interface LayerStatus {
   readonly length: number;
 }
 
+/** Cancellation lives in core/cancel.ts; re-exported for the callers that import it from here. */
+export { type Cancellation, CancelledError };
+
 export type Progress = (done: number, total: number) => void;
 
 /**
@@ -48,11 +62,6 @@ export type Progress = (done: number, total: number) => void;
  */
 export type Partial = (status: LayerStatus, end: number) => void;
 
-/** Structural subset of AbortSignal, so core needs no DOM or Node types. */
-export interface Cancellation {
-  readonly aborted: boolean;
-}
-
 export interface LayerStatusOptions {
   /** L1 table to scan instead of the active one (an internal snapshot's), as u32 pairs. */
   readonly l1?: Uint32Array;
@@ -61,10 +70,6 @@ export interface LayerStatusOptions {
   readonly onProgress?: Progress;
   readonly onPartial?: Partial;
   readonly signal?: Cancellation;
-}
-
-export class CancelledError extends Error {
-  override readonly name = 'CancelledError';
 }
 
 export async function layerStatus(layer: Layer, opts: LayerStatusOptions = {}): Promise<LayerStatus> {
@@ -85,7 +90,7 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
   const l1 = opts.l1 ?? img.l1;
   const l1Count = l1.length >>> 1;
   const l2Span = cs * h.l2Entries; // guest bytes one L2 table maps
-  const hasDataFile = (h.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n;
+  const fmt = entryFormat(h);
   const out = new ExtentBuilder(file);
   const errors: ClusterscopeError[] = [];
   const findings: Finding[] = [];
@@ -115,7 +120,10 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
     const off = entryOffset(l1[2 * i]!, l1[2 * i + 1]!);
     if (off && off % cs === 0 && off < fileSize && off <= MAX_SAFE_OFFSET) wanted.push(off);
   }
-  const reader = new L2Reader(img.source, wanted, cs);
+  const reader = new TableReader(img.source, wanted, cs, {
+    structure: 'L2 tables',
+    ...(opts.signal && { signal: opts.signal }),
+  });
   const total = wanted.length;
   let done = 0;
 
@@ -134,7 +142,7 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
       fail(
         base,
         span,
-        new CorruptError(where, `L2 table offset ${hex(l2Offset)} unaligned (L1 index: ${hex(i)})`),
+        new CorruptError(where, `L2 table offset ${hex(l2Offset)} unaligned (L1 index: ${hexAlt(i)})`),
       );
       continue;
     }
@@ -147,7 +155,7 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
       continue;
     }
     const table = await reader.table(l2Offset);
-    scanL2(img, table, i, l2Offset, base, span, hasDataFile, out, fail, findings, fileSize);
+    scanL2(img, table, i, l2Offset, base, span, fmt, out, fail, findings, fileSize);
     done++;
     opts.onProgress?.(done, total);
     opts.onPartial?.({ extents: out, errors, findings, length }, base + span);
@@ -167,7 +175,7 @@ function scanL2(
   l2Offset: number,
   base: number,
   span: number,
-  hasDataFile: boolean,
+  fmt: EntryFormat,
   out: ExtentBuilder,
   fail: (start: number, len: number, err: ClusterscopeError, lookAheadFloor?: number) => void,
   findings: Finding[],
@@ -176,10 +184,14 @@ function scanL2(
   const h = img.header;
   const file = img.name;
   const cs = h.clusterSize;
-  const ext = h.extendedL2;
+  const ext = fmt.extendedL2;
+  const hasDataFile = fmt.dataFile;
   const stride = h.l2EntryBytes;
   const n = Math.ceil(span / cs);
   const scSize = cs / 32;
+  // Entries are read in place and classified by the codec's functions on halves: the fast path
+  // below skips runs of contiguous entries without classifying them, which a bulk decode of the
+  // whole table first would not (a 1 TiB preallocated image has 16 Mi entries, 2048 runs).
   const dv = new DataView(t.buffer, t.byteOffset, t.byteLength);
   let pastEofReported = false;
 
@@ -189,6 +201,8 @@ function scanL2(
     run.flush();
     fail(start, len, err, lookAhead ? base : undefined);
   };
+  // QEMU's "(L2 offset: %#" PRIx64 ", L2 index: %#x)" of qcow2_get_host_offset()'s corruption events.
+  const l2At = (j: number) => `(L2 offset: ${hex(l2Offset)}, L2 index: ${hexAlt(j)})`;
   const entryWhere = (j: number) => ({
     file,
     structure: `L2 entry (L1[${l1Index}], L2[${j}])`,
@@ -199,20 +213,21 @@ function scanL2(
     const at = j * stride;
     const hi = dv.getUint32(at);
     const lo = dv.getUint32(at + 4);
+    const type = clusterType(hi, lo, fmt);
     const guest = base + j * cs;
     const len = guest + cs <= base + span ? cs : base + span - guest;
+    // The bitmap's first (big-endian) word holds the zero bits (spec "Extended L2 Entries").
     const zeroBits = ext ? dv.getUint32(at + 8) : 0;
     const allocBits = ext ? dv.getUint32(at + 12) : 0;
-    if (hi === 0 && lo === 0 && zeroBits === 0 && allocBits === 0) {
-      emit(guest, len, KIND_UNALLOCATED_PLAIN, NO_HOST);
-      continue;
-    }
-    if (hi & 0x40000000) {
+    if (type === QCOW2_CLUSTER_COMPRESSED) {
       if (hasDataFile) {
         failHere(
           guest,
           len,
-          new CorruptError(entryWhere(j), 'Compressed cluster entry found in image with external data file'),
+          new CorruptError(
+            entryWhere(j),
+            `Compressed cluster entry found in image with external data file ${l2At(j)}`,
+          ),
         );
         continue;
       }
@@ -221,30 +236,30 @@ function scanL2(
       emit(guest, len, KIND_COMPRESSED, NO_HOST);
       continue;
     }
-    const host = (hi & 0x00ffffff) * 0x100000000 + ((lo & 0xfffffe00) >>> 0);
-    const copied = (hi & 0x80000000) !== 0;
-    if (!ext && lo & 1) {
-      if (h.version === 2) {
-        failHere(guest, len, new CorruptError(entryWhere(j), 'Zero cluster entry found in pre-v3 image'));
-        continue;
-      }
-      if (host === 0) {
-        emit(guest, len, KIND_ZERO_PLAIN, NO_HOST);
-        continue;
-      }
+    if ((type === QCOW2_CLUSTER_ZERO_PLAIN || type === QCOW2_CLUSTER_ZERO_ALLOC) && h.version === 2) {
+      failHere(
+        guest,
+        len,
+        new CorruptError(entryWhere(j), `Zero cluster entry found in pre-v3 image ${l2At(j)}`),
+      );
+      continue;
     }
-    if (host === 0 && !(hasDataFile && copied)) {
-      if (!ext) {
+    if (type === QCOW2_CLUSTER_ZERO_PLAIN) {
+      emit(guest, len, KIND_ZERO_PLAIN, NO_HOST);
+      continue;
+    }
+    if (type === QCOW2_CLUSTER_UNALLOCATED) {
+      if (!ext || (zeroBits === 0 && allocBits === 0)) {
         emit(guest, len, KIND_UNALLOCATED_PLAIN, NO_HOST);
         continue;
       }
-      if (allocBits) {
+      if (bitmapInvalid(type, allocBits, zeroBits)) {
         failHere(
           guest,
           len,
           new CorruptError(
             entryWhere(j),
-            `Invalid cluster entry found (L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: allocation bits set in an unallocated cluster)`,
+            `Invalid cluster entry found  ${l2At(j)}; L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: allocation bits set in an unallocated cluster`,
           ),
           true,
         );
@@ -254,21 +269,19 @@ function scanL2(
         emit(
           guest + k * scSize,
           Math.min(scSize, len - k * scSize),
-          (zeroBits >>> k) & 1 ? KIND_ZERO_PLAIN : KIND_UNALLOCATED_PLAIN,
+          subclusterType(type, allocBits, zeroBits, k, true),
           NO_HOST,
         );
       }
       continue;
     }
     // A host cluster: NORMAL, ZERO_ALLOC, or with subclusters any of NORMAL/ZERO_ALLOC/UNALLOCATED_ALLOC.
+    const host = entryOffset(hi, lo);
     if (host % cs) {
       failHere(
         guest,
         len,
-        new CorruptError(
-          entryWhere(j),
-          `Cluster allocation offset ${hex(host)} unaligned (L2 offset: ${hex(guest)})`,
-        ),
+        new CorruptError(entryWhere(j), `Cluster allocation offset ${hexAlt(host)} unaligned ${l2At(j)}`),
       );
       continue;
     }
@@ -278,7 +291,7 @@ function scanL2(
         len,
         new CorruptError(
           entryWhere(j),
-          `External data file host cluster offset ${hex(host)} does not match guest cluster offset: ${hex(guest)}`,
+          `External data file host cluster offset ${hexAlt(host)} does not match guest cluster offset: ${hexAlt(guest)}, L2 index: ${hexAlt(j)})`,
         ),
       );
       continue;
@@ -299,7 +312,8 @@ function scanL2(
       });
     }
     if (!ext) {
-      run.add(guest, len, lo & 1 ? KIND_ZERO_ALLOC : KIND_NORMAL, host);
+      const kind = type === QCOW2_CLUSTER_ZERO_ALLOC ? KIND_ZERO_ALLOC : KIND_NORMAL;
+      run.add(guest, len, kind, host);
       // Fast path: following entries that are this entry plus one cluster each (contiguous
       // host clusters with the same flags: preallocated or sequentially written images) extend
       // the run without being classified again; they pass every check this one passed.
@@ -318,27 +332,30 @@ function scanL2(
       }
       if (k > j + 1) {
         const until = Math.min(base + k * cs, base + span);
-        run.add(guest + len, until - guest - len, lo & 1 ? KIND_ZERO_ALLOC : KIND_NORMAL, host + len);
+        run.add(guest + len, until - guest - len, kind, host + len);
         j = k - 1;
       }
       continue;
     }
-    if (allocBits & zeroBits) {
+    if (bitmapInvalid(type, allocBits, zeroBits)) {
       failHere(
         guest,
         len,
         new CorruptError(
           entryWhere(j),
-          `Invalid cluster entry found (L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: a subcluster is both allocated and zero)`,
+          `Invalid cluster entry found  ${l2At(j)}; L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: a subcluster is both allocated and zero`,
         ),
         true,
       );
       continue;
     }
     for (let k = 0; k < 32 && k * scSize < len; k++) {
-      const kind =
-        (zeroBits >>> k) & 1 ? KIND_ZERO_ALLOC : (allocBits >>> k) & 1 ? KIND_NORMAL : KIND_UNALLOCATED_ALLOC;
-      emit(guest + k * scSize, Math.min(scSize, len - k * scSize), kind, host + k * scSize);
+      emit(
+        guest + k * scSize,
+        Math.min(scSize, len - k * scSize),
+        subclusterType(type, allocBits, zeroBits, k, true),
+        host + k * scSize,
+      );
     }
   }
   run.flush();

@@ -324,7 +324,7 @@ async function refcounted(img: Qcow2Image, cap: number): Promise<number> {
     const { values, problems } = await reader.readRange(c, Math.min(REFCOUNT_STEP, end - c));
     // qcow2_get_refcount() failing makes the detection fail: not preallocated.
     if (problems.length) return -1;
-    for (let k = 0; k < values.length && count < cap; k++) if (values[k]) count++;
+    for (let k = 0; k < values.size && count < cap; k++) if (values.get(k)) count++;
   }
   return count;
 }

@@ -1,20 +1,26 @@
 /**
- * Reads the L2 tables a scan needs, in guest order, with as few requests as the layout
+ * The one reader of cluster-sized tables (L2 tables, refcount blocks) for scans that visit
+ * many of them: block status and check. It reads them with as few requests as the layout
  * allows (ARCHITECTURE.md: slice size decides the speed). The tables are sorted by file
  * offset and cut into groups of neighbours no further apart than the source's coalescing gap
  * and no larger than MAX_READ_BYTES; each group is read once and dropped once its last table
- * has been handed out. While the scan decodes one group, the next L2_PREFETCH_GROUPS groups
+ * has been handed out. While the scan decodes one group, the next TABLE_PREFETCH_GROUPS groups
  * (in the order the scan will ask for them) are already being read, within the live-bytes
  * budget. If a hostile layout keeps too many groups alive, the least recently read is dropped
  * and read again later if needed.
+ *
+ * A table at or past the end of the file is the shared all-zero `zeroTable`, with no read:
+ * QEMU's bdrv_pread() pads a read past EOF with zeros, and a scan can skip an all-zero table
+ * by identity. A table that starts inside the file and ends past it is zero-padded likewise.
  */
+import { type Cancellation, throwIfCancelled } from '../cancel.ts';
 import { LimitError } from '../errors.ts';
 import type { ByteSource } from '../io/byteSource.ts';
 import { MAX_METADATA_BYTES, MAX_READ_BYTES, READ_COALESCE_GAP } from '../limits.ts';
-import { readTable } from '../qcow2/image.ts';
+import { readTable } from './image.ts';
 
 /** Bytes of read-ahead groups kept alive at once (tables handed out in an order unlike the file's). */
-export const L2_READER_LIVE_BYTES = 64 * 1024 * 1024;
+export const TABLE_READER_LIVE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Group reads kept in flight ahead of the scan. A read's cost is mostly latency, not bytes:
@@ -23,10 +29,23 @@ export const L2_READER_LIVE_BYTES = 64 * 1024 * 1024;
  * read one at a time. The window is refilled only once half of it has been used, so the reads
  * start in bursts a source can serve as one request (BlobSource reads the reads started in one
  * turn as one composite Blob: 2048 tables in ~2 s instead of ~12 s on a loaded 2-core
- * machine). Memory stays bounded by L2_READER_LIVE_BYTES; a local pread source answers at
+ * machine). Memory stays bounded by TABLE_READER_LIVE_BYTES; a local pread source answers at
  * once, so the window costs it nothing.
  */
-export const L2_PREFETCH_GROUPS = 256;
+export const TABLE_PREFETCH_GROUPS = 256;
+
+/** Earlier names, kept for their callers. */
+export const L2_READER_LIVE_BYTES = TABLE_READER_LIVE_BYTES;
+export const L2_PREFETCH_GROUPS = TABLE_PREFETCH_GROUPS;
+
+export interface TableReaderOptions {
+  /** What the tables are, for errors: "L2 tables", "refcount blocks". */
+  readonly structure?: string;
+  /** Checked before every table is handed out: an aborted scan ends with CancelledError. */
+  readonly signal?: Cancellation;
+  /** Group reads in flight ahead of the scan (default: the source's prefetchGroups, else TABLE_PREFETCH_GROUPS). */
+  readonly window?: number;
+}
 
 interface Group {
   readonly offset: number;
@@ -35,26 +54,38 @@ interface Group {
   bytes?: Promise<Uint8Array>;
 }
 
-export class L2Reader {
+export class TableReader {
   private readonly groupOf = new Map<number, Group>();
   /** Groups in the order the scan first asks for them. */
   private readonly order: Group[] = [];
   private readonly orderIndex = new Map<Group, number>();
   private readonly live = new Set<Group>();
   private liveBytes = 0;
+  private readonly window: number;
+  private readonly structure: string;
+  private readonly signal: Cancellation | undefined;
+  /** What a table at or past EOF reads as; one shared instance, so a scan can test identity. */
+  readonly zeroTable: Uint8Array;
   /** Requests and bytes read, for progress reports and benchmarks. */
   reads = 0;
   bytesRead = 0;
 
-  /** `offsets`: the file offset of every table the scan will ask for, once per use, in scan order. */
+  /**
+   * `offsets`: the file offset of every table the scan will ask for, once per use, in scan
+   * order. `tableBytes`: the size of one table (a cluster).
+   */
   constructor(
     private readonly src: ByteSource,
     offsets: readonly number[],
     private readonly tableBytes: number,
-    private readonly window = src.prefetchGroups ?? L2_PREFETCH_GROUPS,
+    opts: TableReaderOptions = {},
   ) {
+    this.window = opts.window ?? src.prefetchGroups ?? TABLE_PREFETCH_GROUPS;
+    this.structure = opts.structure ?? 'tables';
+    this.signal = opts.signal;
+    this.zeroTable = new Uint8Array(tableBytes);
     const uses = new Map<number, number>();
-    for (const o of offsets) uses.set(o, (uses.get(o) ?? 0) + 1);
+    for (const o of offsets) if (o < src.size) uses.set(o, (uses.get(o) ?? 0) + 1);
     const sorted = [...uses.keys()].sort((a, b) => a - b);
     const gap = src.coalesceGap ?? READ_COALESCE_GAP;
     let g: Group | undefined;
@@ -67,17 +98,22 @@ export class L2Reader {
       this.groupOf.set(o, g);
     }
     for (const o of offsets) {
-      const grp = this.groupOf.get(o)!;
-      if (!this.orderIndex.has(grp)) {
+      const grp = this.groupOf.get(o);
+      if (grp && !this.orderIndex.has(grp)) {
         this.orderIndex.set(grp, this.order.length);
         this.order.push(grp);
       }
     }
   }
 
-  /** The table at `offset` as bytes: a view into its group's single read. */
+  /** The table at `offset` as bytes: a view into its group's single read (or zeroTable past EOF). */
   async table(offset: number): Promise<Uint8Array> {
-    const g = this.groupOf.get(offset)!;
+    throwIfCancelled(this.signal);
+    const g = this.groupOf.get(offset);
+    if (!g) {
+      if (offset >= this.src.size) return this.zeroTable;
+      throw new RangeError(`table at ${offset} was not announced to the reader`);
+    }
     let pending = g.bytes;
     if (pending) this.prefetch(g);
     else pending = this.demand(g);
@@ -93,7 +129,7 @@ export class L2Reader {
    * Chromium a 16 MiB window read in flight beside it delayed the first table by ~150 ms.
    */
   private demand(g: Group): Promise<Uint8Array> {
-    while (this.liveBytes + g.span > L2_READER_LIVE_BYTES && this.live.size > 0) {
+    while (this.liveBytes + g.span > TABLE_READER_LIVE_BYTES && this.live.size > 0) {
       const oldest = this.live.values().next().value!;
       this.drop(oldest);
     }
@@ -115,7 +151,7 @@ export class L2Reader {
     for (let k = from + 1; k <= end; k++) {
       const h = this.order[k]!;
       if (h.bytes || h.remaining === 0) continue;
-      if (this.liveBytes + h.span > L2_READER_LIVE_BYTES) break;
+      if (this.liveBytes + h.span > TABLE_READER_LIVE_BYTES) break;
       this.load(h);
     }
   }
@@ -125,7 +161,7 @@ export class L2Reader {
     this.bytesRead += g.span;
     if (this.bytesRead > MAX_METADATA_BYTES) {
       throw new LimitError(
-        { file: this.src.name, structure: 'L2 tables' },
+        { file: this.src.name, structure: this.structure },
         'more than MAX_METADATA_BYTES of metadata read',
       );
     }
