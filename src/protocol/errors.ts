@@ -11,6 +11,8 @@ export interface ErrorInfo {
   readonly detail: string;
   /** The whole line: `file: structure at 0x..: detail`. */
   readonly message: string;
+  /** What to do about it, when the engine knows (a file to drop as well). */
+  readonly hint?: string;
 }
 
 export interface FindingInfo {

@@ -9,6 +9,7 @@ function ErrorLine({ e }: { e: ErrorInfo }) {
     <li data-kind={e.kind}>
       <strong>{e.name}</strong> in <span className="file">{e.file}</span>: {e.structure}
       {e.offset !== undefined && <> at {hex(e.offset)}</>}: {e.detail}
+      {e.hint && <p className="error-hint">{e.hint}.</p>}
     </li>
   );
 }

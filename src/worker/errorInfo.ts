@@ -13,6 +13,7 @@ export function toErrorInfo(e: unknown, file = ''): ErrorInfo {
       ...(e.offset !== undefined && { offset: e.offset }),
       detail: e.detail,
       message: e.message,
+      ...('hint' in e && typeof e.hint === 'string' && { hint: e.hint }),
     };
   }
   const detail = e instanceof Error ? e.message : String(e);

@@ -20,10 +20,12 @@ export interface Chain {
 }
 
 /**
- * A file the chain needs was not found: QEMU's own sentence, plus which file to supply and
- * what it is, so a page can say "drop data.raw too".
+ * A file the chain needs was not found: QEMU's own sentence as the detail, plus which file to
+ * supply and what it is, so a page can say "drop data.raw too".
  */
 export class MissingFileError extends IoError {
+  /** What to do about it, in words. */
+  readonly hint: string;
   constructor(
     where: ConstructorParameters<typeof IoError>[0],
     detail: string,
@@ -32,6 +34,10 @@ export class MissingFileError extends IoError {
     readonly role: 'backing file' | 'data file',
   ) {
     super(where, detail);
+    this.hint =
+      role === 'data file'
+        ? `${where.file} keeps its guest data in the external data file ${missing}: supply ${missing} with it`
+        : `${where.file} names the backing file ${missing}: supply ${missing} with it`;
   }
 }
 
@@ -89,7 +95,7 @@ export async function openChain(
         const ext = cur.extensions.all.find((x) => x.type === EXT_DATA_FILE);
         throw new MissingFileError(
           { file: cur.name, structure: 'data file header extension', offset: ext?.offset },
-          `Could not open '${cur.dataFileName}': No such file or directory (${cur.name} keeps its guest data in the external data file ${cur.dataFileName}: supply ${cur.dataFileName} with it)`,
+          `Could not open '${cur.dataFileName}': No such file or directory`,
           cur.dataFileName,
           'data file',
         );

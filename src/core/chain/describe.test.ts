@@ -60,7 +60,10 @@ describe('chains with an external data file', () => {
     const m = err as MissingFileError;
     expect(m).toMatchObject({ kind: 'io', file: 'top.qcow2', missing: 'data.raw', role: 'data file' });
     expect(m.detail).toContain("Could not open 'data.raw': No such file or directory");
-    expect(m.detail).toContain('supply data.raw with it');
+    expect(m.detail).toBe("Could not open 'data.raw': No such file or directory");
+    expect(m.hint).toBe(
+      'top.qcow2 keeps its guest data in the external data file data.raw: supply data.raw with it',
+    );
     expect(m.offset).toBeTypeOf('number');
   });
 });

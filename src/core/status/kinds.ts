@@ -32,6 +32,11 @@ export const KIND_RAW_EOF_TAIL = 8;
  */
 export const KIND_RAW_HOLE = 9;
 
-export const KIND_NAMES: readonly string[] = [...SUBCLUSTER_TYPE_NAMES, 'RAW_DATA', 'RAW_EOF_TAIL', 'RAW_HOLE'];
+export const KIND_NAMES: readonly string[] = [
+  ...SUBCLUSTER_TYPE_NAMES,
+  'RAW_DATA',
+  'RAW_EOF_TAIL',
+  'RAW_HOLE',
+];
 
 export const kindName = (k: number): string => KIND_NAMES[k] ?? `kind ${k}`;
