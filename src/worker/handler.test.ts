@@ -11,6 +11,7 @@ import {
 } from '../core/raster/classes.ts';
 import { layoutGrid } from '../core/raster/grid.ts';
 import type { Lanes } from '../protocol/results.ts';
+import { golden } from '../testing/fixtures.ts';
 import { fixtureFile } from '../testing/testFiles.ts';
 import { CallFailed, workerHarness } from '../testing/workerHarness.ts';
 import { PARTIAL_INTERVAL_MS } from './open.ts';
@@ -139,6 +140,19 @@ describe('worker handler', () => {
     expect(info.layers.map((l) => l.name)).toEqual(['top.qcow2']);
     expect(info.layers[0]!.dataFile).toBe('data.raw');
     expect(info.unused).toEqual([]);
+    // Two host files, each with its own layout: the qcow2 file holds metadata only.
+    const maps = await w.call('hostmap', { source: info.id, px: 64 });
+    expect(maps.map((m) => m.file)).toEqual(['top.qcow2', 'data.raw']);
+    const count = (m: (typeof maps)[number], key: string) => m.counts[m.classes.indexOf(key)];
+    expect(count(maps[0]!, 'host-data')).toBe(0);
+    expect(count(maps[0]!, 'host-l2')).toBe(1);
+    // data.raw: the clusters qemu-img map gives offsets for (fixtures/golden/datafile/map.json).
+    const qemu = JSON.parse(golden('datafile', 'map.json')!) as { length: number; offset?: number }[];
+    const withOffset = qemu.filter((e) => e.offset !== undefined).reduce((n, e) => n + e.length / K, 0);
+    expect(count(maps[1]!, 'host-data')).toBe(withOffset);
+    // The inspector says which file a host offset is in.
+    const hit = (await w.call('hit', { source: info.id, view: '', offset: 0 }))!;
+    expect([hit.hostOffset, hit.hostFile]).toEqual([0, 'data.raw']);
   });
 
   it('names a missing backing file and still maps the top as with backing: null', async () => {

@@ -6,7 +6,8 @@
 
 import { checkImage } from '../core/check/checkImage.ts';
 import { hex } from '../core/format.ts';
-import { HOST_NAMES, hostMap } from '../core/hostmap/hostmap.ts';
+import { HOST_NAMES, hostMaps } from '../core/hostmap/hostmap.ts';
+import type { ByteSource } from '../core/io/byteSource.ts';
 import { readBitmaps } from '../core/qcow2/bitmaps.ts';
 import {
   EXT_BACKING_FORMAT,
@@ -15,6 +16,7 @@ import {
   EXT_DATA_FILE,
   EXT_FEATURE_TABLE,
 } from '../core/qcow2/extensions.ts';
+import { setFeatures } from '../core/qcow2/features.ts';
 import { entryOffset, type Qcow2Image } from '../core/qcow2/image.ts';
 import { readSnapshots } from '../core/qcow2/snapshots.ts';
 import { binRuns } from '../core/raster/bins.ts';
@@ -28,13 +30,6 @@ const EXT_NAMES: Record<number, string> = {
   [EXT_BITMAPS]: 'bitmaps',
   [EXT_CRYPTO_HEADER]: 'full disk encryption header pointer',
   [EXT_DATA_FILE]: 'external data file name',
-};
-
-/** QEMU's own names (qcow2 spec, "feature name table") for images without a table. */
-const KNOWN_FEATURES: Record<string, readonly string[]> = {
-  incompatible: ['dirty bit', 'corrupt bit', 'external data file', 'compression type', 'extended L2 entries'],
-  compatible: ['lazy refcounts'],
-  autoclear: ['bitmaps', 'raw external data'],
 };
 
 /**
@@ -108,19 +103,7 @@ export async function imageReport(
     ['L2 entry', `${h.l2EntryBytes} bytes${h.extendedL2 ? ', 32 subclusters' : ''}`],
   ].map(([name, value]) => ({ name: name!, value: value! }));
 
-  const features: { type: string; bit: number; name: string }[] = [];
-  const bits = {
-    incompatible: h.incompatibleFeatures,
-    compatible: h.compatibleFeatures,
-    autoclear: h.autoclearFeatures,
-  };
-  for (const [type, v] of Object.entries(bits)) {
-    for (let bit = 0; bit < 64; bit++) {
-      if (!((v >> BigInt(bit)) & 1n)) continue;
-      const named = img.extensions.featureNames.find((f) => f.type === type && f.bit === bit)?.name;
-      features.push({ type, bit, name: named ?? KNOWN_FEATURES[type]?.[bit] ?? 'unknown' });
-    }
-  }
+  const features = setFeatures(h, img.extensions.featureNames);
   const extensions = img.extensions.all.map((e) => ({
     type: EXT_NAMES[e.type] ?? `unknown ${hex(e.type)}`,
     offset: e.offset,
@@ -191,40 +174,47 @@ export async function imageReport(
 export const MAX_HOST_MAP_PX = 8192;
 
 /**
- * The top file's host clusters in file order, binned to `px` pixels over the host classes
- * (core/hostmap HOST_*): a pixel shows its share of each, as every view does (core/raster/mix.ts).
+ * The top's host files (the qcow2 file; with an external data file, that file too), each its
+ * clusters in file order binned to `px` pixels over the host classes (core/hostmap HOST_*): a
+ * pixel shows its share of each, as every view does (core/raster/mix.ts).
  */
 export async function hostMapBins(
   img: Qcow2Image,
   top: Extents,
   checked: Checked | undefined,
+  dataFile: ByteSource | undefined,
   px: number,
-): Promise<HostMapBins> {
-  const m = await hostMap(img, top, checked);
+): Promise<HostMapBins[]> {
+  const maps = await hostMaps(img, top, {
+    ...(checked && { check: checked }),
+    ...(dataFile && { dataFile }),
+  });
   const n = Math.max(1, Math.min(px, MAX_HOST_MAP_PX));
   const classes = HOST_NAMES.length;
-  const counts = new Array<number>(classes).fill(0);
-  for (let i = 0; i < m.count; i++) counts[m.kind[i]!]! += m.length[i]!;
-  const fractions = binRuns(
-    m,
-    classes,
-    (i, cls) => {
-      cls[0] = m.kind[i]!;
-      return 1;
-    },
-    0,
-    m.clusters,
-    n,
-  );
-  return {
-    file: img.name,
-    clusterSize: m.clusterSize,
-    clusters: m.clusters,
-    classes: HOST_NAMES.map((_, k) => HOST_KEYS[k]!),
-    counts,
-    px: n,
-    fractions,
-  };
+  return maps.map((m) => {
+    const counts = new Array<number>(classes).fill(0);
+    for (let i = 0; i < m.count; i++) counts[m.kind[i]!]! += m.length[i]!;
+    const fractions = binRuns(
+      m,
+      classes,
+      (i, cls) => {
+        cls[0] = m.kind[i]!;
+        return 1;
+      },
+      0,
+      m.clusters,
+      n,
+    );
+    return {
+      file: m.file,
+      clusterSize: m.clusterSize,
+      clusters: m.clusters,
+      classes: HOST_KEYS,
+      counts,
+      px: n,
+      fractions,
+    };
+  });
 }
 
 /** Class keys of the host classes, by HOST_* index (one palette key each). */

@@ -5,6 +5,7 @@
  * partial map so far; choosing a snapshot asks for a view, it replaces nothing.
  */
 import type { Chain } from '../core/chain/chain.ts';
+import { hostFileName } from '../core/chain/describe.ts';
 import type { Layer } from '../core/chain/layer.ts';
 import type { CheckResult } from '../core/check/result.ts';
 import { binarySize, hex } from '../core/format.ts';
@@ -27,6 +28,7 @@ import {
   type ViewSource,
   viewStatus,
 } from '../core/interpret/viewSource.ts';
+import { entryDetail } from '../core/qcow2/lookup.ts';
 import { readSnapshotL1, readSnapshots } from '../core/qcow2/snapshots.ts';
 import { binChain, CHAIN_LANE_NAMES, chainLanes, mappedEnd } from '../core/raster/chain.ts';
 import { chainClassKeys } from '../core/raster/classes.ts';
@@ -43,6 +45,7 @@ import type {
   HostMapBins,
   ImageReport,
   InterpretationValue,
+  L2EntryInfo,
   RowsPage,
   SnapshotName,
 } from '../protocol/results.ts';
@@ -51,7 +54,6 @@ import type { DroppedChain } from './chainFiles.ts';
 import { toErrorInfo, toFindingInfo } from './errorInfo.ts';
 import { fingerprintLayer } from './fingerprint.ts';
 import { hostMapBins, imageReport } from './imageReport.ts';
-import { l2EntryAt } from './l2Lookup.ts';
 import { type RowsQuery, rowsPage } from './rows.ts';
 import { exportError, type MapSource, type SideData, SourceError } from './source.ts';
 
@@ -251,10 +253,23 @@ export class ImageSource implements MapSource {
     const clusterStart = offset - (offset % cs);
     const r = resolvedAt(st, offset);
     const deepest = r ? r.layer : 0;
-    const entries = [];
+    const entries: L2EntryInfo[] = [];
     for (let li = 0; li <= deepest && li < st.chain.layers.length; li++) {
-      const e = await l2EntryAt(st.chain.layers[li]!, li, offset, li === 0 ? v.topL1 : undefined);
-      if (e) entries.push(e);
+      const layer = st.chain.layers[li]!;
+      if (layer.format !== 'qcow2') continue;
+      const e = await entryDetail(layer, offset, li === 0 ? (v.topL1 ?? layer.l1) : layer.l1);
+      if (!e) continue;
+      entries.push({
+        layer: li,
+        name: e.name,
+        l1Index: e.l1Index,
+        l2Index: e.l2Index,
+        l2TableOffset: e.l2TableOffset,
+        type: e.type,
+        ...(e.raw !== undefined && { raw: e.raw }),
+        ...(e.hostOffset !== undefined && { hostOffset: e.hostOffset, hostFile: hostFileName(layer) }),
+        ...(e.refcount !== undefined && { refcount: e.refcount }),
+      });
     }
     const values: InterpretationValue[] = r
       ? INTERPRETATIONS.map((interp) => {
@@ -280,7 +295,7 @@ export class ImageSource implements MapSource {
       ...(sub && { subclusterIndex: Math.floor((offset % cs) / (cs / 32)) }),
       ...(r && {
         owner: { layer: r.layer, name: r.layerName, kind: kindName(r.kind), flags: flagNames(r.flags) },
-        ...(r.host >= 0 && { hostOffset: r.host }),
+        ...(r.host >= 0 && { hostOffset: r.host, hostFile: hostFileName(st.chain.layers[r.layer]!) }),
       }),
       entries,
       values,
@@ -371,7 +386,13 @@ export class ImageSource implements MapSource {
   async hostmap(px: number): Promise<HostMapBins[]> {
     const top = this.chain.layers[0]!;
     if (top.format !== 'qcow2' || !this.complete) return [];
-    return [await hostMapBins(top, this.status.layerStatus[0]!.extents, this.checked, px)];
+    return hostMapBins(
+      top,
+      this.status.layerStatus[0]!.extents,
+      this.checked,
+      this.chain.dataFiles?.get(0),
+      px,
+    );
   }
 
   /** The internal snapshots a `snapshot:NAME` view can name (none for a raw top). */
