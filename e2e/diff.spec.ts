@@ -97,7 +97,9 @@ test('keyboard steps through differences; the diff and each side export', async 
   expect(dl.suggestedFilename()).toBe('top.qcow2.diff.json');
   const j = JSON.parse(readFileSync((await dl.path())!, 'utf8'));
   expect(j.format).toBe('clusterscope-diff');
-  expect(j.version).toBe(1);
+  // Version 2: the diff says how it compared (by meaning or by value) and which facts (issue 11.1).
+  expect(j.version).toBe(2);
+  expect(j.compare).toBe('meaning');
   expect(j.a).toMatchObject({
     interpretation: 'nbd-base-allocation-5.2',
     view: 'backing-null',

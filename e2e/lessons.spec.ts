@@ -3,29 +3,76 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { cellColour, openApp, openId, waitForMap } from './helpers.ts';
+import { hex } from '../src/core/format.ts';
+import { LESSONS } from '../src/lessons/lessons.ts';
+import { cellCentre, cellColour, openApp, openId, waitForMap } from './helpers.ts';
 
 const SHOTS = 'test-results/screenshots';
 
-test('a lesson: answer a step, see the answer graded by the engine with its explanation', async ({
+test("a lesson is a mode of the page: answer a step, see the engine grade it with QEMU's words", async ({
   page,
 }) => {
   await openApp(page);
   const lessons = page.getByRole('region', { name: 'Lessons' });
   const before = await openId(page);
-  await lessons.getByRole('button', { name: 'The NBD hole: 5.2 vs 6.0' }).click();
+  await lessons.getByRole('button', { name: 'Unallocated, zero or hole: NBD 5.2 vs 6.0' }).click();
   await waitForMap(page, before);
-  await expect(page.getByTestId('lesson-step')).toContainText('qemu-nbd 6.0');
-  await lessons.getByRole('button', { name: 'zero', exact: true }).click();
+  const mode = page.getByTestId('lesson-mode');
+  await expect(mode.getByTestId('lesson-step')).toContainText('qemu-nbd 6.0');
+  // The lesson sits beside the map, not below the side panels.
+  const map = (await page.getByTestId('heatmap-canvas').boundingBox())!;
+  const step = (await mode.boundingBox())!;
+  expect(step.y).toBeLessThan(map.y + map.height + 400);
+  await mode.getByRole('button', { name: 'zero', exact: true }).click();
   const answer = page.getByTestId('lesson-answer');
   await expect(answer).toContainText('Not quite.');
   await expect(answer).toContainText('hole,zero');
-  await expect(answer).toContainText('Why (engine):');
+  await expect(answer).toContainText("In QEMU's terms:");
+  await expect(answer).toContainText('What changed: qemu-nbd 6.0');
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: `${SHOTS}/lesson-answered.png`, fullPage: true });
   await answer.getByRole('button', { name: 'Next step' }).click();
-  await lessons.getByRole('button', { name: 'zero', exact: true }).click();
+  await mode.getByRole('button', { name: 'zero', exact: true }).click();
   await expect(page.getByTestId('lesson-answer')).toContainText('Right.');
+});
+
+test("every lesson, step by step: the step's cluster is selected on the map and no answer shows before it is asked", async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await openApp(page);
+  const canvas = page.getByTestId('heatmap-canvas');
+  for (const lesson of LESSONS) {
+    await page.getByRole('region', { name: 'Lessons' }).getByRole('button', { name: lesson.title }).click();
+    const mode = page.getByTestId('lesson-mode');
+    for (const [i, step] of lesson.steps.entries()) {
+      const s = mode.getByTestId('lesson-step');
+      await expect(s).toContainText(`Step ${i + 1} of ${lesson.steps.length}`);
+      await expect(s).toHaveAttribute('data-offset', hex(step.offset));
+      // The map highlights the cluster the step names.
+      await expect(canvas).toHaveAttribute('data-selected', hex(step.offset));
+      await expect(canvas).toHaveAttribute('data-ready', 'true');
+      // Nothing answers before the reader does: no answer, no inspector, no rows, no lanes, and the
+      // tooltip names the range only.
+      await expect(page.getByTestId('lesson-answer')).toHaveCount(0);
+      await expect(page.getByTestId('inspector')).toHaveCount(0);
+      await expect(page.getByTestId('extent-rows')).toHaveCount(0);
+      await expect(page.getByTestId('tracks-canvas')).toHaveCount(0);
+      await canvas.hover({ position: await cellCentre(page, 0) });
+      await expect(page.getByRole('tooltip')).toBeVisible();
+      await expect(page.getByRole('tooltip')).not.toContainText(/qemu-img map|NBD|Owner/);
+      // Odd steps ask for the answer, even ones pick the right choice.
+      if (i % 2) await s.getByRole('button', { name: 'Show the answer' }).click();
+      else await s.getByRole('button', { name: step.answer, exact: true }).click();
+      const answer = page.getByTestId('lesson-answer');
+      await expect(answer).toContainText(`The tool prints ${step.answer}.`);
+      if (i % 2 === 0) await expect(answer).toContainText('Right.');
+      await answer
+        .getByRole('button', { name: i + 1 < lesson.steps.length ? 'Next step' : 'Finish the lesson' })
+        .click();
+    }
+    await expect(page.getByTestId('lesson-mode')).toHaveCount(0);
+  }
 });
 
 test('sandbox: create a chain, apply operations, pixels change, download passes qemu-img check', async ({

@@ -14,6 +14,26 @@ import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
 import './ui/app.css';
 
 const base = import.meta.env.BASE_URL;
+/**
+ * Drops anywhere on the page open files, from the first moment: files dropped before the shell
+ * is ready (it waits for the sample list) are kept and opened once it is, so a drop right after
+ * the page loads is never lost. A drop zone inside the page (the diff view's image B) that took
+ * the files marks the event handled (defaultPrevented).
+ */
+let openDropped: ((files: File[]) => void) | undefined;
+let early: File[] | undefined;
+window.addEventListener('dragover', (e) => {
+  if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+});
+window.addEventListener('drop', (e) => {
+  const claimed = e.defaultPrevented;
+  e.preventDefault();
+  const files = [...(e.dataTransfer?.files ?? [])];
+  if (claimed || !files.length) return;
+  if (openDropped) openDropped(files);
+  else early = files;
+});
+
 const store = createAppStore();
 // A factory, so a worker that crashed or hung is replaced by a fresh one on the next open.
 const client = new Client(
@@ -57,16 +77,22 @@ const services: AppServices = {
   openSample: (id) => {
     const s = samples.find((x) => x.id === id);
     if (!s) return;
+    // An open the person started while the sample was fetched (a drop, a pick) is newer: it wins.
+    const asked = store.getState().token;
+    const still = () => store.getState().token === asked;
     fetchSample(base, s.id, s.files).then(
-      (files) => openFiles(store, client, files, s.id),
+      (files) => {
+        if (still()) void openFiles(store, client, files, s.id);
+      },
       (e: unknown) => {
         const st = store.getState();
-        st.failed(st.startLoad([{ name: s.id, size: 0 }]), [errorOf(e, s.id, 'sample')]);
+        if (still()) st.failed(st.startLoad([{ name: s.id, size: 0 }]), [errorOf(e, s.id, 'sample')]);
       },
     );
   },
 };
 
+openDropped = services.openFiles;
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <AppContext.Provider value={services}>
@@ -78,4 +104,6 @@ createRoot(document.getElementById('root')!).render(
 );
 
 const first = samples.find((s) => s.id === fromUrl.sample) ?? samples[0];
-startFromLink(store, client, fromUrl, () => first && services.openSample(first.id));
+// A drop that came before the shell wins over the first sample (and over a link's own source).
+if (early) services.openFiles(early);
+else startFromLink(store, client, fromUrl, () => first && services.openSample(first.id));

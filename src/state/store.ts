@@ -72,6 +72,24 @@ export interface AppState {
   readonly notices: readonly Notice[];
   /** Where the permalink the page was opened with stands (link.ts, urlSync.ts). */
   readonly link: LinkState;
+  /** The lesson open as the page's mode (lesson.ts), if any. */
+  readonly lesson?: LessonState;
+}
+
+/** The lesson open as the page's mode (state/lesson.ts). */
+export interface LessonState {
+  readonly id: string;
+  readonly step: number;
+  /** The step's answer is shown (answered, or asked for). */
+  readonly revealed: boolean;
+  /** What the reader picked; absent when they asked for the answer. */
+  readonly picked?: string;
+  /** The engine's answer, with its explanation, once revealed. */
+  readonly answer?: { readonly label: string; readonly explain: string };
+  readonly busy: boolean;
+  readonly error?: string;
+  /** The top whose chain is open for this lesson (steps on the same top reuse it). */
+  readonly opened?: string;
 }
 
 export interface OpenOrigin {
@@ -109,6 +127,7 @@ export interface AppActions {
   setDiffResult(r: DiffResult): void;
   setSnapshot(name: string | undefined): void;
   setLink(l: LinkState): void;
+  setLesson(l: LessonState | undefined): void;
   notify(level: Notice['level'], text: string): void;
   dismissNotices(): void;
 }
@@ -249,6 +268,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
       setTheme: (theme) => set({ theme }),
       setSnapshot: (name) => put('snapshot', name),
       setLink: (link) => set({ link }),
+      setLesson: (l) => put('lesson', l),
       notify: (level, text) => set({ notices: [...get().notices.slice(1 - MAX_NOTICES), { level, text }] }),
       dismissNotices: () => set({ notices: [] }),
       setDiff: (diff) => {

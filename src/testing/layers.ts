@@ -5,17 +5,19 @@
  * anything; product files never import test tooling.
  */
 
-export type Layer = 'core' | 'protocol' | 'worker' | 'state' | 'ui' | 'cli' | 'testing' | 'main';
+export type Layer = 'core' | 'protocol' | 'lessons' | 'worker' | 'state' | 'ui' | 'cli' | 'testing' | 'main';
 
 /** What each layer may import from the others (itself always). */
 export const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
   core: [],
   protocol: ['core'],
+  /** The teaching material: data, with the protocol's types for the images a lesson builds. */
+  lessons: ['protocol'],
   worker: ['core', 'protocol'],
-  state: ['core', 'protocol'],
-  ui: ['core', 'protocol', 'state'],
+  state: ['core', 'protocol', 'lessons'],
+  ui: ['core', 'protocol', 'state', 'lessons'],
   cli: ['core'],
-  testing: ['core', 'protocol', 'worker', 'state', 'ui', 'cli'],
+  testing: ['core', 'protocol', 'lessons', 'worker', 'state', 'ui', 'cli'],
   main: ['core', 'protocol', 'state', 'ui'],
 };
 
@@ -23,6 +25,7 @@ export const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
 const FORBIDDEN_PACKAGES: Readonly<Record<Layer, readonly string[]>> = {
   core: ['react', 'react-dom', 'zustand', 'd3'],
   protocol: ['react', 'react-dom', 'zustand', 'd3'],
+  lessons: ['react', 'react-dom', 'zustand', 'd3'],
   worker: ['react', 'react-dom', 'zustand', 'd3'],
   state: ['react', 'react-dom', 'd3'],
   ui: [],

@@ -1,8 +1,12 @@
-/** The app shell: layout only. Each panel reads the store itself. */
+/**
+ * The app shell: layout only; each panel reads the store itself. The map and what explains it
+ * (the inspector, or the lesson's step) stay in view together: side by side on a wide screen,
+ * the explanation right under the map on a narrow one, where a click scrolls it into view.
+ */
 import { useEffect } from 'react';
 import { useApp } from './appContext.ts';
 import { ChainPanel } from './ChainPanel.tsx';
-import { DropTarget, FilePicker } from './DropZone.tsx';
+import { DropTarget, EmptyState, FilePicker, OpenedFiles } from './DropZone.tsx';
 import { DiffPicker } from './diff/DiffPicker.tsx';
 import { DiffView } from './diff/DiffView.tsx';
 import { ErrorPanel } from './ErrorPanel.tsx';
@@ -12,7 +16,7 @@ import { Heatmap } from './Heatmap.tsx';
 import { ImagePanel } from './ImagePanel.tsx';
 import { Inspector } from './Inspector.tsx';
 import { Legend } from './Legend.tsx';
-import { LessonsPanel } from './lessons/LessonsPanel.tsx';
+import { LessonStep, LessonsPanel } from './lessons/LessonsPanel.tsx';
 import { ProgressBar } from './ProgressBar.tsx';
 import { PALETTES } from './palette.ts';
 import { SampleGallery } from './SampleGallery.tsx';
@@ -27,10 +31,11 @@ import { Tracks } from './Tracks.tsx';
 export function App() {
   const theme = useResolvedTheme();
   const palette = PALETTES[theme];
-  const files = useApp((s) => s.files);
   const comparing = useApp((s) => s.diff !== undefined);
   const chain = useApp((s) => s.chain);
-  // A map without its image: no image-only panels (inspector, chain, export).
+  // A question of a lesson is open: what would answer it (tables, lanes) waits until it is answered.
+  const asking = useApp((s) => s.lesson !== undefined && !s.lesson.revealed);
+  const inLesson = useApp((s) => s.lesson !== undefined);
   const mapOnly = chain?.mapOnly !== undefined;
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -39,49 +44,59 @@ export function App() {
     <DropTarget>
       <header className="app-header">
         <h1>clusterscope</h1>
-        <p className="files" aria-live="polite">
-          {files.map((f) => f.name).join(', ') || 'No image open'}
-        </p>
+        <OpenedFiles />
         <FilePicker />
         <ThemeToggle />
       </header>
       <ProgressBar />
       <main className="app-main">
-        <div className="map-column">
+        <div className="area-top">
           <LinkNotices />
           <ErrorPanel />
+        </div>
+        <div className="area-map">
           {comparing && (
             <>
               <DiffPicker />
               <DiffView theme={theme} />
             </>
           )}
-          {chain && !comparing && (
+          {!comparing && chain && (
             <>
               <Heatmap theme={theme} chain={chain} />
               <Legend palette={palette} />
+            </>
+          )}
+          {!comparing && !chain && <EmptyState />}
+        </div>
+        <aside className="area-explain" aria-label={inLesson ? 'Lesson' : 'Explanation'}>
+          {inLesson ? <LessonStep /> : chain && <Inspector />}
+        </aside>
+        <div className="area-rest">
+          {!comparing && chain && !asking && (
+            <>
               <Tracks palette={palette} chain={chain} />
               <ExtentTable chain={chain} />
               <DiffPicker />
             </>
           )}
-          {!mapOnly && <ExportPanel />}
-          <SharePanel />
-          <p className="hint">
-            Drop a qcow2 image (or a whole backing chain at once) anywhere on the page. Files are read in this
-            tab only; nothing is uploaded.
-          </p>
+          {asking && (
+            <p className="muted lesson-hidden">
+              The tracks and the rows are hidden while the lesson's question is open: they would answer it.
+            </p>
+          )}
+          {chain && !mapOnly && <ExportPanel />}
+          {chain && <SharePanel />}
         </div>
-        <aside className="side-column">
-          {!mapOnly && <Inspector />}
-          {!mapOnly && <ChainPanel />}
-          {!mapOnly && <ImagePanel palette={palette} />}
-          <MapPaste />
-          <SampleGallery />
-          <RemoteOpen />
+        <div className="area-side">
           <LessonsPanel />
+          <SampleGallery />
+          {chain && !mapOnly && <ChainPanel />}
+          {chain && !mapOnly && <ImagePanel palette={palette} />}
+          <RemoteOpen />
+          <MapPaste />
           <SandboxPanel />
-        </aside>
+        </div>
       </main>
     </DropTarget>
   );

@@ -1,12 +1,14 @@
 /**
  * Opening images: drop files anywhere on the page, or pick them. Several files at once form a
  * backing chain. Nothing is uploaded: the File objects go to the worker, which reads slices.
+ * The header says what is open, and says so plainly when it is a bundled sample; with nothing
+ * open the map's place is a drop target of its own.
  */
 import { type ReactNode, useEffect, useRef, useState } from 'react';
-import { useServices } from './appContext.ts';
+import { useApp, useServices } from './appContext.ts';
 
+/** The drop's overlay while files are dragged over the page (main.tsx opens what is dropped). */
 export function DropTarget({ children }: { children: ReactNode }) {
-  const { openFiles } = useServices();
   const [over, setOver] = useState(false);
   const depth = useRef(0);
   useEffect(() => {
@@ -24,15 +26,9 @@ export function DropTarget({ children }: { children: ReactNode }) {
       depth.current = Math.max(0, depth.current - 1);
       if (depth.current === 0) setOver(false);
     };
-    const drop = (e: DragEvent) => {
-      // A drop zone inside the page took these files already (the diff view's image B).
-      const claimed = e.defaultPrevented;
-      e.preventDefault();
+    const drop = () => {
       depth.current = 0;
       setOver(false);
-      if (claimed) return;
-      const files = [...(e.dataTransfer?.files ?? [])];
-      if (files.length) openFiles(files);
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragover', overH);
@@ -44,24 +40,27 @@ export function DropTarget({ children }: { children: ReactNode }) {
       window.removeEventListener('dragleave', leave);
       window.removeEventListener('drop', drop);
     };
-  }, [openFiles]);
+  }, []);
   return (
     <>
       {children}
       {over && (
-        <div className="drop-overlay" aria-hidden="true">
-          Drop a disk image, or a whole backing chain at once
+        <div className="drop-overlay" data-testid="drop-overlay" aria-hidden="true">
+          <p>
+            Drop a disk image, or a whole backing chain at once. It is read here, in this tab; nothing is
+            uploaded.
+          </p>
         </div>
       )}
     </>
   );
 }
 
-export function FilePicker() {
+export function FilePicker({ label = 'Open images…' }: { label?: string }) {
   const { openFiles } = useServices();
   return (
     <label className="file-picker">
-      <span>Open images…</span>
+      <span>{label}</span>
       <input
         type="file"
         multiple
@@ -73,5 +72,42 @@ export function FilePicker() {
         }}
       />
     </label>
+  );
+}
+
+/** What is open, in the header: file names, and a plain word when it is a bundled sample. */
+export function OpenedFiles() {
+  const { samples } = useServices();
+  const files = useApp((s) => s.files);
+  const sampleId = useApp((s) => s.sample);
+  const sample = samples.find((x) => x.id === sampleId);
+  return (
+    <div className="opened" aria-live="polite">
+      {sample && (
+        <p className="sample-note" data-testid="sample-badge">
+          <span className="sample-badge">Sample: {sample.title}</span>{' '}
+          <span className="muted">made with QEMU; drop your own image to replace it</span>
+        </p>
+      )}
+      <p className="files">{files.map((f) => f.name).join(', ') || 'No image open'}</p>
+    </div>
+  );
+}
+
+/** The map's place when nothing is open: a drop target that says what to do. */
+export function EmptyState() {
+  const loading = useApp((s) => s.load.status === 'loading');
+  return (
+    <section className="empty-state" data-testid="empty-state" aria-label="Open an image">
+      <h2>{loading ? 'Opening…' : 'Drop a qcow2 or raw image here'}</h2>
+      <p>
+        A single image, or a whole backing chain at once (the files are matched by their backing file names).
+        Maps made by <code>qemu-img map --output=json</code> or <code>nbdinfo --map</code> open too.
+      </p>
+      <p className="muted">
+        The files are read in this tab with the File API, metadata only. Nothing is uploaded.
+      </p>
+      <FilePicker label="Choose files…" />
+    </section>
   );
 }

@@ -7,7 +7,7 @@
  * source what a cell holds.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { binarySize } from '../core/format.ts';
+import { binarySize, hex } from '../core/format.ts';
 import {
   cellAt,
   cellOfOffset,
@@ -50,15 +50,24 @@ export interface GridViewProps {
   readonly roleDescription: string;
   /** The drawing box, whenever it changes (the page's next open bins its first map for it). */
   onBox?(box: { width: number; maxHeight: number }): void;
+  /** A lesson's question is open: the tooltip names the range only, not what the tools say. */
+  readonly quiet?: boolean;
 }
 
-/** The drawing box a heatmap gets: its width less the axis, and at most 55% of the window's height. */
+/** Below this window width the explanation sits under the map (app.css), so the map is kept lower. */
+export const NARROW_PX = 1100;
+
+/**
+ * The drawing box a heatmap gets: its width less the axis, and at most 55% of the window's
+ * height (40% on a narrow screen, where the explanation below it must stay in view too).
+ */
 export const gridBox = (boxWidth: number) => {
   const showAxis = boxWidth >= 600;
+  const share = window.innerWidth < NARROW_PX ? 0.4 : 0.55;
   return {
     showAxis,
     width: boxWidth - (showAxis ? AXIS_WIDTH + 8 : 0),
-    maxHeight: Math.max(160, Math.min(520, window.innerHeight * 0.55)),
+    maxHeight: Math.max(160, Math.min(520, window.innerHeight * share)),
   };
 };
 
@@ -207,7 +216,7 @@ export function GridView(props: GridViewProps) {
       start,
       end,
       clusters: Math.ceil((end - start) / source.clusterSize),
-      mix: fresh && sub === 1 ? props.mixWords(bins.fractions, bins.classes, i) : '',
+      mix: fresh && sub === 1 && !props.quiet ? props.mixWords(bins.fractions, bins.classes, i) : '',
     };
   };
   const tipCell = hover ? hover.cell : cursorCell;
@@ -226,6 +235,16 @@ export function GridView(props: GridViewProps) {
       tipXY = [Math.max(-left + 4, window.innerWidth - 8 - tipWidth - left), tipXY[1]];
   }
   const cs = source.clusterSize;
+  // What a screen reader says as the keyboard cursor moves: the cell's range, then what it holds.
+  const cursorInfo = cellInfo(cursorCell);
+  const announce =
+    cursorInfo && focused
+      ? `${rangeLabel(cursorInfo.start, cursorInfo.end)}${cursorInfo.mix ? `: ${cursorInfo.mix}` : ''}${
+          hit && !props.quiet && hit.offset >= cursorInfo.start && hit.offset < cursorInfo.end
+            ? `. ${hit.summary}`
+            : ''
+        }`
+      : '';
   const caption = grid
     ? `${rangeLabel(view.start, view.end)} · one cell = ${binarySize(grid.bytesPerCell)}${
         grid.bytesPerCell === cs ? ' (one cluster)' : ` (${grid.bytesPerCell / cs} clusters)`
@@ -253,6 +272,7 @@ export function GridView(props: GridViewProps) {
             data-sub-per-cell={grid?.subPerCell}
             data-ready={fresh ? 'true' : 'false'}
             data-open-id={source.id}
+            data-selected={props.selected !== undefined ? hex(props.selected) : undefined}
             style={{ width: grid?.width ?? 0, height: grid?.height ?? 0 }}
             tabIndex={0}
             role="img"
@@ -284,7 +304,12 @@ export function GridView(props: GridViewProps) {
               props.onPick(offset);
             }}
           />
-          {info && tipXY && <Tooltip cell={info} detail={hit} x={tipXY[0]} y={tipXY[1]} />}
+          <p className="sr-only" aria-live="polite" data-testid={`${props.testId}-announce`}>
+            {announce}
+          </p>
+          {info && tipXY && (
+            <Tooltip cell={info} detail={props.quiet ? undefined : hit} x={tipXY[0]} y={tipXY[1]} />
+          )}
         </div>
       </div>
     </section>

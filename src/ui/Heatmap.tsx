@@ -14,6 +14,7 @@ export function Heatmap({ theme, chain }: { theme: ResolvedTheme; chain: ChainIn
   const selection = useApp((s) => s.selection);
   const firstBins = useApp((s) => s.firstBins);
   const view = useApp(viewKey);
+  const quiet = useApp((s) => s.lesson !== undefined && !s.lesson.revealed);
   const p = PALETTES[theme];
   const look = useMemo(() => mapLook(chain.classes, layers, p), [chain.classes, layers, p]);
   const marks = useMemo(
@@ -41,6 +42,7 @@ export function Heatmap({ theme, chain }: { theme: ResolvedTheme; chain: ChainIn
       label="Cluster heatmap"
       roleDescription="cluster heatmap"
       onBox={onBox}
+      quiet={quiet}
     />
   );
 }

@@ -1,13 +1,25 @@
 /** The selected cluster: every field, refcounts, and each interpretation's explanation (or, for a map without its image, what each map says). */
 
+import { useEffect, useRef } from 'react';
 import { hex } from '../core/format.ts';
 import { useApp } from './appContext.ts';
 import { HitFields } from './Tooltip.tsx';
+
+/** Pixels of the inspector brought into view after a selection, when it sits below the window. */
+const PEEK_PX = 160;
 
 export function Inspector() {
   const selection = useApp((s) => s.selection);
   const d = useApp((s) => s.detail);
   const select = useApp((s) => s.select);
+  const ref = useRef<HTMLElement>(null);
+  // On a narrow screen the inspector is under the map: a click scrolls its first lines into view.
+  useEffect(() => {
+    const el = ref.current;
+    if (selection === undefined || !el) return;
+    const below = el.getBoundingClientRect().top + PEEK_PX - window.innerHeight;
+    if (below > 0) window.scrollBy({ top: below, behavior: 'smooth' });
+  }, [selection]);
   if (selection === undefined) {
     return (
       <section className="panel inspector" aria-label="Inspector">
@@ -17,7 +29,7 @@ export function Inspector() {
     );
   }
   return (
-    <section className="panel inspector" aria-label="Inspector" data-testid="inspector">
+    <section className="panel inspector" aria-label="Inspector" data-testid="inspector" ref={ref}>
       <h2>
         Cluster at {hex(selection)}{' '}
         <button
@@ -33,7 +45,9 @@ export function Inspector() {
         <p className="muted">Reading…</p>
       ) : (
         <>
-          <p>{d.summary}</p>
+          <p aria-live="polite" className="inspector-summary">
+            {d.summary}
+          </p>
           <HitFields d={d} />
           {d.entries.length > 0 && <h3>L2 entries, top down to the owner</h3>}
           {d.entries.length > 0 && (

@@ -15,6 +15,9 @@ import { LANE_GAP, LANE_H, type Look, lanesHeight, paintLanes } from './paint.ts
 export const AXIS_H = 22;
 /** Room right of the plot for the axis's last label. */
 export const AXIS_PAD = 24;
+/** One key's zoom factor and pan step (a share of the view), as the heatmap's keys. */
+const LANE_KEY_ZOOM = 2;
+const LANE_KEY_PAN = 1 / 8;
 /** Lane labels take at most a third of narrow screens, and at most `max` px. */
 const labelWidth = (w: number, max: number) => Math.min(max, Math.floor(w / 3));
 
@@ -85,7 +88,46 @@ export function Lanes({ source, view: viewKey, lookOf, testId, maxLabel }: Lanes
           </li>
         ))}
       </ul>
-      <div className="track-plot" style={{ width: px, height: height + AXIS_H }}>
+      <div
+        className="track-plot"
+        style={{ width: px, height: height + AXIS_H }}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the plot zooms and pans from the keyboard as by dragging, like the heatmap's canvas
+        tabIndex={0}
+        role="img"
+        data-testid={`${testId}-plot`}
+        aria-label={`Lanes on the guest axis: ${names.map((n) => n.name).join(', ')}. Plus and minus zoom, arrow keys pan, 0 shows the whole image; drag to zoom to a range.`}
+        onKeyDown={(e) => {
+          if (e.ctrlKey || e.metaKey || e.altKey) return;
+          const s = store.getState();
+          const len = s.view.end - s.view.start;
+          const mid = (s.view.start + s.view.end) / 2;
+          switch (e.key) {
+            case '+':
+            case '=':
+              s.zoom(LANE_KEY_ZOOM, mid);
+              break;
+            case '-':
+              s.zoom(1 / LANE_KEY_ZOOM, mid);
+              break;
+            case 'ArrowLeft':
+              s.pan(-len * LANE_KEY_PAN);
+              break;
+            case 'ArrowRight':
+              s.pan(len * LANE_KEY_PAN);
+              break;
+            case 'Home':
+              s.pan(-s.view.start);
+              break;
+            case '0':
+              s.resetView();
+              break;
+            default:
+              return;
+          }
+          e.preventDefault();
+          e.stopPropagation();
+        }}
+      >
         <canvas
           ref={canvasRef}
           data-testid={testId}

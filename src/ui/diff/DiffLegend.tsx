@@ -47,10 +47,8 @@ export function DiffLegend({ summary, palette }: { summary: DiffInfo; palette: P
               style={{ background: colourOf(palette, `kind-${k.index}`) }}
               aria-hidden="true"
             />
-            <span className="diff-kind-label">
-              {k.label}
-              {k.factsLabel && <span className="muted"> ({k.factsLabel})</span>}
-            </span>
+            <span className="diff-kind-label">{k.label}</span>
+            {k.factsLabel && <span className="diff-kind-facts muted">({k.factsLabel})</span>}
             <span className="diff-bytes" title={`${k.bytes} bytes`}>
               {binarySize(k.bytes)}
             </span>

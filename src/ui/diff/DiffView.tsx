@@ -87,6 +87,9 @@ function Ready({ d, theme }: { d: DiffInfo; theme: ResolvedTheme }) {
   const p = PALETTES[theme];
   const [cur, setCur] = useState<Current>();
   const current = cur?.diff === d.id ? cur : undefined;
+  /** The index the newest step went to, before its row has arrived (keys come faster than rows). */
+  const aim = useRef<{ diff: number; i: number }>(undefined);
+  const at = () => (aim.current?.diff === d.id ? aim.current.i : (current?.i ?? -1));
 
   /**
    * Makes a difference current: the row at index `from`, or the first ending after offset `at`
@@ -101,6 +104,7 @@ function Ready({ d, theme }: { d: DiffInfo; theme: ResolvedTheme }) {
           const a = page.start[0]!;
           const z = a + page.length[0]!;
           if (exact && 'at' in q && (q.at < a || q.at >= z)) return;
+          aim.current = { diff: d.id, i: page.from };
           setCur({ diff: d.id, i: page.from, start: a, length: z - a, where, kind, reason });
           const st = store.getState();
           const v = st.view;
@@ -117,14 +121,18 @@ function Ready({ d, theme }: { d: DiffInfo; theme: ResolvedTheme }) {
     },
     [client, d.id, d.clusterSize, store],
   );
-  const next = useCallback(() => {
+  const step = (i: number) => {
+    aim.current = { diff: d.id, i };
+    go({ from: i });
+  };
+  const next = () => {
     if (d.count === 0) return;
-    if (!current) go({ at: store.getState().view.start });
-    else go({ from: Math.min(d.count - 1, current.i + 1) });
-  }, [d.count, current, go, store]);
-  const prev = useCallback(() => {
-    if (d.count) go({ from: current ? Math.max(0, current.i - 1) : d.count - 1 });
-  }, [d.count, current, go]);
+    if (at() < 0) go({ at: store.getState().view.start });
+    else step(Math.min(d.count - 1, at() + 1));
+  };
+  const prev = () => {
+    if (d.count) step(at() < 0 ? d.count - 1 : Math.max(0, at() - 1));
+  };
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -138,7 +146,7 @@ function Ready({ d, theme }: { d: DiffInfo; theme: ResolvedTheme }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [next, prev, go, current, store]);
+  });
 
   const look = useMemo(() => diffLook(d.classes, p), [d.classes, p]);
   const marks = useMemo(

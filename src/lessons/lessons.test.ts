@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixtureFile } from '../../testing/testFiles.ts';
-import { workerHarness } from '../../testing/workerHarness.ts';
+import { fixtureFile } from '../testing/testFiles.ts';
+import { workerHarness } from '../testing/workerHarness.ts';
 import { engineAnswer, LESSONS } from './lessons.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cs-lessons-'));
@@ -42,7 +42,7 @@ describe('lessons', () => {
             ? { kind: 'sandbox' as const, top: step.top }
             : { kind: 'files' as const, files };
         const { info } = await w.call('open', { slot: 'main', from });
-        const h = await w.call('hit', { source: info.id, view: '', offset: step.offset });
+        const h = await w.call('hit', { source: info.id, view: step.view ?? '', offset: step.offset });
         if (!h) throw new Error(`no hit at ${step.offset}`);
         expect(engineAnswer(step, h)?.label, `${lesson.id} @${step.offset}: ${step.question}`).toBe(
           step.answer,
@@ -50,4 +50,25 @@ describe('lessons', () => {
       }
     });
   }
+});
+
+describe('lesson texts', () => {
+  it('stand on their own: no reference to a document the reader does not have', () => {
+    for (const l of LESSONS) {
+      const texts = [l.title, l.intro, ...l.steps.flatMap((s) => [s.question, s.note, s.since ?? ''])];
+      for (const t of texts) expect(t, l.id).not.toMatch(/§|\bthe reference\b|reference document/i);
+    }
+  });
+  it('cover what the page promises to teach', () => {
+    expect(LESSONS.map((l) => l.id)).toEqual(
+      expect.arrayContaining([
+        'backing-chain',
+        'nbd-hole',
+        'discard-v2-v3',
+        'compressed',
+        'subclusters',
+        'snapshots',
+      ]),
+    );
+  });
 });
