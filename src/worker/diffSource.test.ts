@@ -263,6 +263,8 @@ describe('a diff by meaning (issue 11.1)', () => {
     const side = (interp: string) => ({ source: info.id, interp, view: 'backing-null' });
     const d = await w.call('diff', { a: side('qemu-img-map-6.0'), b: side('qemu-img-map-7.2') });
     expect(d.count).toBe(0);
-    expect(d.notes.join('\n')).toMatch(/A \(qemu-img map \(QEMU 6\.0\)\) prints "depth 0, zero" the same for .*"depth 0, absent, zero".*cluster 3.*"depth 0, present, zero".*cluster 2.*present and local tell them apart/);
+    expect(d.notes.join('\n')).toMatch(
+      /A \(qemu-img map \(QEMU 6\.0\)\) prints "depth 0, zero" the same for .*"depth 0, absent, zero".*cluster 3.*"depth 0, present, zero".*cluster 2.*present and local tell them apart/,
+    );
   });
 });
