@@ -14,6 +14,7 @@ import type { ChainInfo, DiffInfo } from '../protocol/source.ts';
 import { type DiffSpec, diffLength } from './diff.ts';
 import { DEFAULT_LAYERS, type LayerId, type LayerToggles } from './layers.ts';
 import { type LinkState, NO_LINK } from './link.ts';
+import { NO_CONSENT, type RemoteConsent } from './remoteConsent.ts';
 import { clampView, fullView, minViewLength, panView, type ViewRange, zoomView } from './view.ts';
 
 export type Theme = 'system' | 'light' | 'dark';
@@ -72,6 +73,8 @@ export interface AppState {
   readonly notices: readonly Notice[];
   /** Where the permalink the page was opened with stands (link.ts, urlSync.ts). */
   readonly link: LinkState;
+  /** Asking before reading from a host the person did not type (remoteConsent.ts). */
+  readonly remote: RemoteConsent;
 }
 
 export interface OpenOrigin {
@@ -109,6 +112,7 @@ export interface AppActions {
   setDiffResult(r: DiffResult): void;
   setSnapshot(name: string | undefined): void;
   setLink(l: LinkState): void;
+  setRemote(r: RemoteConsent): void;
   notify(level: Notice['level'], text: string): void;
   dismissNotices(): void;
 }
@@ -168,6 +172,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
       theme: 'system',
       diffResult: { status: 'idle' },
       link: NO_LINK,
+      remote: NO_CONSENT,
       ...init,
 
       startLoad: (files, from = {}) => {
@@ -249,6 +254,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
       setTheme: (theme) => set({ theme }),
       setSnapshot: (name) => put('snapshot', name),
       setLink: (link) => set({ link }),
+      setRemote: (remote) => set({ remote }),
       notify: (level, text) => set({ notices: [...get().notices.slice(1 - MAX_NOTICES), { level, text }] }),
       dismissNotices: () => set({ notices: [] }),
       setDiff: (diff) => {

@@ -20,6 +20,7 @@ import { RemoteOpen } from './sandbox/RemoteOpen.tsx';
 import { SandboxPanel } from './sandbox/SandboxPanel.tsx';
 import { LinkNotices } from './share/LinkNotices.tsx';
 import { MapPaste } from './share/MapPaste.tsx';
+import { RemoteAsk } from './share/RemoteAsk.tsx';
 import { SharePanel } from './share/SharePanel.tsx';
 import { ThemeToggle, useResolvedTheme } from './ThemeToggle.tsx';
 import { Tracks } from './Tracks.tsx';
@@ -49,6 +50,7 @@ export function App() {
       <main className="app-main">
         <div className="map-column">
           <LinkNotices />
+          <RemoteAsk />
           <ErrorPanel />
           {comparing && (
             <>

@@ -10,11 +10,11 @@ import { FormatError, IoError, LimitError } from '../core/errors.ts';
 import { CancelledError } from '../core/status/layerStatus.ts';
 import { fixtureBytes } from '../testing/fixtureChain.ts';
 import { FIXTURES, golden } from '../testing/fixtures.ts';
+import { A, B, chain3, crossOrigin, partial, server } from '../testing/rangeFetch.ts';
 import { workerHarness } from '../testing/workerHarness.ts';
 import {
   type Budgets,
   type Fetch,
-  type FetchInit,
   openRemoteChain,
   type RemoteContext,
   RemoteSource,
@@ -22,39 +22,6 @@ import {
 } from './remoteSource.ts';
 
 const K = 1024;
-const A = 'http://a.test';
-const B = 'http://b.test';
-
-interface Asked {
-  readonly url: string;
-  readonly range: string;
-  readonly init: FetchInit;
-}
-
-type Lie = (url: string, a: number, b: number, file: Uint8Array | undefined) => Promise<Response> | undefined;
-
-/** An honest range server over `files` (URL -> bytes), unless `lie` answers instead. */
-function server(files: Record<string, Uint8Array>, lie?: Lie) {
-  const asked: Asked[] = [];
-  const fetch: Fetch = async (url, init) => {
-    const range = init.headers.Range ?? '';
-    asked.push({ url, range, init });
-    const [a, b] = range.slice('bytes='.length).split('-').map(Number) as [number, number];
-    const file = files[url];
-    const l = lie?.(url, a, b, file);
-    if (l) return l;
-    if (!file) return new Response('not found', { status: 404, statusText: 'Not Found' });
-    const end = Math.min(b, file.length - 1);
-    return new Response(file.slice(a, end + 1), {
-      status: 206,
-      headers: {
-        'Content-Range': `bytes ${a}-${end}/${file.length}`,
-        'Content-Type': 'application/octet-stream',
-      },
-    });
-  };
-  return { fetch, asked };
-}
 
 const ctxOf = (fetch: Fetch, extra: Partial<RemoteContext> = {}): RemoteContext => ({
   fetch,
@@ -65,31 +32,6 @@ const ctxOf = (fetch: Fetch, extra: Partial<RemoteContext> = {}): RemoteContext 
 /** Small budgets, so deadlines pass in milliseconds (nothing here asserts a duration). */
 const quick: Partial<Budgets> = { requestTimeoutMs: 50, bodyGraceMs: 50, minBodyBytesPerS: 1e9 };
 
-const chain3 = (dir = `${A}/chain-3`) =>
-  Object.fromEntries(
-    ['top', 'mid', 'base'].map((n) => [`${dir}/${n}.qcow2`, fixtureBytes('chain-3', `${n}.qcow2`)]),
-  );
-
-/** A 206 for [a, b] of `file` whose body is `body`, and whose headers say `headers`. */
-const partial = (a: number, b: number, total: number | string, body: BodyInit | null, headers = {}) =>
-  new Response(body, {
-    status: 206,
-    headers: { 'Content-Range': `bytes ${a}-${b}/${total}`, ...headers },
-  });
-
-/** A top image whose backing file name is replaced (header: backing_file_offset at 8, size at 16). */
-function withBackingName(bytes: Uint8Array, name: string): Uint8Array {
-  const out = bytes.slice();
-  const v = new DataView(out.buffer);
-  const off = Number(v.getBigUint64(8));
-  const b = new TextEncoder().encode(name);
-  out.fill(0, off, off + Math.max(v.getUint32(16), b.length));
-  out.set(b, off);
-  v.setUint32(16, b.length);
-  return out;
-}
-
-/** What `p` settles with: its value, or the error it rejects with. */
 /** The qemu-img map --output=json the worker exports for source `id`, parsed. */
 async function qemuImgMap(w: ReturnType<typeof workerHarness>, id: number): Promise<unknown> {
   const json = await w.call('export', { source: id, view: '', format: 'qemu-img-map-json', release: 7002 });
@@ -101,6 +43,7 @@ const rangeLength = (range: string): number => {
   return b - a + 1;
 };
 
+/** What `p` settles with: its value, or the error it rejects with. */
 const rejection = async (p: Promise<unknown>): Promise<unknown> => p.catch((e: unknown) => e);
 
 afterEach(() => {
@@ -322,16 +265,8 @@ describe('remote reading: a server that lies', () => {
 });
 
 describe('remote reading: backing files on another origin', () => {
-  const files = () => {
-    const f = chain3(`${B}/chain-3`);
-    return {
-      ...f,
-      [`${A}/top.qcow2`]: withBackingName(f[`${B}/chain-3/top.qcow2`]!, `${B}/chain-3/mid.qcow2`),
-    };
-  };
-
   it('are not requested unless allowed: the chain stops above them and names them', async () => {
-    const s = server(files());
+    const s = server(crossOrigin());
     const r = await openRemoteChain(`${A}/top.qcow2`, ctxOf(s.fetch), [], () => {});
     expect(r.sources.map((x) => x.name)).toEqual(['top.qcow2']);
     expect(r.blocked).toEqual({
@@ -343,7 +278,7 @@ describe('remote reading: backing files on another origin', () => {
   });
 
   it('the page learns the blocked URL; allowed, the chain maps as qemu-img map did', async () => {
-    const s = server(files());
+    const s = server(crossOrigin());
     vi.stubGlobal('fetch', s.fetch);
     const w = workerHarness();
     const url = `${A}/top.qcow2`;
