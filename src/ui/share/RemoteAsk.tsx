@@ -26,9 +26,13 @@ export function RemoteAsk() {
           </p>
         ) : (
           <p>
-            <strong>{ask.from}</strong> names its backing file <strong>{ask.name}</strong>, at{' '}
-            <code>{ask.url}</code>: on <strong>{to.origin}</strong>, not on the image's own server (
-            {new URL(ask.imageUrl).origin}).
+            <strong>{ask.from}</strong> names its backing file <strong>{ask.name}</strong>
+            {ask.name !== ask.url && (
+              <>
+                , at <code>{ask.url}</code>
+              </>
+            )}
+            : on <strong>{to.origin}</strong>, not on the image's own server ({new URL(ask.imageUrl).origin}).
           </p>
         )}
         <p>
