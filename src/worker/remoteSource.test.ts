@@ -83,6 +83,18 @@ describe('remote reading: an honest server', () => {
   });
 });
 
+describe('remote reading: requests', () => {
+  it('a read inside a range still in flight waits for it instead of asking the server again', async () => {
+    const file = fixtureBytes('chain-3', 'base.qcow2');
+    const s = server({ [`${A}/b`]: file });
+    const src = await RemoteSource.open(`${A}/b`, 'b', ctxOf(s.fetch));
+    const [table, entry] = await Promise.all([src.read(128 * K, 64 * K), src.read(130 * K, 8)]);
+    expect(table).toEqual(file.subarray(128 * K, 192 * K));
+    expect(entry).toEqual(file.subarray(130 * K, 130 * K + 8));
+    expect(s.asked).toHaveLength(2);
+  });
+});
+
 describe('remote reading: a server that lies', () => {
   it('a 206 with an endless body: the bytes asked for are read, the rest never', async () => {
     const file = fixtureBytes('chain-3', 'top.qcow2');

@@ -141,19 +141,24 @@ export function checkRemoteUrl(url: string): URL {
 }
 
 export class RemoteSource implements ByteSource {
-  /** Fetched ranges, in fetch order: [offset, bytes]; the probe first. */
-  private readonly cache: { offset: number; bytes: Uint8Array }[] = [];
+  /**
+   * Fetched ranges, in fetch order, the probe first; a range still in flight is here too, so a
+   * read inside it (a cursor's L2 table while the scan fetches it) waits for it instead of
+   * asking the server again.
+   */
+  private readonly cache: { offset: number; end: number; bytes: Promise<Uint8Array> }[] = [];
 
   private constructor(
     readonly name: string,
     readonly url: string,
     readonly size: number,
     private readonly ctx: RemoteContext,
-    first: Uint8Array,
+    /** The file's first bytes (the probe's answer). */
+    readonly head: Uint8Array,
     /** The probe's Content-Type, as the server sent it. */
     readonly contentType: string | null,
   ) {
-    this.cache.push({ offset: 0, bytes: first });
+    this.cache.push({ offset: 0, end: head.length, bytes: Promise.resolve(head) });
   }
 
   /** Probes `url` with a first Range request; `name` is what the chain calls the file. */
@@ -167,31 +172,31 @@ export class RemoteSource implements ByteSource {
     return fileOf(url);
   }
 
-  /** The file's first bytes (the probe's answer). */
-  get head(): Uint8Array {
-    return this.cache[0]!.bytes;
-  }
-
   async read(offset: number, length: number): Promise<Uint8Array> {
     const start = Math.min(Math.max(0, offset), this.size);
     const end = Math.min(offset + length, this.size);
     if (end <= start) return new Uint8Array(0);
-    for (const c of this.cache) {
-      if (c.offset <= start && end <= c.offset + c.bytes.length) {
-        return c.bytes.subarray(start - c.offset, end - c.offset);
-      }
-    }
-    // A read longer than one answer may be is asked for in parts, all at once.
+    const held = this.cache.find((c) => c.offset <= start && end <= c.end);
+    if (held) return (await held.bytes).subarray(start - held.offset, end - held.offset);
+    const entry = { offset: start, end, bytes: this.fetch(start, end) };
+    if (this.cache.length < MAX_CACHED_RANGES) this.cache.push(entry);
+    // A failed read is not kept: the next one asks again (and meets the same checks).
+    entry.bytes.catch(() => {
+      const i = this.cache.indexOf(entry);
+      if (i >= 0) this.cache.splice(i, 1);
+    });
+    return entry.bytes;
+  }
+
+  /** Bytes [start, end): a read longer than one answer may be is asked for in parts, all at once. */
+  private async fetch(start: number, end: number): Promise<Uint8Array> {
     const max = { ...BUDGETS, ...this.ctx.budgets }.responseBytes;
     const parts: Promise<Uint8Array>[] = [];
     for (let at = start; at < end; at += max) parts.push(this.get(at, Math.min(max, end - at)));
     const got = await Promise.all(parts);
-    let bytes = got[0]!;
-    if (got.length > 1) {
-      bytes = new Uint8Array(end - start);
-      for (let i = 0; i < got.length; i++) bytes.set(got[i]!, i * max);
-    }
-    if (this.cache.length < MAX_CACHED_RANGES) this.cache.push({ offset: start, bytes });
+    if (got.length === 1) return got[0]!;
+    const bytes = new Uint8Array(end - start);
+    for (let i = 0; i < got.length; i++) bytes.set(got[i]!, i * max);
     return bytes;
   }
 
