@@ -58,6 +58,25 @@ describe('asking before a request the person did not make', () => {
     );
   });
 
+  it('declined, a link that also carries its map shows that map instead, and nothing is requested', async () => {
+    const { srv, store, client } = setup(chain3());
+    const id = await openFiles(store, client, [fixtureFile('nbd-hole-example', 'top.qcow2')]);
+    const { payload } = await client.call('share', { source: id! });
+    const r = openLinkSource(store, client, {
+      url: `${A}/chain-3/top.qcow2`,
+      map: payload,
+      files: ['top.qcow2'],
+    });
+    await vi.waitFor(() => expect(store.getState().remote.ask).toBeDefined());
+    answer(store, false);
+    expect(await r).toBe('opened');
+    expect(store.getState().chain?.mapOnly?.fromLink).toBe(true);
+    expect(store.getState().notices.map((n) => n.text)).toContain(
+      `The image at ${A}/chain-3/top.qcow2 was not read; the map carried in the link is shown instead.`,
+    );
+    expect(srv.asked).toEqual([]);
+  });
+
   it('a newer open makes the question go away unanswered, and the link then does nothing', async () => {
     const { srv, store, client } = setup(chain3());
     let samples = 0;
