@@ -149,10 +149,10 @@ test('a link to a cloud metadata address shows the whole address and requests no
   const ask = page.getByTestId('remote-ask');
   await expect(ask).toContainText(`This link asks to read a disk image from 169.254.169.254: ${url}`);
   await page.waitForTimeout(1000);
+  await page.screenshot({ path: `${SHOTS}/remote-link-ask.png` });
   await ask.getByRole('button', { name: "Don't read it" }).click();
   await waitForMap(page, 0);
   expect(seen.filter((u) => u.includes('169.254'))).toEqual([]);
-  await page.screenshot({ path: `${SHOTS}/remote-link-ask.png` });
 });
 
 test('a backing file on another origin is not requested until allowed: the question names it and its origin', async ({

@@ -3,6 +3,7 @@
  * (state/remoteConsent.ts): a link's image URL, shown whole, or a remote image's backing file on
  * another origin, named with that origin. Nothing is requested until the person says so.
  */
+import { useEffect, useRef } from 'react';
 import { answer } from '../../state/remoteConsent.ts';
 import { useApp, useServices } from '../appContext.ts';
 import './share.css';
@@ -10,6 +11,14 @@ import './share.css';
 export function RemoteAsk() {
   const { store } = useServices();
   const ask = useApp((s) => s.remote.ask);
+  const box = useRef<HTMLElement>(null);
+  // The question may come from a form far down the side column: bring it into view, and focus
+  // it (not a button: Enter must not answer a question nobody has read).
+  useEffect(() => {
+    if (!ask) return;
+    box.current?.scrollIntoView({ block: 'nearest' });
+    box.current?.focus({ preventScroll: true });
+  }, [ask]);
   if (!ask) return null;
   const to = new URL(ask.url);
   return (
@@ -18,6 +27,8 @@ export function RemoteAsk() {
       role="alertdialog"
       aria-label="Read from another server?"
       data-testid="remote-ask"
+      ref={box}
+      tabIndex={-1}
     >
       <div className="notice notice-warn">
         {ask.kind === 'link' ? (
