@@ -1,7 +1,7 @@
 import react from '@vitejs/plugin-react';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
-import { cspString, DEV_CSP, HEADER_ONLY_CSP, STRICT_CSP } from './src/csp.ts';
+import { cspString, DEV_CSP, HEADER_ONLY_CSP, STRICT_CSP, WORKER_CSP } from './src/csp.ts';
 
 /** Writes the Content-Security-Policy <meta> first in <head>: strict in the build, relaxed in dev (src/csp.ts). */
 function csp(): Plugin {
@@ -21,11 +21,28 @@ function csp(): Plugin {
   };
 }
 
+/**
+ * `vite preview` serves the build with the policies as headers: the page's (plus
+ * frame-ancestors, which only a header can carry) for everything, and the image reader's for
+ * the script the browser loads as a worker (Sec-Fetch-Dest: worker), which a worker runs under
+ * instead of the page's (src/csp.ts).
+ */
+function cspHeaders(): Plugin {
+  const page = cspString({ ...STRICT_CSP, ...HEADER_ONLY_CSP });
+  const worker = cspString(WORKER_CSP);
+  return {
+    name: 'clusterscope-csp-headers',
+    configurePreviewServer(server) {
+      server.middlewares.use((req, res, next) => {
+        res.setHeader('Content-Security-Policy', req.headers['sec-fetch-dest'] === 'worker' ? worker : page);
+        next();
+      });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), csp()],
-  // vite preview serves the build with the policy as a header too, so the worker script (which
-  // a <meta> does not cover) runs under it, plus frame-ancestors, which only a header can carry.
-  preview: { headers: { 'Content-Security-Policy': cspString({ ...STRICT_CSP, ...HEADER_ONLY_CSP }) } },
+  plugins: [react(), csp(), cspHeaders()],
   worker: { format: 'es' },
   // dist/web, beside dist/cli (the CLI bundle), so building one never deletes the other.
   build: { target: 'es2022', sourcemap: true, outDir: 'dist/web' },

@@ -4,8 +4,10 @@
  * hostile URL hash that ends in a message and the default view.
  */
 import { expect, type Page, test } from '@playwright/test';
-import { cspString, HEADER_ONLY_CSP, STRICT_CSP } from '../src/csp.ts';
-import { dropAndWait, dropFiles, fixture, openApp } from './helpers.ts';
+import { cspString, HEADER_ONLY_CSP, STRICT_CSP, WORKER_CSP } from '../src/csp.ts';
+import { withBackingName } from '../src/testing/rangeFetch.ts';
+import { dropAndWait, dropFiles, FIXTURES, fixture, openApp, openId, waitForMap } from './helpers.ts';
+import { openByUrl, serveFiles } from './rangeServer.ts';
 
 const directives = (policy: string): Record<string, string> =>
   Object.fromEntries(
@@ -40,6 +42,8 @@ test('the served page carries the strict policy, as <meta> and as a header', asy
     ...HEADER_ONLY_CSP,
   });
   expect(cspString(STRICT_CSP)).toContain("worker-src 'self'");
+  // The page itself fetches from its own origin only; remote images are the worker's.
+  expect(directives(meta ?? '')['connect-src']).toBe("'self'");
   // The meta comes before any script, so it governs all of them.
   const order = await page.evaluate(
     () =>
@@ -47,6 +51,40 @@ test('the served page carries the strict policy, as <meta> and as a header', asy
       [...document.head.children].findIndex((e) => e.tagName === 'SCRIPT'),
   );
   expect(order).toBe(true);
+});
+
+test('the image reader (a module worker) runs under its own policy: it may read any http(s) image host, the page none but its own', async ({
+  page,
+}) => {
+  const srv = await serveFiles(FIXTURES, { ranges: true });
+  try {
+    await openApp(page);
+    const worker = page.workers()[0];
+    expect(worker).toBeDefined();
+    const script = await page.request.get(worker!.url(), { headers: { 'Sec-Fetch-Dest': 'worker' } });
+    expect(directives(script.headers()['content-security-policy'] ?? '')).toEqual(WORKER_CSP);
+    // The page's own fetch to another origin is refused by its connect-src 'self'...
+    const url = `${srv.origin}/chain-3/top.qcow2`;
+    const r = await page.evaluate(async (u) => {
+      const violations: string[] = [];
+      document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective));
+      const fetched = await fetch(u).then(
+        () => 'fetched',
+        (e: Error) => e.name,
+      );
+      await new Promise((res) => setTimeout(res, 100));
+      return { fetched, violations: [...new Set(violations)] };
+    }, url);
+    expect(r).toEqual({ fetched: 'TypeError', violations: ['connect-src'] });
+    expect(srv.log).toEqual([]);
+    // ...while the worker, under its own policy, reads the image there when asked to.
+    const before = await openId(page);
+    await openByUrl(page, url);
+    await waitForMap(page, before);
+    expect(srv.log.length).toBeGreaterThan(0);
+  } finally {
+    await srv.close();
+  }
 });
 
 test('injected inline script, inline handlers, eval, blob workers and inline styles are all refused', async ({
@@ -159,18 +197,6 @@ test('no third-party requests, and neither local paths nor file bytes reach URLs
   expect([...origins]).toEqual([new URL(baseURL!).origin]);
 });
 
-/** chain-3's top with its backing file name replaced (header: backing_file_offset at 8, size at 16). */
-function withBackingName(bytes: Buffer, name: string): Buffer {
-  const out = Buffer.from(bytes);
-  const off = Number(out.readBigUInt64BE(8));
-  const old = out.readUInt32BE(16);
-  const b = Buffer.from(name, 'utf8');
-  out.fill(0, off, off + Math.max(old, b.length));
-  b.copy(out, off);
-  out.writeUInt32BE(b.length, 16);
-  return out;
-}
-
 test('file names and backing file names with markup are shown as text, never as elements', async ({
   page,
 }) => {
@@ -178,7 +204,7 @@ test('file names and backing file names with markup are shown as text, never as 
   await openApp(page);
   const TOP = '<img src=x onerror=alert(1)>.qcow2';
   const BACKING = '<svg onload=alert(2)><b>bold</b>.qcow2';
-  const top = withBackingName(fixture('chain-3', 'top.qcow2').bytes as Buffer, BACKING);
+  const top = withBackingName(fixture('chain-3', 'top.qcow2').bytes, BACKING);
   // The top alone: its backing file is named (missing) in the chain panel.
   await dropAndWait(page, [{ name: TOP, bytes: top }]);
   await expect(page.locator('.app-header .files')).toHaveText(TOP);

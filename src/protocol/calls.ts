@@ -37,7 +37,12 @@ export type MapInput =
 /** What an open reads. */
 export type OpenFrom =
   | { readonly kind: 'files'; readonly files: readonly File[] }
-  | { readonly kind: 'url'; readonly url: string }
+  | {
+      readonly kind: 'url';
+      readonly url: string;
+      /** Origins besides the image's own its backing files may be read from: the person allowed them. */
+      readonly origins?: readonly string[];
+    }
   | { readonly kind: 'sandbox'; readonly top: string }
   | {
       readonly kind: 'maps';

@@ -70,6 +70,17 @@ export interface MapOnlyInfo {
   }[];
 }
 
+/** A backing file named by `from` that the chain does not have. */
+export interface MissingBacking {
+  readonly name: string;
+  readonly from: string;
+  /**
+   * A remote image's backing file that was not requested: it resolves to this URL, on another
+   * origin than the image's, which the person has not allowed (worker/remoteSource.ts).
+   */
+  readonly blockedUrl?: string;
+}
+
 /** An image chain, or a map without its image (mapOnly). */
 export interface ChainInfo extends RasterInfo {
   readonly kind: 'image' | 'map';
@@ -79,7 +90,7 @@ export interface ChainInfo extends RasterInfo {
   readonly complete: boolean;
   readonly mappedEnd: number;
   /** A backing file the chain names but that was not dropped: the map stops above it. */
-  readonly missingBacking?: { readonly name: string; readonly from: string };
+  readonly missingBacking?: MissingBacking;
   /** The walk stopped here: bytes from `errorAt` on are not mapped. */
   readonly error?: ErrorInfo;
   readonly errorAt?: number;

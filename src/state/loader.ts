@@ -73,7 +73,7 @@ export function openFiles(store: Store, client: Caller, files: readonly File[], 
 export function openSource(
   store: Store,
   client: Caller,
-  from: { kind: 'url'; url: string } | { kind: 'sandbox'; top: string },
+  from: Extract<OpenFrom, { kind: 'url' | 'sandbox' }>,
 ) {
   const name = from.kind === 'url' ? from.url : from.top;
   const url = from.kind === 'url' ? linkableUrl(from.url) : undefined;

@@ -8,8 +8,9 @@ import type { MapInput } from '../protocol/calls.ts';
 import type { ImageIdentity } from '../protocol/source.ts';
 import { type Caller, openInto, openSource } from './loader.ts';
 import { looksLikeMapText, type MapFileDoc, readMapFileDoc } from './permalink.ts';
+import { askFirst, originOf, trust, trusted } from './remoteConsent.ts';
 import type { Store } from './store.ts';
-import { parseHash, type UrlState } from './url.ts';
+import { linkableUrl, parseHash, type UrlState } from './url.ts';
 import { applyLink } from './urlSync.ts';
 
 type Client = Caller;
@@ -117,25 +118,67 @@ const hostOf = (url: string): string => {
 };
 
 /**
+ * Opens a remote image by URL the person typed or allowed. A backing file the worker did not
+ * request because it lies on another origin than the image's (MissingBacking.blockedUrl) is
+ * asked about, naming it and its origin; allowed, the image opens again with that origin too.
+ */
+export async function openRemote(
+  store: Store,
+  client: Client,
+  url: string,
+  origins: readonly string[] = [],
+): Promise<number | undefined> {
+  const id = await openSource(store, client, { kind: 'url', url, ...(origins.length > 0 && { origins }) });
+  const chain = store.getState().chain;
+  const mb = id !== undefined && chain?.id === id ? chain.missingBacking : undefined;
+  if (!mb?.blockedUrl) return id;
+  const a = await askFirst(store, {
+    kind: 'backing',
+    url: mb.blockedUrl,
+    name: mb.name,
+    from: mb.from,
+    imageUrl: url,
+  });
+  if (a !== 'yes') return id;
+  trust(store, mb.blockedUrl);
+  return openRemote(store, client, url, [...origins, originOf(mb.blockedUrl)]);
+}
+
+/** "Open by URL": the person typed the address, so its host needs no second question. */
+export function openTypedUrl(store: Store, client: Client, url: string): Promise<number | undefined> {
+  if (linkableUrl(url) !== undefined) trust(store, url);
+  return openRemote(store, client, url);
+}
+
+/**
  * Opens what a link names instead of a local file: the remote image at its URL (read with range
  * requests, saying from which host; the map the link may also carry is the fallback when the
  * server cannot be read), else the map it carries. 'none' when the link names neither.
+ *
+ * A link's URL was chosen by whoever made the link: unless the person typed or allowed its origin
+ * in this page, the page shows the whole URL and asks before the first request ('declined' when
+ * the answer is no and the link carries no map to show instead).
  */
 export async function openLinkSource(
   store: Store,
   client: Client,
   link: UrlState,
-): Promise<'opened' | 'none' | 'failed' | 'superseded'> {
+): Promise<'opened' | 'none' | 'failed' | 'superseded' | 'declined'> {
   const files = link.files ?? [];
   const meta: MapOpenMeta = { files, ...(link.image && { image: link.image }) };
-  if (link.url) {
+  const url = link.url;
+  const answer =
+    url === undefined || trusted(store, url) ? 'yes' : await askFirst(store, { kind: 'link', url });
+  if (answer === 'gone') return 'superseded';
+  if (url !== undefined && answer === 'yes') {
+    trust(store, url);
     store
       .getState()
       .notify(
         'info',
-        `This link opens a remote image: reading ${files[0] ?? 'it'} from ${hostOf(link.url)} with HTTP range requests (metadata only, nothing is uploaded). Address: ${link.url}`,
+        `This link opens a remote image: reading ${files[0] ?? 'it'} from ${hostOf(url)} with HTTP range requests (metadata only, nothing is uploaded). Address: ${url}`,
       );
-    if ((await openSource(store, client, { kind: 'url', url: link.url })) !== undefined) return 'opened';
+    if ((await openRemote(store, client, url)) !== undefined) return 'opened';
     const st = store.getState();
     if (!link.map || st.load.status !== 'error') return 'failed';
     const why = st.openErrors[0]?.message ?? 'it could not be opened';
@@ -143,6 +186,13 @@ export async function openLinkSource(
       'warn',
       `The remote image could not be read (${why}), so the map carried in the link is shown instead.`,
     );
+  } else if (url !== undefined) {
+    const what = `The image at ${url} was not read`;
+    if (!link.map) {
+      store.getState().notify('info', `${what}.`);
+      return 'declined';
+    }
+    store.getState().notify('info', `${what}; the map carried in the link is shown instead.`);
   } else if (link.map) {
     store
       .getState()
@@ -154,7 +204,7 @@ export async function openLinkSource(
   const r = await openMapInputs(
     store,
     client,
-    [{ kind: 'link', payload: link.map }],
+    [{ kind: 'link', payload: link.map! }],
     meta,
     files[0] ?? 'link map',
   );
@@ -173,8 +223,10 @@ export function startFromLink(store: Store, client: Client, link: UrlState, open
   const files = link.files ?? [];
   if (link.url || link.map) {
     void openLinkSource(store, client, link).then((r) => {
-      if (r !== 'failed' || link.url) return;
-      store.getState().notify('warn', 'The default view is shown instead.');
+      // A remote image that failed stays named in the errors; one the person declined, or a
+      // damaged map, leaves the default view.
+      if (r !== 'declined' && (r !== 'failed' || link.url)) return;
+      store.getState().notify(r === 'declined' ? 'info' : 'warn', 'The default view is shown instead.');
       openSample();
     });
     return;

@@ -14,6 +14,7 @@ import type { ChainInfo, DiffInfo } from '../protocol/source.ts';
 import { type DiffSpec, diffLength } from './diff.ts';
 import { DEFAULT_LAYERS, type LayerId, type LayerToggles } from './layers.ts';
 import { type LinkState, NO_LINK } from './link.ts';
+import { NO_CONSENT, type RemoteConsent } from './remoteConsent.ts';
 import { clampView, fullView, minViewLength, panView, type ViewRange, zoomView } from './view.ts';
 
 export type Theme = 'system' | 'light' | 'dark';
@@ -74,6 +75,8 @@ export interface AppState {
   readonly link: LinkState;
   /** The lesson open as the page's mode (lesson.ts), if any. */
   readonly lesson?: LessonState;
+  /** Asking before reading from a host the person did not type (remoteConsent.ts). */
+  readonly remote: RemoteConsent;
 }
 
 /** The lesson open as the page's mode (state/lesson.ts). */
@@ -128,6 +131,7 @@ export interface AppActions {
   setSnapshot(name: string | undefined): void;
   setLink(l: LinkState): void;
   setLesson(l: LessonState | undefined): void;
+  setRemote(r: RemoteConsent): void;
   notify(level: Notice['level'], text: string): void;
   dismissNotices(): void;
 }
@@ -187,6 +191,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
       theme: 'system',
       diffResult: { status: 'idle' },
       link: NO_LINK,
+      remote: NO_CONSENT,
       ...init,
 
       startLoad: (files, from = {}) => {
@@ -269,6 +274,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
       setSnapshot: (name) => put('snapshot', name),
       setLink: (link) => set({ link }),
       setLesson: (l) => put('lesson', l),
+      setRemote: (remote) => set({ remote }),
       notify: (level, text) => set({ notices: [...get().notices.slice(1 - MAX_NOTICES), { level, text }] }),
       dismissNotices: () => set({ notices: [] }),
       setDiff: (diff) => {

@@ -24,6 +24,7 @@ import { RemoteOpen } from './sandbox/RemoteOpen.tsx';
 import { SandboxPanel } from './sandbox/SandboxPanel.tsx';
 import { LinkNotices } from './share/LinkNotices.tsx';
 import { MapPaste } from './share/MapPaste.tsx';
+import { RemoteAsk } from './share/RemoteAsk.tsx';
 import { SharePanel } from './share/SharePanel.tsx';
 import { ThemeToggle, useResolvedTheme } from './ThemeToggle.tsx';
 import { Tracks } from './Tracks.tsx';
@@ -52,6 +53,7 @@ export function App() {
       <main className="app-main">
         <div className="area-top">
           <LinkNotices />
+          <RemoteAsk />
           <ErrorPanel />
         </div>
         <div className="area-map">

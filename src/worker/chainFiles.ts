@@ -8,6 +8,7 @@ import { type Chain, openChain } from '../core/chain/chain.ts';
 import { type Layer, openLayer } from '../core/chain/layer.ts';
 import type { ByteSource } from '../core/io/byteSource.ts';
 import type { ErrorInfo } from '../protocol/errors.ts';
+import type { MissingBacking } from '../protocol/source.ts';
 import { toErrorInfo } from './errorInfo.ts';
 
 export interface NamedSource {
@@ -17,7 +18,7 @@ export interface NamedSource {
 
 export interface DroppedChain {
   readonly chain: Chain;
-  readonly missingBacking?: { readonly name: string; readonly from: string };
+  readonly missingBacking?: MissingBacking;
   readonly rejected: readonly ErrorInfo[];
   readonly unused: readonly string[];
 }

@@ -24,12 +24,12 @@ import {
 } from '../protocol/calls.ts';
 import type { GridBox } from '../protocol/results.ts';
 import type { SourceId } from '../protocol/source.ts';
-import { NothingOpened, openDropped } from './chainFiles.ts';
+import { NothingOpened } from './chainFiles.ts';
 import { DiffSource } from './diffSource.ts';
 import { toErrorInfo } from './errorInfo.ts';
 import { ImageSource } from './imageSource.ts';
 import { MapOnlySource } from './mapSource.ts';
-import { namedSources, openName, PARTIAL_INTERVAL_MS, PROGRESS_INTERVAL_MS, throttle } from './open.ts';
+import { openName, openSources, PARTIAL_INTERVAL_MS, PROGRESS_INTERVAL_MS, throttle } from './open.ts';
 import { Sandbox } from './sandbox.ts';
 import { type MapSource, SourceError } from './source.ts';
 
@@ -131,9 +131,7 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
       place(slot, src);
       return opened(src, grid, ctx.signal);
     }
-    const named = await namedSources(from, sandbox, ctx.progress);
-    ctx.progress('opening', 0, 1);
-    const dropped = await openDropped(named);
+    const dropped = await openSources(from, sandbox, ctx.progress, ctx.signal);
     if (ctx.signal.aborted) throw new CancelledError();
     const layers = dropped.chain.layers.length;
     const length = dropped.chain.layers[0]!.length;

@@ -5,25 +5,43 @@
  */
 import type { OpenFrom } from '../protocol/calls.ts';
 import { BlobSource } from './blobSource.ts';
-import type { NamedSource } from './chainFiles.ts';
+import { type DroppedChain, openDropped } from './chainFiles.ts';
 import { openRemoteChain } from './remoteSource.ts';
 import type { Sandbox } from './sandbox.ts';
 
 export type Progress = (phase: string, done: number, total: number) => void;
 
-export async function namedSources(
+/** The chain an open names: its files matched into a chain, the gap named if one is missing. */
+export async function openSources(
   from: Exclude<OpenFrom, { kind: 'maps' }>,
   sandbox: Sandbox,
   progress: Progress,
-): Promise<NamedSource[]> {
-  if (from.kind === 'files')
-    return from.files.map((f) => ({ name: f.name, source: new BlobSource(f.name, f) }));
-  if (from.kind === 'sandbox') return sandbox.sources(from.top);
-  const stats = { requests: 0, bytes: 0 };
-  return openRemoteChain(
+  signal: AbortSignal,
+): Promise<DroppedChain> {
+  if (from.kind === 'url') return openRemote(from, progress, signal);
+  const named =
+    from.kind === 'files'
+      ? from.files.map((f) => ({ name: f.name, source: new BlobSource(f.name, f) }))
+      : sandbox.sources(from.top);
+  progress('opening', 0, 1);
+  return openDropped(named);
+}
+
+/**
+ * A remote image and its backing files, read with the page's fetch (worker/remoteSource.ts);
+ * aborting `signal` aborts every request. A backing file on an origin nobody allowed is not
+ * read: the chain stops above it, and its URL goes with the missing backing so the page can ask.
+ */
+async function openRemote(
+  from: Extract<OpenFrom, { kind: 'url' }>,
+  progress: Progress,
+  signal: AbortSignal,
+): Promise<DroppedChain> {
+  const stats = { requests: 0, bytes: 0, asked: 0 };
+  const remote = await openRemoteChain(
     from.url,
-    (u, init) => fetch(u, init),
-    stats,
+    { fetch: (u, init) => fetch(u, init), stats, signal },
+    from.origins ?? [],
     (name, depth) =>
       progress(
         `fetching ${name} (layer ${depth + 1}): ${stats.requests} requests, ${stats.bytes} bytes`,
@@ -31,6 +49,11 @@ export async function namedSources(
         depth + 1,
       ),
   );
+  progress('opening', 0, 1);
+  const dropped = await openDropped(remote.sources);
+  const b = remote.blocked;
+  const mb = dropped.missingBacking;
+  return b && mb?.name === b.name ? { ...dropped, missingBacking: { ...mb, blockedUrl: b.url } } : dropped;
 }
 
 /** The name an open's errors carry when no file could be read. */

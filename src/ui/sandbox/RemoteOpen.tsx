@@ -1,10 +1,11 @@
 /**
  * Open an image by URL: the worker reads only its metadata with HTTP Range requests and
  * resolves backing files relative to the URL (worker/remoteSource.ts). The server must answer
- * 206 and, from another origin, allow CORS (Range header; expose Content-Range).
+ * 206 and, from another origin, allow CORS (Range header; expose Content-Range). The person typed
+ * the address, so its host is not asked about again; a backing file on another host is.
  */
 import { useState } from 'react';
-import { openSource } from '../../state/loader.ts';
+import { openTypedUrl } from '../../state/permalinkOpen.ts';
 import { useServices } from '../appContext.ts';
 
 export function RemoteOpen() {
@@ -16,7 +17,7 @@ export function RemoteOpen() {
       aria-label="Open by URL"
       onSubmit={(e) => {
         e.preventDefault();
-        if (url.trim()) void openSource(store, client, { kind: 'url', url: url.trim() });
+        if (url.trim()) void openTypedUrl(store, client, url.trim());
       }}
     >
       <h2>Open by URL</h2>
@@ -32,7 +33,8 @@ export function RemoteOpen() {
       </label>{' '}
       <button type="submit">Open</button>
       <p className="muted">
-        Only metadata is fetched (HTTP Range requests); backing files are resolved relative to the URL.
+        Only metadata is fetched (HTTP Range requests); backing files are resolved relative to the URL, and
+        one on another server is read only if you allow it.
       </p>
     </form>
   );
