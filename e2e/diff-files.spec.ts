@@ -17,7 +17,8 @@ const EARLY = ['vm.qcow2', 'base.raw'].map((n) => resolve(IMAGES, 'copy-early', 
 const LATER = ['vm-later.qcow2', 'base.raw'].map((n) => resolve(IMAGES, 'copy-later', n));
 const file = (path: string) => ({ name: path.slice(path.lastIndexOf('/') + 1), bytes: readFileSync(path) });
 const K = 65536;
-const COLOURS = { vermillion: '#d55e00', reddishPurple: '#cc79a7', skyBlue: '#56b4e9', agree: '#d4d4d4' };
+// Kinds of disagreement in order of appearance (palette KINDS), and agreement.
+const COLOURS = { kind0: '#800000', kind1: '#ee99aa', kind2: '#004488', agree: '#d4d4d4' };
 
 interface CliDiff {
   lengthA: number;
@@ -116,18 +117,18 @@ test('an image and its later copy: B picked in the diff view, legend equal to cl
   // 8-11 only in B; the rest agree.
   await expect(page.getByTestId('diff-canvas')).toHaveAttribute('data-bytes-per-cell', String(K));
   const want = [
-    COLOURS.vermillion,
-    COLOURS.vermillion,
+    COLOURS.kind0,
+    COLOURS.kind0,
     COLOURS.agree,
-    COLOURS.reddishPurple,
+    COLOURS.kind1,
     COLOURS.agree,
-    COLOURS.reddishPurple,
+    COLOURS.kind1,
     COLOURS.agree,
     COLOURS.agree,
-    COLOURS.skyBlue,
-    COLOURS.skyBlue,
-    COLOURS.skyBlue,
-    COLOURS.skyBlue,
+    COLOURS.kind2,
+    COLOURS.kind2,
+    COLOURS.kind2,
+    COLOURS.kind2,
   ];
   for (const [i, c] of want.entries()) expect(await diffCell(page, i), `cluster ${i}`).toBe(c);
 

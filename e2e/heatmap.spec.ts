@@ -24,9 +24,26 @@ test('pixels: the NBD-hole example reads data, data, zero, zero', async ({ page 
 
 test('allocation depth colours each cluster by the layer that owns it', async ({ page }) => {
   await page.getByLabel('Allocation depth', { exact: true }).check();
-  expect(await cellColour(page, 0)).toBe('#56b4e9'); // base.raw, depth 2
+  expect(await cellColour(page, 0)).toBe('#ddcc77'); // base.raw, depth 2
   expect(await cellColour(page, 1)).toBe('#cc79a7'); // top.qcow2, depth 1
   await expect(page.getByRole('list', { name: 'Allocation depth colours' })).toContainText('2: base.raw');
+});
+
+test('depth and zero show together: zero wears dots over its layer colour, data is solid', async ({
+  page,
+}) => {
+  await page.getByLabel('Allocation depth', { exact: true }).check();
+  const DEPTH1 = '#cc79a7';
+  // Cluster 2 is a zero cluster of top.qcow2: dots in the zero colour on the layer colour.
+  expect(await cellColour(page, 2)).toBe(ZERO);
+  expect(await cellColour(page, 2, { x: 1 / 3, y: 1 / 3 })).toBe(DEPTH1);
+  // Cluster 1 is data in top.qcow2: solid, no dot at its centre.
+  expect(await cellColour(page, 1)).toBe(DEPTH1);
+  await expect(page.getByText('Dotted: zero in that layer')).toBeVisible();
+  await expect(page.getByRole('checkbox', { name: /^Data/ })).toBeDisabled();
+  // Zero off: the dots go, the layer colour stays.
+  await page.getByRole('checkbox', { name: /^Zero/ }).uncheck();
+  await expect.poll(() => cellColour(page, 2)).toBe(DEPTH1);
 });
 
 test('hover shows the cluster, its L2 entry and every interpretation', async ({ page }) => {

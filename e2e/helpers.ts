@@ -66,19 +66,26 @@ export async function dropAndWait(page: Page, files: readonly DropFile[]): Promi
   await waitForMap(page, before);
 }
 
-/** The centre of cell `i`, relative to the canvas. */
-export async function cellCentre(page: Page, i: number): Promise<{ x: number; y: number }> {
-  return page.getByTestId('heatmap-canvas').evaluate((c, idx) => {
-    const el = c as HTMLCanvasElement;
-    const px = Number(el.dataset.cellPx);
-    const cols = Number(el.dataset.cols);
-    return { x: (idx % cols) * px + px / 2, y: Math.floor(idx / cols) * px + px / 2 };
-  }, i);
+/** The centre of cell `i` (or the point `at` of it, in cells from its top left), relative to the canvas. */
+export async function cellCentre(
+  page: Page,
+  i: number,
+  at: { x: number; y: number } = { x: 0.5, y: 0.5 },
+): Promise<{ x: number; y: number }> {
+  return page.getByTestId('heatmap-canvas').evaluate(
+    (c, { idx, at }) => {
+      const el = c as HTMLCanvasElement;
+      const px = Number(el.dataset.cellPx);
+      const cols = Number(el.dataset.cols);
+      return { x: (idx % cols) * px + px * at.x, y: Math.floor(idx / cols) * px + px * at.y };
+    },
+    { idx: i, at },
+  );
 }
 
-/** The colour drawn at the centre of cell `i`, as #rrggbb. */
-export async function cellColour(page: Page, i: number): Promise<string> {
-  const { x, y } = await cellCentre(page, i);
+/** The colour drawn at the centre of cell `i` (or at the point `at` of it), as #rrggbb. */
+export async function cellColour(page: Page, i: number, at?: { x: number; y: number }): Promise<string> {
+  const { x, y } = await cellCentre(page, i, at);
   return page.getByTestId('heatmap-canvas').evaluate(
     (c, p) => {
       const el = c as HTMLCanvasElement;

@@ -13,12 +13,22 @@ const DESCRIPTIONS: Readonly<Record<LayerId, string>> = {
   compressed: 'hatch: compressed clusters',
 };
 
-function Swatch({ id, p }: { id: LayerId; p: Palette }) {
+/** What the depth fill does to the content layers (said on the legend, not left to be found out). */
+const UNDER_DEPTH: Partial<Record<LayerId, string>> = {
+  data: 'with allocation depth on, every allocated cell takes its layer colour: data is the solid fill',
+  zero: 'with allocation depth on, zero shows as dots over the layer colour (cells 6 px and wider)',
+};
+
+/** The dots zero wears over a depth fill (paint.ts overlays). */
+const dots = (p: Palette, under: string) =>
+  `radial-gradient(circle, ${p.zero} 0 2px, ${p.top} 2px 2.8px, transparent 3px) 0 0 / 6px 6px, ${under}`;
+
+function Swatch({ id, p, depth }: { id: LayerId; p: Palette; depth: boolean }) {
   const style: React.CSSProperties =
     id === 'data'
-      ? { background: p.data }
+      ? { background: depth ? p.depth[0] : p.data }
       : id === 'zero'
-        ? { background: p.zero }
+        ? { background: depth ? dots(p, p.depth[0] ?? p.empty) : p.zero }
         : id === 'absent'
           ? { background: p.absent }
           : id === 'depth'
@@ -42,10 +52,21 @@ export function Legend({ palette }: { palette: Palette }) {
       <ul>
         {LAYER_IDS.map((id) => (
           <li key={id}>
-            <label title={DESCRIPTIONS[id]}>
-              <input type="checkbox" checked={layers[id]} onChange={() => toggle(id)} />
-              <Swatch id={id} p={palette} />
+            <label title={(layers.depth && UNDER_DEPTH[id]) || DESCRIPTIONS[id]}>
+              <input
+                type="checkbox"
+                checked={layers[id]}
+                disabled={id === 'data' && layers.depth}
+                onChange={() => toggle(id)}
+                aria-describedby={layers.depth && UNDER_DEPTH[id] ? `layer-under-depth-${id}` : undefined}
+              />
+              <Swatch id={id} p={palette} depth={layers.depth} />
               {LAYER_LABELS[id]}
+              {layers.depth && UNDER_DEPTH[id] && (
+                <span className="layer-note" id={`layer-under-depth-${id}`}>
+                  {id === 'data' ? ' (solid layer colour)' : ' (dots over the layer colour)'}
+                </span>
+              )}
             </label>
           </li>
         ))}
@@ -65,6 +86,10 @@ export function Legend({ palette }: { palette: Palette }) {
           <li>
             <span className="swatch" style={{ background: palette.absent }} aria-hidden="true" />
             0: absent
+          </li>
+          <li className="depth-note">
+            Solid: data in that layer. Dotted: zero in that layer (dots need cells 6 px wide; zoom in). The
+            content colours come back when depth is off.
           </li>
         </ul>
       )}

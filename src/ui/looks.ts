@@ -5,7 +5,7 @@
  */
 import type { LayerToggles } from '../state/layers.ts';
 import type { Look } from './paint.ts';
-import { classRgb, type Palette } from './palette.ts';
+import { classRgb, type Palette, rgbOf, sideColours } from './palette.ts';
 
 const indexer = (keys: readonly string[]) => {
   const at = new Map(keys.map((k, i) => [k, i]));
@@ -30,9 +30,13 @@ export function mapLook(keys: readonly string[], layers: LayerToggles, p: Palett
       top: layers.top ? at('top') : -1,
       hole: layers.hole ? at('hole') : -1,
       hatch: layers.compressed ? at('compressed') : -1,
+      // Under a depth fill, zero stays visible as dots (under a content fill it is the fill).
+      dots: layers.depth && layers.zero ? at('zero') : -1,
       topColour: p.top,
       holeColour: p.hole,
       hatchColour: p.hatch,
+      dotColour: p.zero,
+      dotRing: p.top,
     },
   };
 }
@@ -69,16 +73,28 @@ export function diffLook(keys: readonly string[], p: Palette): Look {
   };
 }
 
-/** Lane A or B of a diff: the side's values in its legend's colours (the classes of one side). */
-export function diffSideLook(keys: readonly string[], side: 0 | 1, p: Palette): Look {
+/**
+ * Lane A or B of a diff: the side's values in the map's colours for what they mean
+ * (palette.sideColours), values outside its legend in the quiet neutral.
+ */
+export function diffSideLook(
+  keys: readonly string[],
+  side: 0 | 1,
+  labels: readonly string[],
+  p: Palette,
+): Look {
   // The diff's classes list A's values, then B's (core/raster/diff.ts): value-* after the kinds, twice.
   const firstValue = keys.findIndex((k) => k.startsWith('value-'));
   const perSide = (keys.length - firstValue) / 2;
   const from = firstValue + side * perSide;
+  const rgb = classRgb(p, keys);
+  sideColours(p, labels).forEach((c, i) => {
+    rgb[from + i] = rgbOf(c);
+  });
   return {
     show: Int32Array.from({ length: perSide }, (_, i) => from + i),
     neutral: -1,
-    rgb: classRgb(p, keys),
+    rgb,
     empty: p.empty,
   };
 }

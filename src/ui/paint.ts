@@ -5,7 +5,8 @@
  * copied down: no per-cell canvas calls and no per-cell objects. Large cells stack their
  * classes as bands in proportion (mixOf), a cell with subclusters is an 8x4 grid of them in
  * guest order, and the map's overlays mark cells on top: a bar along the bottom for "allocated
- * in top", a corner for NBD holes, a hatch for compressed clusters.
+ * in top", a corner for NBD holes, a hatch for compressed clusters, dots for zero (when the fill
+ * is allocation depth, so depth and zero show together).
  */
 import { cellGap, cellOfOffset, cellXY, type Grid } from '../core/raster/grid.ts';
 import { blendOf, MIN_FRACTION, Mix, mixOf } from '../core/raster/mix.ts';
@@ -26,9 +27,13 @@ export interface Look {
     readonly top: number;
     readonly hole: number;
     readonly hatch: number;
+    /** Zero under a depth fill: dots in the zero colour, ringed so they show on every hue. */
+    readonly dots?: number;
     readonly topColour: string;
     readonly holeColour: string;
     readonly hatchColour: string;
+    readonly dotColour?: string;
+    readonly dotRing?: string;
   };
 }
 
@@ -185,6 +190,24 @@ function overlays(
     }
     ctx.stroke();
     ctx.globalAlpha = 1;
+  }
+  if (o.dots !== undefined && f(o.dots) > MIN_FRACTION) {
+    // A 3x3 grid of dots, as many of them as the zero share (at least one): a cell that is
+    // zero throughout is fully dotted, a cell with a little zero has one dot.
+    const n = Math.max(1, Math.round(9 * f(o.dots)));
+    const r = Math.max(1.2, s / 11);
+    ctx.fillStyle = o.dotColour ?? o.hatchColour;
+    ctx.strokeStyle = o.dotRing ?? o.hatchColour;
+    ctx.lineWidth = Math.max(1, s / 40);
+    ctx.beginPath();
+    for (let k = 0; k < n; k++) {
+      const cx = x + ((k % 3) + 0.5) * (s / 3);
+      const cy = y + (Math.floor(k / 3) + 0.5) * (s / 3);
+      ctx.moveTo(cx + r, cy);
+      ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+    }
+    ctx.fill();
+    ctx.stroke();
   }
   if (f(o.hole) > MIN_FRACTION) {
     const t = Math.max(3, Math.floor(s / 3));

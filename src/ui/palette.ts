@@ -1,9 +1,16 @@
 /**
  * One palette for every view: a class key (core/raster/classes.ts, the diff's and the host
- * map's keys) has one colour wherever it appears: heatmap, lanes, legend, host map, diff. From
- * the Okabe-Ito palette (distinguishable with red-green colour blindness); data and zero keep
- * one colour in both themes so a legend, a screenshot and a pixel test mean the same thing; the
- * neutral colours follow the theme.
+ * map's keys) has one colour wherever it appears: heatmap, lanes, legend, host map, diff. Four
+ * families that never share a colour:
+ *  - content (Okabe-Ito): data, zero, absent, unreadable, NBD hole, compressed. Reserved: no
+ *    other meaning uses them (a host data cluster is data; a diff side's "zero" is zero).
+ *  - allocation depth: one colour per layer, none of them a content colour;
+ *  - kinds of disagreement in a diff;
+ *  - host-file metadata (header, L1, L2, refcounts, snapshots, bitmaps, leaks).
+ * Colours shown together are told apart in both themes with normal vision and with each kind of
+ * colour blindness (palette.test.ts measures it). Data and zero keep one colour in both themes
+ * so a legend, a screenshot and a pixel test mean the same thing; the neutral colours follow
+ * the theme.
  */
 import { depthOfKey } from '../core/raster/classes.ts';
 
@@ -36,54 +43,60 @@ export interface Palette {
   readonly depth: readonly string[];
 }
 
-/** Depth 1 (top), 2, ...; bluish green is left for NBD holes so the two never meet in one view. */
-const DEPTH = [
-  OKABE_ITO.reddishPurple,
-  OKABE_ITO.skyBlue,
-  OKABE_ITO.yellow,
-  OKABE_ITO.bluishGreen,
-  OKABE_ITO.orange,
-  OKABE_ITO.blue,
-  OKABE_ITO.vermillion,
-];
+/**
+ * Depth 1 (top), 2, ...: chosen (from Paul Tol's and Okabe-Ito's colour-blind-safe sets) to stay
+ * apart from every content colour in both themes, for every kind of colour vision.
+ */
+export const DEPTH = ['#CC79A7', '#DDCC77', '#332288', '#99DDFF', '#8B4513', '#999933', '#117733'];
 
-/** Kinds of disagreement, in order of first appearance: the first difference is always vermillion. */
-const KINDS = [
-  OKABE_ITO.vermillion,
-  OKABE_ITO.reddishPurple,
-  OKABE_ITO.skyBlue,
-  OKABE_ITO.yellow,
-  OKABE_ITO.bluishGreen,
-  OKABE_ITO.orange,
-  OKABE_ITO.blue,
-];
+/** Kinds of disagreement, in order of first appearance: a family of their own, apart from content and depth. */
+export const KINDS = ['#800000', '#EE99AA', '#004488', '#BBCC33', '#EECC66', '#6699CC'];
 
-/** A diff side's values (its legend order): data blue and zero orange as on the map; hole bluish green. */
-const VALUES = [
-  OKABE_ITO.blue,
-  OKABE_ITO.bluishGreen,
-  OKABE_ITO.orange,
-  OKABE_ITO.skyBlue,
-  OKABE_ITO.reddishPurple,
-  OKABE_ITO.yellow,
-  OKABE_ITO.vermillion,
-];
-
-/** Host-file map classes (core/hostmap HOST_* order): metadata in distinct colours, data as on the map. */
-const HOST: Readonly<Record<string, (p: Palette) => string>> = {
-  'host-free': (p) => p.empty,
-  'host-header': (p) => p.selection,
-  'host-l1': () => OKABE_ITO.vermillion,
-  'host-l2': () => OKABE_ITO.orange,
-  'host-reftable': () => OKABE_ITO.reddishPurple,
-  'host-refblock': () => OKABE_ITO.skyBlue,
-  'host-snapshot': () => OKABE_ITO.yellow,
-  'host-bitmap': () => OKABE_ITO.bluishGreen,
-  'host-data': (p) => p.data,
-  'host-compressed': () => '#7f7f7f',
-  'host-leaked': () => '#e41a1c',
-  'host-twice': () => '#ff00ff',
+/** Host-file metadata: a family of its own; the file's data clusters are data, a double reference is unreadable. */
+export const HOST_METADATA: Readonly<Record<string, string>> = {
+  'host-l1': '#A0522D',
+  'host-l2': '#D2B48C',
+  'host-reftable': '#4B0082',
+  'host-refblock': '#7B68EE',
+  'host-snapshot': '#EEDD88',
+  'host-bitmap': '#708090',
+  'host-leaked': '#FF69B4',
 };
+
+/**
+ * What a diff side's value means on the map (from its legend label), or undefined: a side's
+ * "zero" is the map's zero, its "backing depth 2" the map's depth 2, so a lane reads like the map.
+ */
+export function valueMeaning(label: string): string | undefined {
+  if (/compressed/.test(label)) return 'compressed';
+  if (label === 'hole') return 'hole';
+  if (label === 'absent' || label === 'hole,zero' || /unallocated/.test(label)) return 'absent';
+  const depth = /^local$|^backing depth (\d+)$/.exec(label);
+  if (depth) return `depth-${depth[1] ?? 1}`;
+  if (/zero/.test(label)) return 'zero';
+  if (/data|allocated|dirty/.test(label)) return 'data';
+  return undefined;
+}
+
+/** For a side's values with no colour of their own on the map, or a second value of one meaning. */
+export const SIDE_EXTRA = ['#5B3A29', '#5D3A9B', '#777777'];
+
+/**
+ * The colours of one diff side's values, in legend order: each value in its map colour, or (when
+ * it has none, or an earlier value took it) the next colour of SIDE_EXTRA, so two values of one
+ * side never share a colour. Past SIDE_EXTRA a side with that many values repeats them.
+ */
+export function sideColours(p: Palette, labels: readonly string[]): string[] {
+  const used = new Set<string>();
+  let extra = 0;
+  return labels.map((label) => {
+    const meaning = valueMeaning(label);
+    let c = meaning === undefined ? undefined : colourOf(p, meaning);
+    if (c === undefined || used.has(c)) c = SIDE_EXTRA[extra++ % SIDE_EXTRA.length]!;
+    used.add(c);
+    return c;
+  });
+}
 
 export const PALETTES: Readonly<Record<ResolvedTheme, Palette>> = {
   light: {
@@ -126,9 +139,8 @@ export function colourOf(p: Palette, key: string): string {
   if (d >= 0) return depthColour(p, d);
   const n = (prefix: string) => Number(key.slice(prefix.length));
   if (key.startsWith('kind-')) return KINDS[n('kind-') % KINDS.length]!;
-  if (key.startsWith('value-')) return key === 'value-other' ? p.agree : VALUES[n('value-') % VALUES.length]!;
-  const host = HOST[key];
-  if (host) return host(p);
+  const host = HOST_METADATA[key];
+  if (host) return host;
   switch (key) {
     case 'data':
       return p.data;
@@ -146,7 +158,16 @@ export function colourOf(p: Palette, key: string): string {
     case 'compressed':
       return OKABE_ITO.skyBlue;
     case 'agree':
+    case 'value-other':
       return p.agree;
+    case 'host-header':
+      return p.selection;
+    case 'host-data':
+      return p.data;
+    case 'host-compressed':
+      return OKABE_ITO.skyBlue;
+    case 'host-twice':
+      return p.error;
     default:
       return p.empty;
   }

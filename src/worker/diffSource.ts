@@ -11,6 +11,7 @@ import { meaningNotes } from '../core/diff/meaning.ts';
 import { clusterRange, explainDifference } from '../core/diff/reason.ts';
 import { sizeNote } from '../core/diff/sizes.ts';
 import { binarySize, hex } from '../core/format.ts';
+import { type LegendEntry, presentLegend } from '../core/interpret/interpretation.ts';
 import { formatNative } from '../core/interpret/native.ts';
 import { formatView } from '../core/interpret/viewSource.ts';
 import { D_KIND, DiffRaster } from '../core/raster/diff.ts';
@@ -29,6 +30,8 @@ export const sideId = (s: SideData): string => {
 
 interface Side extends SideData {
   readonly source: SourceId;
+  /** The interpretation's legend and every other value this side holds (presentLegend). */
+  readonly legend: readonly LegendEntry[];
 }
 
 export class DiffSource implements MapSource {
@@ -43,7 +46,7 @@ export class DiffSource implements MapSource {
     private readonly share0: (signal: AbortSignal) => Promise<LinkMap>,
   ) {
     this.reads = [a.source, b.source];
-    const side = (x: Side) => ({ extents: x.extents, legend: x.entry.interpretation.legend });
+    const side = (x: Side) => ({ extents: x.extents, legend: x.legend });
     this.raster = new DiffRaster(d, side(a), side(b));
   }
 
@@ -60,7 +63,8 @@ export class DiffSource implements MapSource {
       const src = sourceOf(s.source);
       if (!src.side) throw new SourceError(`${tag} cannot read source ${s.source}: it is itself a diff`);
       try {
-        return { ...(await src.side(s.interp, s.view, signal)), source: s.source };
+        const data = await src.side(s.interp, s.view, signal);
+        return { ...data, source: s.source, legend: presentLegend(data.entry.interpretation, data.extents) };
       } catch (e) {
         if (e instanceof SourceError) throw new SourceError(e.message.replace('for ', `for ${tag} = `));
         throw e;
@@ -89,7 +93,7 @@ export class DiffSource implements MapSource {
       provenance: s.entry.provenance,
       file: s.file,
       length: s.length,
-      legend: s.entry.interpretation.legend.map((l) => ({ value: l.value, label: l.label })),
+      legend: s.legend.map((l) => ({ value: l.value, label: l.label })),
       nativeFormats: s.nativeFormats,
       source: s.source,
       ...(s.status?.error && { error: s.status.error.message }),

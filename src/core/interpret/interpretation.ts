@@ -85,3 +85,23 @@ export function collapse(e: Extents, valueAt: (i: number) => number, keepHost: b
     layer: layer.slice(0, m),
   };
 }
+
+/**
+ * The legend of what `x` holds: the interpretation's legend, then each value it does not list
+ * (a backing depth past those named, say) in ascending order with `label(value)`, so every value
+ * shown has a label and a colour of its own.
+ */
+export function presentLegend(i: Pick<Interpretation, 'legend' | 'label'>, x: Interpreted): LegendEntry[] {
+  const listed = new Set(i.legend.map((l) => l.value));
+  const more = new Set<number>();
+  for (let k = 0; k < x.count; k++) {
+    const v = x.value[k]!;
+    if (!listed.has(v)) more.add(v);
+  }
+  return [
+    ...i.legend,
+    ...[...more]
+      .sort((p, q) => p - q)
+      .map((value) => ({ value, label: i.label(value), description: i.label(value) })),
+  ];
+}

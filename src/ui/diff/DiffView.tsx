@@ -16,7 +16,7 @@ import { download } from '../download.ts';
 import { GridView } from '../GridView.tsx';
 import { Lanes } from '../Lanes.tsx';
 import { diffLook, diffSideLook } from '../looks.ts';
-import { colourOf, PALETTES, type ResolvedTheme } from '../palette.ts';
+import { colourOf, PALETTES, type ResolvedTheme, sideColours } from '../palette.ts';
 import { RowsTable } from '../RowsTable.tsx';
 import { diffMixWords } from '../words.ts';
 import { DiffLegend } from './DiffLegend.tsx';
@@ -158,9 +158,10 @@ function Ready({ d, theme }: { d: DiffInfo; theme: ResolvedTheme }) {
     }),
     [p, current],
   );
+  const sides = useMemo(() => [d.a, d.b].map((s) => s.legend.map((l) => l.label)), [d.a, d.b]);
   const laneLook = useCallback(
-    (lane: number) => (lane === 2 ? look : diffSideLook(d.classes, lane as 0 | 1, p)),
-    [look, d.classes, p],
+    (lane: number) => (lane === 2 ? look : diffSideLook(d.classes, lane as 0 | 1, sides[lane]!, p)),
+    [look, d.classes, sides, p],
   );
   const words = useMemo(() => diffMixWords(d), [d]);
   const exportAs = (format: ExportFormat, name: string, type: string) =>
@@ -234,7 +235,7 @@ function Ready({ d, theme }: { d: DiffInfo; theme: ResolvedTheme }) {
                 <span key={l.value} className="diff-value">
                   <span
                     className="swatch"
-                    style={{ background: colourOf(p, `value-${i}`) }}
+                    style={{ background: sideColours(p, sides[si]!)[i] }}
                     aria-hidden="true"
                   />
                   {l.label}
