@@ -17,6 +17,7 @@ import type {
   Hit,
   HostMapBins,
   ImageReport,
+  LaneSpan,
   Lanes,
   RowsPage,
   SandboxOp,
@@ -85,6 +86,12 @@ export interface Calls {
     partial: never;
   };
   hit: { params: { source: SourceId; view: string; offset: number }; result: Hit | null; partial: never };
+  /** Per lane, the stretch of one class around `offset` (null where the lane has nothing there). */
+  spans: {
+    params: { source: SourceId; view: string; offset: number };
+    result: readonly (LaneSpan | null)[];
+    partial: never;
+  };
   rows: {
     params: {
       source: SourceId;

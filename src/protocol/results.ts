@@ -77,6 +77,14 @@ export interface Hit {
   readonly values: readonly InterpretationValue[];
 }
 
+/** A stretch of one class in one lane: [start, end), its class index; `cut` when it reaches further than was looked. */
+export interface LaneSpan {
+  readonly start: number;
+  readonly end: number;
+  readonly cls: number;
+  readonly cut: boolean;
+}
+
 /** A page of a source's rows: qemu-img map rows of an image, the differing extents of a diff. */
 export interface RowsPage {
   /** Rows in all (of the range asked for). */

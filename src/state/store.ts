@@ -12,6 +12,7 @@ import type { ErrorInfo } from '../protocol/errors.ts';
 import type { Bins, GridBox, Hit } from '../protocol/results.ts';
 import type { ChainInfo, DiffInfo } from '../protocol/source.ts';
 import { type DiffSpec, diffLength } from './diff.ts';
+import { type Highlight, keepsHighlight } from './highlight.ts';
 import { DEFAULT_LAYERS, type LayerId, type LayerToggles } from './layers.ts';
 import { type LinkState, NO_LINK } from './link.ts';
 import { NO_CONSENT, type RemoteConsent } from './remoteConsent.ts';
@@ -58,6 +59,8 @@ export interface AppState {
   /** Guest offset of the selected cluster, and the worker's answer for it. */
   readonly selection?: number;
   readonly detail?: Hit;
+  /** What the coupled views highlight (highlight.ts). */
+  readonly highlight?: Highlight;
   readonly theme: Theme;
   /** The diff view's A and B (issue 4); absent = the single map. */
   readonly diff?: DiffSpec;
@@ -122,7 +125,9 @@ export interface AppActions {
   resetView(): void;
   toggleLayer(id: LayerId): void;
   setLayers(layers: LayerToggles): void;
+  /** Selects a cluster; a range highlight that does not hold it goes. */
   select(offset: number | undefined): void;
+  setHighlight(h: Highlight | undefined): void;
   setDetail(detail: Hit | undefined): void;
   setTheme(t: Theme): void;
   setDiff(d: DiffSpec | undefined): void;
@@ -198,7 +203,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
         const token = get().token + 1;
         set(
           {
-            ...without(get(), 'sample', 'url', 'selection', 'detail', 'snapshot'),
+            ...without(get(), 'sample', 'url', 'selection', 'detail', 'snapshot', 'highlight'),
             token,
             files,
             ...(from.sample !== undefined && { sample: from.sample }),
@@ -223,7 +228,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
         if (!current(token)) return;
         set(
           {
-            ...without(get(), 'chain', 'selection', 'detail', 'firstBins'),
+            ...without(get(), 'chain', 'selection', 'detail', 'firstBins', 'highlight'),
             openErrors: errors,
             load: { ...idle, status: 'error' },
           },
@@ -233,7 +238,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
       stopped: (error) =>
         set(
           {
-            ...without(get(), 'chain', 'selection', 'detail', 'firstBins', 'second'),
+            ...without(get(), 'chain', 'selection', 'detail', 'firstBins', 'second', 'highlight'),
             openErrors: [error],
             load: { ...idle, status: 'error' },
           },
@@ -264,9 +269,13 @@ export function createAppStore(init: Partial<AppState> = {}) {
       toggleLayer: (id) => set({ layers: { ...get().layers, [id]: !get().layers[id] } }),
       setLayers: (layers) => set({ layers }),
       select: (offset) => {
-        const rest = without(get(), 'selection', 'detail');
+        const s = get();
+        const rest = keepsHighlight(s.highlight, offset)
+          ? without(s, 'selection', 'detail')
+          : without(s, 'selection', 'detail', 'highlight');
         set(offset === undefined ? rest : { ...rest, selection: offset }, true);
       },
+      setHighlight: (h) => put('highlight', h),
       setDetail: (detail) => {
         if (detail === undefined || detail.offset === get().selection) put('detail', detail);
       },

@@ -1,11 +1,13 @@
 /**
  * The qemu-img map rows of the range in view (merged as qemu-img merges block status), paged
  * from the worker. Linked both ways: a click (or Enter) zooms the map to the row and selects its
- * first cluster; a selection made on the map marks its row and scrolls the table to it.
+ * first cluster, and highlights the row's range in the other views (HighlightBar); a selection
+ * made on the map marks its row and scrolls the table to it.
  */
 import type { ChainInfo } from '../protocol/source.ts';
 import { viewKey } from '../state/views.ts';
 import { useApp } from './appContext.ts';
+import { rangeLabel } from './format.ts';
 import { RowsTable } from './RowsTable.tsx';
 
 export function ExtentTable({ chain }: { chain: ChainInfo }) {
@@ -14,6 +16,7 @@ export function ExtentTable({ chain }: { chain: ChainInfo }) {
   const key = useApp(viewKey);
   const setView = useApp((s) => s.setView);
   const select = useApp((s) => s.select);
+  const setHighlight = useApp((s) => s.setHighlight);
   const title =
     chain.kind === 'map'
       ? `${chain.mapOnly?.sources[0]?.title ?? 'map'} rows in view`
@@ -33,6 +36,12 @@ export function ExtentTable({ chain }: { chain: ChainInfo }) {
       onPick={(_i, start, length) => {
         setView({ start, end: start + length });
         select(start - (start % chain.clusterSize));
+        setHighlight({
+          kind: 'range',
+          start,
+          end: start + length,
+          label: `${chain.kind === 'map' ? 'map' : 'qemu-img map'} row ${rangeLabel(start, start + length)}`,
+        });
       }}
     />
   );

@@ -5,7 +5,7 @@
  * rule (paint.ts), so a few scattered writes in a 100 GiB lane still show. Dragging across the
  * lanes zooms the views to the brushed range.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Lanes as LanesResult } from '../protocol/results.ts';
 import type { RasterInfo } from '../protocol/source.ts';
 import { useApp, useServices } from './appContext.ts';
@@ -27,9 +27,16 @@ export interface LanesProps {
   readonly lookOf: (lane: number) => Look;
   readonly testId: string;
   readonly maxLabel: number;
+  /** Marked on the lanes: a highlighted range (a band), the selected offset (a line). */
+  readonly marks?: {
+    readonly range?: { readonly start: number; readonly end: number };
+    readonly at?: number;
+  };
+  /** A click on lane `lane` at guest `offset` (no drag). */
+  readonly onPick?: (lane: number, offset: number) => void;
 }
 
-export function Lanes({ source, view: viewKey, lookOf, testId, maxLabel }: LanesProps) {
+export function Lanes({ source, view: viewKey, lookOf, testId, maxLabel, marks, onPick }: LanesProps) {
   const { store, client } = useServices();
   const view = useApp((s) => s.view);
   const boxRef = useRef<HTMLDivElement>(null);
@@ -72,7 +79,21 @@ export function Lanes({ source, view: viewKey, lookOf, testId, maxLabel }: Lanes
     paintLanes(c, lanes.fractions, lanes.lanes, lanes.px, lanes.classes, lookOf);
   }, [lanes, key, lookOf]);
 
-  useLaneAxis(brushRef, axisRef, view, px, height, store);
+  const onClick = useCallback(
+    (offset: number, y: number) => {
+      const lane = Math.floor(y / (LANE_H + LANE_GAP));
+      if (onPick && lane >= 0 && lane < names.length) onPick(lane, offset);
+    },
+    [onPick, names.length],
+  );
+  useLaneAxis(brushRef, axisRef, view, px, height, store, onPick && onClick);
+  const len = view.end - view.start;
+  const xOf = (o: number) =>
+    len > 0 ? ((Math.min(Math.max(o, view.start), view.end) - view.start) / len) * px : 0;
+  const band =
+    marks?.range && marks.range.end > view.start && marks.range.start < view.end ? marks.range : undefined;
+  const line =
+    marks?.at !== undefined && marks.at >= view.start && marks.at < view.end ? marks.at : undefined;
 
   return (
     <div className="tracks-body" ref={boxRef}>
@@ -95,7 +116,7 @@ export function Lanes({ source, view: viewKey, lookOf, testId, maxLabel }: Lanes
         tabIndex={0}
         role="img"
         data-testid={`${testId}-plot`}
-        aria-label={`Lanes on the guest axis: ${names.map((n) => n.name).join(', ')}. Plus and minus zoom, arrow keys pan, 0 shows the whole image; drag to zoom to a range.`}
+        aria-label={`Lanes on the guest axis: ${names.map((n) => n.name).join(', ')}. Plus and minus zoom, arrow keys pan, 0 shows the whole image; drag to zoom to a range${onPick ? ', click to highlight the stretch under the pointer' : ''}.`}
         onKeyDown={(e) => {
           if (e.ctrlKey || e.metaKey || e.altKey) return;
           const s = store.getState();
@@ -135,6 +156,19 @@ export function Lanes({ source, view: viewKey, lookOf, testId, maxLabel }: Lanes
           style={{ width: px, height }}
         />
         <svg width={px} height={height + AXIS_H} aria-hidden="true">
+          {band && (
+            <rect
+              className="lane-band"
+              data-testid={`${testId}-band`}
+              x={xOf(band.start)}
+              y={0.5}
+              width={Math.max(2, xOf(band.end) - xOf(band.start))}
+              height={height - 1}
+            />
+          )}
+          {line !== undefined && (
+            <line className="lane-at" x1={xOf(line) + 0.5} x2={xOf(line) + 0.5} y1={0} y2={height} />
+          )}
           <g ref={brushRef} />
           <g ref={axisRef} className="axis" transform={`translate(0,${height})`} />
         </svg>

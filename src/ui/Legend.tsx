@@ -1,4 +1,7 @@
-/** Layer toggles, each with its legend swatch; depth colours are named by file. */
+/**
+ * Layer toggles, each with its legend swatch; depth colours are named by file. Each class has a
+ * highlight button (coupled views): pressed, the heatmap and the lanes fade every cell without it.
+ */
 import { LAYER_IDS, LAYER_LABELS, type LayerId } from '../state/layers.ts';
 import { useApp } from './appContext.ts';
 import { depthColour, type Palette } from './palette.ts';
@@ -41,6 +44,35 @@ function Swatch({ id, p, depth }: { id: LayerId; p: Palette; depth: boolean }) {
   return <span className="swatch" style={style} aria-hidden="true" />;
 }
 
+/** The class key each layer's highlight button finds (depth has one per layer, below). */
+const LAYER_CLASS: Partial<Record<LayerId, string>> = {
+  data: 'data',
+  zero: 'zero',
+  absent: 'absent',
+  top: 'top',
+  hole: 'hole',
+  compressed: 'compressed',
+};
+
+/** Highlight (and un-highlight) the cells of one class. */
+function Find({ cls, label }: { cls: string; label: string }) {
+  const highlight = useApp((s) => s.highlight);
+  const setHighlight = useApp((s) => s.setHighlight);
+  const on = highlight?.kind === 'class' && highlight.key === cls;
+  return (
+    <button
+      type="button"
+      className="find"
+      aria-pressed={on}
+      aria-label={`Highlight ${label}`}
+      title={on ? 'Show every cell again' : `Fade every cell without ${label}`}
+      onClick={() => setHighlight(on ? undefined : { kind: 'class', key: cls, label })}
+    >
+      ◎
+    </button>
+  );
+}
+
 export function Legend({ palette }: { palette: Palette }) {
   const layers = useApp((s) => s.layers);
   const toggle = useApp((s) => s.toggleLayer);
@@ -68,6 +100,7 @@ export function Legend({ palette }: { palette: Palette }) {
                 </span>
               )}
             </label>
+            {LAYER_CLASS[id] && <Find cls={LAYER_CLASS[id]} label={LAYER_LABELS[id].toLowerCase()} />}
           </li>
         ))}
       </ul>
@@ -81,11 +114,13 @@ export function Legend({ palette }: { palette: Palette }) {
                 aria-hidden="true"
               />
               {i + 1}: {l.name}
+              <Find cls={`depth-${i + 1}`} label={`owned by ${l.name}`} />
             </li>
           ))}
           <li>
             <span className="swatch" style={{ background: palette.absent }} aria-hidden="true" />
             0: absent
+            <Find cls="depth-0" label="in no layer (absent)" />
           </li>
           <li className="depth-note">
             Solid: data in that layer. Dotted: zero in that layer (dots need cells 6 px wide; zoom in). The

@@ -1,8 +1,9 @@
 /**
  * The guest-offset axis and drag-to-zoom brush under a set of lanes (Tracks, diff lanes): hex
- * ticks at multiples of a power of two, so labels stay round; a brushed range becomes the view.
+ * ticks at multiples of a power of two, so labels stay round; a brushed range becomes the view;
+ * a click without a drag picks the offset (and the lane) under the pointer.
  */
-import { axisBottom, brushX, scaleLinear, select } from 'd3';
+import { axisBottom, brushX, pointer, scaleLinear, select } from 'd3';
 import { type RefObject, useEffect } from 'react';
 import { hex } from '../core/format.ts';
 import type { Store } from '../state/store.ts';
@@ -19,6 +20,7 @@ export function useLaneAxis(
   px: number,
   height: number,
   store: Store,
+  onClick?: (offset: number, y: number) => void,
 ): void {
   useEffect(() => {
     if (!brushRef.current || !axisRef.current || px <= 0) return;
@@ -41,11 +43,18 @@ export function useLaneAxis(
         [px, height],
       ])
       .on('end', (ev: { selection: [number, number] | null; sourceEvent?: unknown }) => {
-        if (!ev.selection || !ev.sourceEvent) return;
+        if (!ev.sourceEvent) return;
+        if (!ev.selection) {
+          // A click: d3's brush ends with no selection.
+          const [cx, cy] = pointer(ev.sourceEvent, brushRef.current);
+          const at = Math.floor(x.invert(cx));
+          if (onClick && at >= view.start && at < view.end) onClick(at, cy);
+          return;
+        }
         const [a, z] = ev.selection.map((v) => x.invert(v));
         g.call(b.move, null);
         if (z !== undefined && a !== undefined && z > a) store.getState().setView({ start: a, end: z });
       });
     g.call(b);
-  }, [brushRef, axisRef, view.start, view.end, px, height, store]);
+  }, [brushRef, axisRef, view.start, view.end, px, height, store, onClick]);
 }

@@ -22,6 +22,8 @@ export interface Look {
   readonly rgb: Int32Array;
   /** The colour of a cell part no class covers. */
   readonly empty: string;
+  /** A highlighted class (the legend's pick): bins without it fade toward `empty`. -1 or absent: none. */
+  readonly focus?: number;
   /** The map's marks over the fill: class indices (-1: not shown) and colours. */
   readonly overlays?: {
     readonly top: number;
@@ -45,6 +47,28 @@ export interface Marks {
   readonly selectionColour: string;
   readonly cursorColour: string;
   readonly backColour: string;
+}
+
+/**
+ * How far a bin without the highlighted class fades toward the background: far enough that the
+ * highlighted class stands out at a glance, not so far that the rest of the map is lost.
+ */
+export const FADE = 0.75;
+
+/** True when bin `bin` lacks the look's focused class (and so fades). */
+const faded = (fr: Float32Array, classes: number, bin: number, look: Look): boolean =>
+  look.focus !== undefined && look.focus >= 0 && !((fr[bin * classes + look.focus] ?? 0) > MIN_FRACTION);
+
+/** 0xRRGGBB `c` faded toward `to` by FADE. */
+const fade = (c: number, to: number): number => {
+  const ch = (sh: number) => Math.round(((c >> sh) & 255) * (1 - FADE) + ((to >> sh) & 255) * FADE) << sh;
+  return ch(16) | ch(8) | ch(0);
+};
+
+/** The one colour of a bin as one pixel (small cells, lane pixels): its blend, faded when not highlighted. */
+function binColour(fr: Float32Array, classes: number, bin: number, look: Look, empty: number): number {
+  const c = blendOf(fr, classes, bin, look.show, look.neutral, look.rgb, empty);
+  return faded(fr, classes, bin, look) ? fade(c, empty) : c;
 }
 
 /** Cells narrower than this (CSS px) are one colour each, written as pixels. */
@@ -125,8 +149,7 @@ function paintSmallCells(
   let c = 0;
   paintCells(px, img.width, img.height, g, (i) => {
     // Neighbouring cells often hold the same mix (a preallocated TiB is one mix): reuse the colour.
-    if (i === 0 || !sameBin(fr, classes, i - 1, i))
-      c = pixel(blendOf(fr, classes, i, look.show, look.neutral, look.rgb, empty));
+    if (i === 0 || !sameBin(fr, classes, i - 1, i)) c = pixel(binColour(fr, classes, i, look, empty));
     return c;
   });
   ctx.putImageData(img, 0, 0);
@@ -145,7 +168,7 @@ function fillBox(
   h: number,
 ) {
   if (h < BAND_MIN_PX) {
-    ctx.fillStyle = cssRgb(blendOf(fr, classes, bin, look.show, look.neutral, look.rgb, rgbOf(look.empty)));
+    ctx.fillStyle = cssRgb(binColour(fr, classes, bin, look, rgbOf(look.empty)));
     ctx.fillRect(x, y, w, h);
     return;
   }
@@ -162,6 +185,12 @@ function fillBox(
       ctx.fillRect(x, y0, w, y1 - y0);
     }
   }
+  if (faded(fr, classes, bin, look)) {
+    ctx.globalAlpha = FADE;
+    ctx.fillStyle = look.empty;
+    ctx.fillRect(x, y, w, h);
+    ctx.globalAlpha = 1;
+  }
 }
 
 function overlays(
@@ -175,7 +204,7 @@ function overlays(
   s: number,
 ) {
   const o = look.overlays;
-  if (!o || s < 6) return;
+  if (!o || s < 6 || faded(fr, classes, bin, look)) return;
   const f = (c: number) => (c < 0 ? 0 : (fr[bin * classes + c] ?? 0));
   if (f(o.hatch) > MIN_FRACTION) {
     ctx.globalAlpha = Math.max(0.35, f(o.hatch));
@@ -195,10 +224,10 @@ function overlays(
     // A 3x3 grid of dots, as many of them as the zero share (at least one): a cell that is
     // zero throughout is fully dotted, a cell with a little zero has one dot.
     const n = Math.max(1, Math.round(9 * f(o.dots)));
-    const r = Math.max(1.2, s / 11);
+    const r = Math.max(1.2, s / 14);
     ctx.fillStyle = o.dotColour ?? o.hatchColour;
     ctx.strokeStyle = o.dotRing ?? o.hatchColour;
-    ctx.lineWidth = Math.max(1, s / 40);
+    ctx.lineWidth = Math.max(1, s / 90);
     ctx.beginPath();
     for (let k = 0; k < n; k++) {
       const cx = x + ((k % 3) + 0.5) * (s / 3);
@@ -323,7 +352,7 @@ export function paintLanes(
     const y1 = Math.round((l * (LANE_H + LANE_GAP) + LANE_H) * dpr);
     const line = y0 * W;
     for (let p = 0; p < px; p++) {
-      const c = pixel(blendOf(fractions, classes, l * px + p, look.show, look.neutral, look.rgb, empty));
+      const c = pixel(binColour(fractions, classes, l * px + p, look, empty));
       const x1 = Math.min(W, Math.round((p + 1) * dpr));
       for (let x = Math.round(p * dpr); x < x1; x++) out[line + x] = c;
     }

@@ -14,6 +14,16 @@ const MAP_WORDS: Readonly<Record<string, string>> = {
   hole: 'NBD hole',
 };
 
+/** A map class in words: "zero", "owned by base.raw", "in no layer (absent)". */
+export function classWords(key: string, layers: readonly LayerInfo[]): string {
+  if (key === 'depth-0') return 'in no layer (absent)';
+  if (key.startsWith('depth-')) {
+    const d = Number(key.slice(6));
+    return `owned by ${layers[d - 1]?.name ?? `layer ${d}`}`;
+  }
+  return MAP_WORDS[key] ?? key;
+}
+
 /** The map's cells: "data 50%, zero 50% · owned by top.qcow2 50%, base.raw 50%". */
 export const mapMixWords =
   (keys: readonly string[], layers: readonly LayerInfo[]) =>

@@ -15,6 +15,7 @@ import { type LegendEntry, presentLegend } from '../core/interpret/interpretatio
 import { formatNative } from '../core/interpret/native.ts';
 import { formatView } from '../core/interpret/viewSource.ts';
 import { D_KIND, DiffRaster } from '../core/raster/diff.ts';
+import type { LaneRuns } from '../core/raster/lanes.ts';
 import { runAt } from '../core/runs/runs.ts';
 import type { LinkMap } from '../core/share/mapCodec.ts';
 import type { ExportFormat, ExportResult, Hit, RowsPage } from '../protocol/results.ts';
@@ -158,9 +159,9 @@ export class DiffSource implements MapSource {
     return this.raster.bins(start, end, n);
   }
 
-  async lanes(view: string, start: number, end: number, px: number): Promise<Float32Array> {
+  async laneRuns(view: string): Promise<LaneRuns[]> {
     noViews(view, 'a diff');
-    return this.raster.lanes(start, end, px);
+    return this.raster.laneRuns();
   }
 
   /** Why extent i differs: from both sides' metadata, or (a map without its image) their values. */

@@ -9,6 +9,7 @@
  */
 
 import { layoutGrid } from '../core/raster/grid.ts';
+import { laneSpansAt, rasterLanes } from '../core/raster/lanes.ts';
 import { encodeLinkMap } from '../core/share/mapCodec.ts';
 import { CancelledError } from '../core/status/layerStatus.ts';
 import { chainStatus } from '../core/status/resolve.ts';
@@ -190,10 +191,14 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
     lanes: async ({ source, view, start, end, px }, ctx) => {
       const src = sourceOf(source);
       const w = Math.max(1, Math.min(px, MAX_LANE_PX));
-      const fractions = await src.lanes(view, start, end, w, ctx.signal);
-      const lanes = src.info().lanes.length;
-      return { start, end, px: w, lanes, classes: lanes ? fractions.length / (lanes * w) : 0, fractions };
+      const info = src.info();
+      const runs = await src.laneRuns(view, ctx.signal);
+      const classes = info.classes.length;
+      const fractions = rasterLanes(runs, classes, start, end, w);
+      return { start, end, px: w, lanes: runs.length, classes, fractions };
     },
+    spans: async ({ source, view, offset }, ctx) =>
+      laneSpansAt(await sourceOf(source).laneRuns(view, ctx.signal), offset),
     hit: ({ source, view, offset }, ctx) => sourceOf(source).hit(view, offset, ctx.signal),
     rows: ({ source, view, ...q }, ctx) => sourceOf(source).rows(view, q, ctx.signal),
     export: ({ source, view, format, release }, ctx) =>

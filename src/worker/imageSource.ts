@@ -32,6 +32,7 @@ import { entryDetail } from '../core/qcow2/lookup.ts';
 import { readSnapshotL1, readSnapshots } from '../core/qcow2/snapshots.ts';
 import { binChain, CHAIN_LANE_NAMES, chainLanes, mappedEnd } from '../core/raster/chain.ts';
 import { chainClassKeys } from '../core/raster/classes.ts';
+import type { LaneRuns } from '../core/raster/lanes.ts';
 import { runAt } from '../core/runs/runs.ts';
 import type { LinkMap } from '../core/share/mapCodec.ts';
 import { describeResolved, resolvedAt } from '../core/status/describe.ts';
@@ -228,13 +229,7 @@ export class ImageSource implements MapSource {
     return binChain((await this.viewOf(view, signal)).status, start, end, n);
   }
 
-  async lanes(
-    view: string,
-    start: number,
-    end: number,
-    px: number,
-    signal: AbortSignal,
-  ): Promise<Float32Array> {
+  async laneRuns(view: string, signal: AbortSignal): Promise<LaneRuns[]> {
     const v = await this.viewOf(view, signal);
     const [map, nbd, , depth] = INTERPRETATIONS.map((i) => v.interp(i)) as [
       Interpreted,
@@ -242,7 +237,7 @@ export class ImageSource implements MapSource {
       Interpreted,
       Interpreted,
     ];
-    return chainLanes(v.status, { map, nbd, depth }, start, end, px);
+    return chainLanes(v.status, { map, nbd, depth });
   }
 
   async hit(view: string, offset: number, signal: AbortSignal): Promise<Hit | null> {

@@ -14,6 +14,7 @@ import { describeView, formatView, parseView } from '../core/interpret/viewSourc
 import { MAX_CHAIN_DEPTH } from '../core/limits.ts';
 import { CHAIN_LANE_NAMES } from '../core/raster/chain.ts';
 import { chainClassKeys } from '../core/raster/classes.ts';
+import type { LaneRuns } from '../core/raster/lanes.ts';
 import { MapRaster, mapRole } from '../core/raster/mapOnly.ts';
 import { runAt } from '../core/runs/runs.ts';
 import {
@@ -142,9 +143,9 @@ export class MapOnlySource implements MapSource {
     return this.raster.bins(start, end, n);
   }
 
-  async lanes(view: string, start: number, end: number, px: number): Promise<Float32Array> {
+  async laneRuns(view: string): Promise<(LaneRuns | undefined)[]> {
     noViews(view, 'a map without its image');
-    return this.raster.lanes(start, end, px);
+    return this.raster.laneRuns();
   }
 
   async hit(view: string, offset: number): Promise<Hit | null> {

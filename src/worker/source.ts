@@ -8,6 +8,7 @@
 import type { CatalogueEntry, NativeFormat } from '../core/interpret/catalogue.ts';
 import type { Interpreted } from '../core/interpret/interpretation.ts';
 import type { ViewSource } from '../core/interpret/viewSource.ts';
+import type { LaneRuns } from '../core/raster/lanes.ts';
 import type { LinkMap } from '../core/share/mapCodec.ts';
 import type { ChainStatus } from '../core/status/resolve.ts';
 import type { ExportFormat, ExportResult, Hit, RowsPage } from '../protocol/results.ts';
@@ -34,7 +35,8 @@ export interface MapSource {
   info(): ChainInfo | DiffInfo;
   view(view: string, signal: AbortSignal): Promise<ViewInfo>;
   bins(view: string, start: number, end: number, n: number, signal: AbortSignal): Promise<Float32Array>;
-  lanes(view: string, start: number, end: number, px: number, signal: AbortSignal): Promise<Float32Array>;
+  /** The source's lanes (names as info().lanes), rastered and hit-tested by the handler (core/raster/lanes.ts). */
+  laneRuns(view: string, signal: AbortSignal): Promise<readonly (LaneRuns | undefined)[]>;
   hit(view: string, offset: number, signal: AbortSignal): Promise<Hit | null>;
   rows(view: string, q: RowsQuery, signal: AbortSignal): Promise<RowsPage>;
   export(view: string, format: ExportFormat, release: number, signal: AbortSignal): Promise<ExportResult>;

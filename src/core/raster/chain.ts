@@ -6,7 +6,6 @@
 import type { Interpreted } from '../interpret/interpretation.ts';
 import { nbdDepth, nbdFlags } from '../interpret/nbd.ts';
 import { MAP_COMPRESSED, MAP_DATA, MAP_PRESENT, MAP_ZERO } from '../interpret/qemuImgMap.ts';
-import type { Runs } from '../runs/runs.ts';
 import { runsEnd } from '../runs/runs.ts';
 import {
   BDRV_BLOCK_ALLOCATED,
@@ -25,7 +24,7 @@ import {
   KIND_ZERO_PLAIN,
 } from '../status/kinds.ts';
 import type { ChainStatus } from '../status/resolve.ts';
-import { Binner, binRuns, MAX_BINS } from './bins.ts';
+import { Binner, MAX_BINS } from './bins.ts';
 import {
   C_ABSENT,
   C_COMPRESSED,
@@ -38,6 +37,7 @@ import {
   C_ZERO,
   chainClassCount,
 } from './classes.ts';
+import type { LaneRuns } from './lanes.ts';
 
 /** End of the mapped bytes: where the walk stopped on an error, else the image length. */
 export function mappedEnd(st: ChainStatus): number {
@@ -106,42 +106,6 @@ export const nbdValueClass = (v: number): number => (v === 0 ? C_DATA : v === 2 
 export const depthValueClass = (v: number, layers: number): number =>
   v ? C_DEPTH + Math.min(v, layers) : C_ABSENT;
 
-/** One lane to be rastered: runs and the one class of each run (-1: none). */
-export interface LaneRuns {
-  readonly runs: Runs;
-  readonly classOf: (i: number) => number;
-}
-
-/** Lanes x px bins over `classes` classes, lane after lane (protocol Lanes). */
-export function rasterLanes(
-  lanes: readonly (LaneRuns | undefined)[],
-  classes: number,
-  start: number,
-  end: number,
-  px: number,
-): Float32Array {
-  const n = Math.min(Math.max(0, px), MAX_BINS);
-  const out = new Float32Array(lanes.length * n * classes);
-  lanes.forEach((l, k) => {
-    if (!l) return;
-    const f = binRuns(
-      l.runs,
-      classes,
-      (i, cls) => {
-        const c = l.classOf(i);
-        if (c < 0) return 0;
-        cls[0] = c;
-        return 1;
-      },
-      start,
-      end,
-      n,
-    );
-    out.set(f, k * n * classes);
-  });
-  return out;
-}
-
 /** The interpretations a chain's lanes show, computed once per view. */
 export interface ChainLaneMaps {
   readonly map: Interpreted;
@@ -150,13 +114,7 @@ export interface ChainLaneMaps {
 }
 
 /** Lanes of a chain: each layer (top first), then qemu-img map, NBD base:allocation (6.0+), allocation depth. */
-export function chainLanes(
-  st: ChainStatus,
-  maps: ChainLaneMaps,
-  start: number,
-  end: number,
-  px: number,
-): Float32Array {
+export function chainLanes(st: ChainStatus, maps: ChainLaneMaps): LaneRuns[] {
   const layers = st.chain.layers.length;
   const lanes: LaneRuns[] = st.layerStatus.map((ls) => ({
     runs: ls.extents,
@@ -165,7 +123,7 @@ export function chainLanes(
   lanes.push({ runs: maps.map, classOf: (i) => mapValueClass(maps.map.value[i]!) });
   lanes.push({ runs: maps.nbd, classOf: (i) => nbdValueClass(maps.nbd.value[i]!) });
   lanes.push({ runs: maps.depth, classOf: (i) => depthValueClass(maps.depth.value[i]!, layers) });
-  return rasterLanes(lanes, chainClassCount(layers), start, end, px);
+  return lanes;
 }
 
 export const CHAIN_LANE_NAMES = ['qemu-img map', 'NBD base:allocation', 'allocation depth'] as const;

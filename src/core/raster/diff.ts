@@ -8,7 +8,7 @@ import type { Diff } from '../diff/diff.ts';
 import type { Interpreted, LegendEntry } from '../interpret/interpretation.ts';
 import type { Runs } from '../runs/runs.ts';
 import { binRuns } from './bins.ts';
-import { type LaneRuns, rasterLanes } from './chain.ts';
+import type { LaneRuns } from './lanes.ts';
 
 export const D_AGREE = 0;
 export const D_KIND = 1;
@@ -62,20 +62,14 @@ export class DiffRaster {
     );
   }
 
-  /** Lanes A, B and the difference, `px` columns each. */
-  lanes(start: number, end: number, px: number): Float32Array {
+  /** Lanes A, B and the difference. */
+  laneRuns(): LaneRuns[] {
     const side = (s: DiffRasterSide, base: number): LaneRuns => {
       const index = new Map(s.legend.map((l, i) => [l.value, i]));
       return { runs: s.extents, classOf: (i) => base + (index.get(s.extents.value[i]!) ?? s.legend.length) };
     };
     const r = this.runs;
-    return rasterLanes(
-      [side(this.a, this.aBase), side(this.b, this.bBase), { runs: r, classOf: (i) => r.cls[i]! }],
-      this.classes,
-      start,
-      end,
-      px,
-    );
+    return [side(this.a, this.aBase), side(this.b, this.bBase), { runs: r, classOf: (i) => r.cls[i]! }];
   }
 }
 

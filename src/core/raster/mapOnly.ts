@@ -12,7 +12,7 @@ import type { Interpreted } from '../interpret/interpretation.ts';
 import { MAP_COMPRESSED, MAP_DATA, MAP_DEPTH_SHIFT, MAP_PRESENT, MAP_ZERO } from '../interpret/qemuImgMap.ts';
 import { QEMU_5_2, QEMU_6_0, QEMU_7_2, QEMU_8_2 } from '../interpret/releases.ts';
 import { Binner, MAX_BINS } from './bins.ts';
-import { depthValueClass, type LaneRuns, mapValueClass, nbdValueClass, rasterLanes } from './chain.ts';
+import { depthValueClass, mapValueClass, nbdValueClass } from './chain.ts';
 import {
   C_ABSENT,
   C_COMPRESSED,
@@ -24,6 +24,7 @@ import {
   C_ZERO,
   chainClassCount,
 } from './classes.ts';
+import type { LaneRuns } from './lanes.ts';
 
 /** What a map file says, by the interpretation it is. */
 export type MapRole = 'map' | 'map-6.0' | 'nbd' | 'nbd-5.2' | 'depth' | 'other';
@@ -135,7 +136,8 @@ export class MapRaster {
     ];
   }
 
-  lanes(start: number, end: number, px: number): Float32Array {
+  /** The lanes (names as laneNotes): undefined where the maps do not tell. */
+  laneRuns(): (LaneRuns | undefined)[] {
     const L = this.layerCount;
     const map = this.map;
     const lanes: (LaneRuns | undefined)[] = [];
@@ -167,7 +169,7 @@ export class MapRaster {
         classOf: (i) => depthValueClass(v[i]! & MAP_PRESENT ? (v[i]! >>> MAP_DEPTH_SHIFT) + 1 : 0, L),
       });
     } else lanes.push(undefined);
-    return rasterLanes(lanes, this.classes, start, end, px);
+    return lanes;
   }
 
   /** The grid's cell at full zoom: the largest power of two (512 to 64 KiB) every extent is a multiple of. */
