@@ -25,7 +25,9 @@ test('moving the heatmap cursor is announced: range, what it holds, who owns it'
     .poll(() => map.ariaSnapshot())
     .toMatch(/0x20000–0x30000 \(64 KiB\): data 100%.*owned by top\.qcow2 100%/);
   await page.keyboard.press('ArrowRight');
-  await expect.poll(() => map.ariaSnapshot()).toMatch(/0x30000–0x40000 \(64 KiB\): zero 100%.*owned by mid\.qcow2/);
+  await expect
+    .poll(() => map.ariaSnapshot())
+    .toMatch(/0x30000–0x40000 \(64 KiB\): zero 100%.*owned by mid\.qcow2/);
   // Enter selects: the inspector's summary is a live region saying the same in full.
   await page.keyboard.press('Enter');
   const inspector = page.getByRole('region', { name: 'Inspector' });

@@ -19,6 +19,10 @@ test("a lesson is a mode of the page: answer a step, see the engine grade it wit
   await waitForMap(page, before);
   const mode = page.getByTestId('lesson-mode');
   await expect(mode.getByTestId('lesson-step')).toContainText('qemu-nbd 6.0');
+  // Started from the list at the foot of the page: the map is brought into view, the keyboard
+  // is at the lesson's heading.
+  await expect(page.getByTestId('heatmap-canvas')).toBeInViewport();
+  await expect(mode.getByRole('heading', { level: 2 })).toBeFocused();
   // The lesson sits beside the map, not below the side panels.
   const map = (await page.getByTestId('heatmap-canvas').boundingBox())!;
   const step = (await mode.boundingBox())!;

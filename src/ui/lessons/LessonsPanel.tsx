@@ -3,6 +3,7 @@
  * the explanation's place beside the map, with its cluster selected there. The answer, QEMU's
  * words for it and the release that changed it stay hidden until the reader answers or asks.
  */
+import { useEffect, useRef } from 'react';
 import { hex } from '../../core/format.ts';
 import { LESSONS, TOOL_TITLES } from '../../lessons/lessons.ts';
 import { answerStep, leaveLesson, lessonOf, nextStep, startLesson, stepOf } from '../../state/lesson.ts';
@@ -42,6 +43,15 @@ export function LessonsPanel() {
 export function LessonStep() {
   const { store, client } = useServices();
   const l = useApp((s) => s.lesson);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const id = l?.id;
+  // A lesson started from the list (at the foot of the page) brings the map and the step into
+  // view, and the keyboard to the step's heading: the page changed mode up there.
+  useEffect(() => {
+    if (id === undefined) return;
+    document.querySelector('.area-map')?.scrollIntoView({ block: 'start' });
+    heading.current?.focus({ preventScroll: true });
+  }, [id]);
   if (!l) return null;
   const lesson = lessonOf(l.id);
   const step = stepOf(l);
@@ -49,7 +59,7 @@ export function LessonStep() {
   const last = l.step + 1 >= lesson.steps.length;
   return (
     <section className="panel lesson-mode" data-testid="lesson-mode" aria-label={`Lesson: ${lesson.title}`}>
-      <h2>
+      <h2 ref={heading} tabIndex={-1}>
         {lesson.title}
         <button
           type="button"
