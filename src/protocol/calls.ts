@@ -24,7 +24,15 @@ import type {
   SandboxState,
   SnapshotName,
 } from './results.ts';
-import type { ChainInfo, DiffInfo, DiffSide, ImageIdentity, SourceId, ViewInfo } from './source.ts';
+import type {
+  ChainInfo,
+  DiffInfo,
+  DiffSide,
+  HostHoleInfo,
+  ImageIdentity,
+  SourceId,
+  ViewInfo,
+} from './source.ts';
 
 export const PROTOCOL_VERSION = 2;
 
@@ -74,7 +82,10 @@ export interface Calls {
   /** `mode`: compare the facts both sides state (default), or the tools' values as text diffs do. */
   diff: { params: { a: DiffSide; b: DiffSide; mode?: DiffMode }; result: DiffInfo; partial: never };
   close: { params: { source: SourceId }; result: null; partial: never };
+  /** Builds (once) and describes a view; a zero-scan view reports the scan's progress as it reads. */
   view: { params: { source: SourceId; view: string }; result: ViewInfo; partial: never };
+  /** Where host holes could change QEMU's answer, and what a content scan would read (images only). */
+  hostHoles: { params: { source: SourceId; view: string }; result: HostHoleInfo; partial: never };
   bins: {
     params: { source: SourceId; view: string; start: number; end: number; n: number };
     result: Bins;

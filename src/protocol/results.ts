@@ -73,6 +73,13 @@ export interface Hit {
   };
   readonly hostOffset?: number;
   readonly hostFile?: string;
+  /** The bytes may sit on a host hole, where QEMU on the original host could answer otherwise (HostHoleInfo). */
+  readonly hostHole?: {
+    readonly rule: 'raw-hole' | 'qcow2-data' | 'past-eof';
+    readonly qemuWould: string;
+    readonly likely: boolean;
+    readonly why: string;
+  };
   readonly entries: readonly L2EntryInfo[];
   readonly values: readonly InterpretationValue[];
 }

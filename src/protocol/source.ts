@@ -109,6 +109,49 @@ export interface ViewInfo {
   readonly length: number;
   readonly error?: ErrorInfo;
   readonly errorAt?: number;
+  /** A zero-scanned view: what the content scan read and found (core/status/zeroScan.ts). */
+  readonly scan?: ScanInfo;
+}
+
+/** What a content scan read, and QEMU's metadata-preallocation heuristic per qcow2 file. */
+export interface ScanInfo {
+  readonly bytesRead: number;
+  readonly plannedBytes: number;
+  readonly heuristics: readonly {
+    readonly name: string;
+    readonly fires: boolean;
+    readonly realClusters: number;
+    readonly realClustersExact: boolean;
+    readonly threshold: number;
+    readonly refcounted: number;
+  }[];
+}
+
+/**
+ * Where QEMU on the original host could answer differently from a dense copy (core
+ * interpret/hostHoles.ts): per layer and rule, the bytes, what clusterscope says and what QEMU
+ * would, and what a content scan would read.
+ */
+export interface HostHoleInfo {
+  readonly summary: string;
+  readonly bytes: number;
+  readonly exposures: readonly {
+    readonly rule: 'raw-hole' | 'qcow2-data' | 'past-eof';
+    readonly layerName: string;
+    readonly file: string;
+    readonly bytes: number;
+    readonly count: number;
+    readonly clusterscopeSays: string;
+    readonly qemuWould: string;
+    readonly likely: boolean;
+    readonly why: string;
+  }[];
+  readonly scan: {
+    readonly bytes: number;
+    readonly maxExtraBytes: number;
+    readonly pastEofBytes: number;
+    readonly notReadBytes: number;
+  };
 }
 
 /** One side of a diff: a source, an interpretation (catalogue id) and a view of it. */

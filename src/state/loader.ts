@@ -84,9 +84,10 @@ export function openSource(
 export function followSelection(store: Store, client: Caller): () => void {
   return store.subscribe((s, prev) => {
     if (s.selection === undefined || !s.chain) return;
-    if (s.selection === prev.selection && s.chain === prev.chain && s.snapshot === prev.snapshot) return;
+    const view = viewKey(s);
+    if (s.selection === prev.selection && s.chain === prev.chain && view === viewKey(prev)) return;
     const offset = s.selection;
-    client.call('hit', { source: s.chain.id, view: viewKey(s), offset }, { channel: 'hit:selection' }).then(
+    client.call('hit', { source: s.chain.id, view, offset }, { channel: 'hit:selection' }).then(
       (d) => store.getState().setDetail(d ?? undefined),
       () => {},
     );

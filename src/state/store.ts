@@ -16,6 +16,7 @@ import { type Highlight, keepsHighlight } from './highlight.ts';
 import { DEFAULT_LAYERS, type LayerId, type LayerToggles } from './layers.ts';
 import { type LinkState, NO_LINK } from './link.ts';
 import { NO_CONSENT, type RemoteConsent } from './remoteConsent.ts';
+import type { ScanState } from './scan.ts';
 import { clampView, fullView, minViewLength, panView, type ViewRange, zoomView } from './view.ts';
 
 export type Theme = 'system' | 'light' | 'dark';
@@ -61,6 +62,8 @@ export interface AppState {
   readonly detail?: Hit;
   /** What the coupled views highlight (highlight.ts). */
   readonly highlight?: Highlight;
+  /** The content scan asked for (scan.ts), if any. */
+  readonly scan?: ScanState;
   readonly theme: Theme;
   /** The diff view's A and B (issue 4); absent = the single map. */
   readonly diff?: DiffSpec;
@@ -128,6 +131,7 @@ export interface AppActions {
   /** Selects a cluster; a range highlight that does not hold it goes. */
   select(offset: number | undefined): void;
   setHighlight(h: Highlight | undefined): void;
+  setScan(s: ScanState | undefined): void;
   setDetail(detail: Hit | undefined): void;
   setTheme(t: Theme): void;
   setDiff(d: DiffSpec | undefined): void;
@@ -203,7 +207,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
         const token = get().token + 1;
         set(
           {
-            ...without(get(), 'sample', 'url', 'selection', 'detail', 'snapshot', 'highlight'),
+            ...without(get(), 'sample', 'url', 'selection', 'detail', 'snapshot', 'highlight', 'scan'),
             token,
             files,
             ...(from.sample !== undefined && { sample: from.sample }),
@@ -228,7 +232,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
         if (!current(token)) return;
         set(
           {
-            ...without(get(), 'chain', 'selection', 'detail', 'firstBins', 'highlight'),
+            ...without(get(), 'chain', 'selection', 'detail', 'firstBins', 'highlight', 'scan'),
             openErrors: errors,
             load: { ...idle, status: 'error' },
           },
@@ -238,7 +242,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
       stopped: (error) =>
         set(
           {
-            ...without(get(), 'chain', 'selection', 'detail', 'firstBins', 'second', 'highlight'),
+            ...without(get(), 'chain', 'selection', 'detail', 'firstBins', 'second', 'highlight', 'scan'),
             openErrors: [error],
             load: { ...idle, status: 'error' },
           },
@@ -276,11 +280,16 @@ export function createAppStore(init: Partial<AppState> = {}) {
         set(offset === undefined ? rest : { ...rest, selection: offset }, true);
       },
       setHighlight: (h) => put('highlight', h),
+      setScan: (scan) => put('scan', scan),
       setDetail: (detail) => {
         if (detail === undefined || detail.offset === get().selection) put('detail', detail);
       },
       setTheme: (theme) => set({ theme }),
-      setSnapshot: (name) => put('snapshot', name),
+      setSnapshot: (name) => {
+        // A scan is of one view: another snapshot is another read, never implied.
+        if (name !== get().snapshot) put('scan', undefined);
+        put('snapshot', name);
+      },
       setLink: (link) => set({ link }),
       setLesson: (l) => put('lesson', l),
       setRemote: (remote) => set({ remote }),

@@ -13,6 +13,7 @@ import { ErrorPanel } from './ErrorPanel.tsx';
 import { ExportPanel } from './ExportPanel.tsx';
 import { ExtentTable } from './ExtentTable.tsx';
 import { Heatmap } from './Heatmap.tsx';
+import { HostHoleNotice } from './HostHoleNotice.tsx';
 import { ImagePanel } from './ImagePanel.tsx';
 import { Inspector } from './Inspector.tsx';
 import { Legend } from './Legend.tsx';
@@ -65,6 +66,7 @@ export function App() {
           )}
           {!comparing && chain && (
             <>
+              <HostHoleNotice chain={chain} />
               <Heatmap theme={theme} chain={chain} />
               <Legend palette={palette} />
             </>

@@ -6,7 +6,7 @@
  * view (useGridZoom.ts); keys move a cell cursor (the map) or the view (the diff); hover asks the
  * source what a cell holds.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
 import { binarySize, hex } from '../core/format.ts';
 import {
   cellAt,
@@ -52,6 +52,8 @@ export interface GridViewProps {
   onBox?(box: { width: number; maxHeight: number }): void;
   /** A lesson's question is open: the tooltip names the range only, not what the tools say. */
   readonly quiet?: boolean;
+  /** Shown on the caption's line, after it (the map's highlight bar). */
+  readonly aside?: ReactNode;
 }
 
 /** Below this window width the explanation sits under the map (app.css), so the map is kept lower. */
@@ -257,9 +259,12 @@ export function GridView(props: GridViewProps) {
 
   return (
     <section className="heatmap" aria-label={props.label}>
-      <p className="heatmap-caption" id={props.captionId}>
-        {caption}
-      </p>
+      <div className="heatmap-head">
+        <p className="heatmap-caption" id={props.captionId}>
+          {caption}
+        </p>
+        {props.aside}
+      </div>
       <div className="heatmap-body" ref={boxRef}>
         {grid && showAxis && <OffsetAxis grid={grid} />}
         <div className="heatmap-canvas-wrap">

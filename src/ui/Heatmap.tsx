@@ -39,25 +39,23 @@ export function Heatmap({ theme, chain }: { theme: ResolvedTheme; chain: ChainIn
     [store],
   );
   return (
-    <>
-      <HighlightBar />
-      <GridView
-        source={chain}
-        view={view}
-        look={look}
-        marks={marks}
-        {...(firstBins && { firstBins })}
-        {...(selection !== undefined && { selected: selection })}
-        keys="cursor"
-        onPick={(offset) => store.getState().select(offset)}
-        mixWords={words}
-        testId="heatmap-canvas"
-        captionId="heatmap-caption"
-        label="Cluster heatmap"
-        roleDescription="cluster heatmap"
-        onBox={onBox}
-        quiet={quiet}
-      />
-    </>
+    <GridView
+      source={chain}
+      view={view}
+      look={look}
+      marks={marks}
+      {...(firstBins && { firstBins })}
+      {...(selection !== undefined && { selected: selection })}
+      keys="cursor"
+      onPick={(offset) => store.getState().select(offset)}
+      mixWords={words}
+      testId="heatmap-canvas"
+      captionId="heatmap-caption"
+      label="Cluster heatmap"
+      roleDescription="cluster heatmap"
+      onBox={onBox}
+      quiet={quiet}
+      aside={<HighlightBar />}
+    />
   );
 }

@@ -48,6 +48,13 @@ export function Inspector() {
           <p aria-live="polite" className="inspector-summary">
             {d.summary}
           </p>
+          {d.hostHole && (
+            <p className="host-hole-mark" data-testid="inspector-host-hole">
+              <strong>May sit on a host hole.</strong> QEMU on the original host{' '}
+              {d.hostHole.likely ? 'likely says' : 'may say'} {d.hostHole.qemuWould}.{' '}
+              <span className="muted">Why: {d.hostHole.why}. Scan contents (above the map) to see.</span>
+            </p>
+          )}
           <HitFields d={d} />
           {d.entries.length > 0 && <h3>L2 entries, top down to the owner</h3>}
           {d.entries.length > 0 && (

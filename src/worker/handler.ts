@@ -182,7 +182,13 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
       close(source);
       return null;
     },
-    view: ({ source, view }, ctx) => sourceOf(source).view(view, ctx.signal),
+    view: ({ source, view }, ctx) => {
+      const due = throttle(PROGRESS_INTERVAL_MS, opts.now);
+      return sourceOf(source).view(view, ctx.signal, (phase, done, total) => {
+        if (due(done >= total)) ctx.progress(phase, done, total);
+      });
+    },
+    hostHoles: ({ source, view }, ctx) => imageOf(source).hostHoles(view, ctx.signal),
     bins: async ({ source, view, start, end, n }, ctx) => {
       const fractions = await sourceOf(source).bins(view, start, end, n, ctx.signal);
       const bins = n > 0 ? fractions.length / n : 0;

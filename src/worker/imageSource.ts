@@ -10,6 +10,7 @@ import type { Layer } from '../core/chain/layer.ts';
 import type { CheckResult } from '../core/check/result.ts';
 import { binarySize, hex } from '../core/format.ts';
 import { catalogueEntry } from '../core/interpret/catalogue.ts';
+import { type HostHoleReport, hostHoleReport } from '../core/interpret/hostHoles.ts';
 import type { Interpretation, Interpreted } from '../core/interpret/interpretation.ts';
 import { allocationDepth, baseAllocation, formatNbdinfo } from '../core/interpret/nbd.ts';
 import {
@@ -39,6 +40,7 @@ import { describeResolved, resolvedAt } from '../core/status/describe.ts';
 import { flagNames } from '../core/status/flags.ts';
 import { kindName } from '../core/status/kinds.ts';
 import type { ChainStatus } from '../core/status/resolve.ts';
+import { isZeroScanned, zeroScanReport } from '../core/status/zeroScan.ts';
 import type {
   ExportFormat,
   ExportResult,
@@ -50,7 +52,7 @@ import type {
   RowsPage,
   SnapshotName,
 } from '../protocol/results.ts';
-import type { ChainInfo, LayerInfo, SourceId, ViewInfo } from '../protocol/source.ts';
+import type { ChainInfo, HostHoleInfo, LayerInfo, SourceId, ViewInfo } from '../protocol/source.ts';
 import type { DroppedChain } from './chainFiles.ts';
 import { toErrorInfo, toFindingInfo } from './errorInfo.ts';
 import { fingerprintLayer } from './fingerprint.ts';
@@ -96,9 +98,18 @@ const extendedL2 = (chain: Chain): boolean => {
   return top.format === 'qcow2' && top.header.extendedL2;
 };
 
-/** One view's status, with its interpretations made on first use. */
+/** A zero-scanned view's host holes: none left to guess (the scan read what the holes would be). */
+const SCANNED: HostHoleReport = {
+  exposures: [],
+  bytes: 0,
+  scan: { bytes: 0, maxExtraBytes: 0, pastEofBytes: 0, notReadBytes: 0, layers: [] },
+  summary: '',
+};
+
+/** One view's status, with its interpretations (and its host-hole report) made on first use. */
 class View {
   private readonly computed = new Map<string, Interpreted>();
+  private holes?: HostHoleReport;
   constructor(
     readonly key: string,
     readonly status: ChainStatus,
@@ -113,12 +124,19 @@ class View {
     }
     return m;
   }
+  /** Where host holes could change QEMU's answer (none once the view is zero-scanned: the scan answered). */
+  hostHoles(): HostHoleReport {
+    this.holes ??= isZeroScanned(this.status) ? SCANNED : hostHoleReport(this.status);
+    return this.holes;
+  }
 }
 
 const boolCell = (b: boolean) => (b ? 'yes' : 'no');
 
 export class ImageSource implements MapSource {
   private views = new Map<string, Promise<View>>();
+  /** Who hears a view's content scan progress (every caller waiting on that view's build). */
+  private scanListeners = new Map<string, Set<(done: number, total: number) => void>>();
   private current: View;
   private complete = false;
   private end: number;
@@ -198,7 +216,12 @@ export class ImageSource implements MapSource {
   private async build(key: string, v: ViewSource, signal: AbortSignal): Promise<View> {
     if (!this.complete)
       throw new SourceError('views other than the chain as opened wait until the open is done');
-    const status = await viewStatus(this.chain, v, { signal });
+    const status = await viewStatus(this.chain, v, {
+      signal,
+      onScanProgress: (done, total) => {
+        for (const f of this.scanListeners.get(key) ?? []) f(done, total);
+      },
+    });
     const top = this.chain.layers[0]!;
     let topL1: Uint32Array | undefined;
     if (v.snapshot !== undefined && top.format === 'qcow2') {
@@ -209,13 +232,59 @@ export class ImageSource implements MapSource {
     return new View(key, status, topL1);
   }
 
-  async view(key: string, signal: AbortSignal): Promise<ViewInfo> {
-    const v = await this.viewOf(key, signal);
-    const st = v.status;
+  async view(
+    key: string,
+    signal: AbortSignal,
+    progress?: (phase: string, done: number, total: number) => void,
+  ): Promise<ViewInfo> {
+    const canon = formatView(parseView(key));
+    const listen = progress && ((done: number, total: number) => progress('content scan', done, total));
+    if (listen) {
+      const set = this.scanListeners.get(canon) ?? new Set();
+      set.add(listen);
+      this.scanListeners.set(canon, set);
+    }
+    try {
+      const v = await this.viewOf(key, signal);
+      const st = v.status;
+      const scan = zeroScanReport(st);
+      return {
+        view: v.key,
+        length: st.length,
+        ...(st.error && { error: toErrorInfo(st.error), errorAt: mappedEnd(st) }),
+        ...(scan && {
+          scan: {
+            bytesRead: scan.bytesRead,
+            plannedBytes: scan.plan.bytes,
+            heuristics: scan.heuristics.map((h) => ({
+              name: h.name,
+              fires: h.fires,
+              realClusters: h.realClusters,
+              realClustersExact: h.realClustersExact,
+              threshold: h.threshold,
+              refcounted: h.refcounted,
+            })),
+          },
+        }),
+      };
+    } finally {
+      if (listen) this.scanListeners.get(canon)?.delete(listen);
+    }
+  }
+
+  /** Where host holes could change QEMU's answer in this view, and what a content scan would read. */
+  async hostHoles(view: string, signal: AbortSignal): Promise<HostHoleInfo> {
+    const r = (await this.viewOf(view, signal)).hostHoles();
     return {
-      view: v.key,
-      length: st.length,
-      ...(st.error && { error: toErrorInfo(st.error), errorAt: mappedEnd(st) }),
+      summary: r.summary,
+      bytes: r.bytes,
+      exposures: r.exposures.map(({ start: _s, length: _l, layer: _n, ...x }) => x),
+      scan: {
+        bytes: r.scan.bytes,
+        maxExtraBytes: r.scan.maxExtraBytes,
+        pastEofBytes: r.scan.pastEofBytes,
+        notReadBytes: r.scan.notReadBytes,
+      },
     };
   }
 
@@ -282,6 +351,8 @@ export class ImageSource implements MapSource {
       : [];
     const top = st.chain.layers[0]!;
     const sub = top.format === 'qcow2' && top.header.extendedL2;
+    // Marked where QEMU likely answers otherwise (where it only may, its heuristic would not look).
+    const hole = v.hostHoles().exposures.find((x) => x.likely && runAt(x, offset) >= 0);
     return {
       offset,
       clusterStart,
@@ -291,6 +362,9 @@ export class ImageSource implements MapSource {
       ...(r && {
         owner: { layer: r.layer, name: r.layerName, kind: kindName(r.kind), flags: flagNames(r.flags) },
         ...(r.host >= 0 && { hostOffset: r.host, hostFile: hostFileName(st.chain.layers[r.layer]!) }),
+      }),
+      ...(hole && {
+        hostHole: { rule: hole.rule, qemuWould: hole.qemuWould, likely: hole.likely, why: hole.why },
       }),
       entries,
       values,

@@ -33,7 +33,12 @@ export interface SideData {
 export interface MapSource {
   readonly id: SourceId;
   info(): ChainInfo | DiffInfo;
-  view(view: string, signal: AbortSignal): Promise<ViewInfo>;
+  /** Builds (once) and describes a view; `progress` hears a content scan's bytes as it reads. */
+  view(
+    view: string,
+    signal: AbortSignal,
+    progress?: (phase: string, done: number, total: number) => void,
+  ): Promise<ViewInfo>;
   bins(view: string, start: number, end: number, n: number, signal: AbortSignal): Promise<Float32Array>;
   /** The source's lanes (names as info().lanes), rastered and hit-tested by the handler (core/raster/lanes.ts). */
   laneRuns(view: string, signal: AbortSignal): Promise<readonly (LaneRuns | undefined)[]>;
