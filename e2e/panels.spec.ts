@@ -62,12 +62,12 @@ test('leaked clusters: the check names them and the host map shows them', async 
   await expect(panel.getByTestId('check-messages')).toContainText('Leaked cluster');
   await expect(panel.getByRole('list', { name: 'Host map legend' })).toContainText('leaked:');
   await expect(panel.getByRole('list', { name: 'Host map legend' })).toContainText('L2 table: 1 cluster');
-  // The leak's colour is drawn on the host-map canvas.
+  // The leak's colour (palette HOST_METADATA host-leaked, #ff69b4) is drawn on the host-map canvas.
   const hasLeakColour = await panel.getByTestId('host-map').evaluate((c) => {
     const el = c as HTMLCanvasElement;
     const d = el.getContext('2d')!.getImageData(0, 0, el.width, el.height).data;
     for (let i = 0; i < d.length; i += 4)
-      if (d[i] === 0xe4 && d[i + 1] === 0x1a && d[i + 2] === 0x1c) return true;
+      if (d[i] === 0xff && d[i + 1] === 0x69 && d[i + 2] === 0xb4) return true;
     return false;
   });
   expect(hasLeakColour).toBe(true);
