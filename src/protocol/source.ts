@@ -98,12 +98,28 @@ export interface ChainInfo extends RasterInfo {
   /** Files that were dropped but could not be opened, or that the chain does not use. */
   readonly rejected: readonly ErrorInfo[];
   readonly unused: readonly string[];
+  /**
+   * The files the chain reads, top first, each layer's external data file right after it
+   * (core/chain/describe.ts describeChain); absent for a map without its image.
+   */
+  readonly files?: readonly ChainFileInfo[];
   /** fnv1a64 of the top image's header and L1 table, for permalinks (complete opens only). */
   readonly fingerprint?: string;
   readonly mapOnly?: MapOnlyInfo;
 }
 
 /** What one view of a chain (a snapshot's L1, backing: null, zero-scanned) turned out to be. */
+/** One file of a chain: a layer's own, or its external data file. */
+export interface ChainFileInfo {
+  readonly layer: number;
+  readonly role: 'top' | 'backing' | 'data-file';
+  readonly name: string;
+  readonly format: 'qcow2' | 'raw';
+  readonly opened: boolean;
+  readonly size?: number;
+  readonly words: string;
+}
+
 export interface ViewInfo {
   readonly view: string;
   readonly length: number;

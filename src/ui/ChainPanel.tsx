@@ -21,7 +21,7 @@ export function ChainPanel() {
           </tr>
         </thead>
         <tbody>
-          {chain.layers.map((l, i) => (
+          {chain.layers.flatMap((l, i) => [
             <tr key={l.name}>
               <td>{i === 0 ? 'top' : i}</td>
               <td>{l.name}</td>
@@ -34,8 +34,20 @@ export function ChainPanel() {
               <td>{binarySize(l.virtualSize)}</td>
               <td>{l.clusterSize ? binarySize(l.clusterSize) : '—'}</td>
               <td>{l.backingName ?? '—'}</td>
-            </tr>
-          ))}
+            </tr>,
+            ...(chain.files ?? [])
+              .filter((f) => f.layer === i && f.role === 'data-file')
+              .map((f) => (
+                <tr key={`${l.name}:data`} className="data-file" data-testid="chain-data-file">
+                  <td>data</td>
+                  <td>{f.name}</td>
+                  <td colSpan={4}>
+                    {f.words}
+                    {f.size !== undefined && ` · ${binarySize(f.size)}`}
+                  </td>
+                </tr>
+              )),
+          ])}
           {chain.missingBacking && (
             <tr className="missing">
               <td>gap</td>

@@ -5,7 +5,7 @@
  * partial map so far; choosing a snapshot asks for a view, it replaces nothing.
  */
 import type { Chain } from '../core/chain/chain.ts';
-import { hostFileName } from '../core/chain/describe.ts';
+import { describeChain, hostFileName } from '../core/chain/describe.ts';
 import type { Layer } from '../core/chain/layer.ts';
 import type { CheckResult } from '../core/check/result.ts';
 import { binarySize, hex } from '../core/format.ts';
@@ -197,6 +197,7 @@ export class ImageSource implements MapSource {
       ),
       rejected: this.dropped.rejected,
       unused: this.dropped.unused,
+      files: describeChain(st.chain),
     };
   }
 
