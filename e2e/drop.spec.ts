@@ -78,3 +78,21 @@ test('a file that is not a usable image shows its typed error and the page keeps
   await dropAndWait(page, [fixture('extl2', 'top.qcow2')]);
   await expect(page.locator('.heatmap-caption')).toContainText('32 subclusters each');
 });
+
+test('an unrelated image dropped with a chain: the longest chain is shown, the other and a same-name file are said', async ({
+  page,
+}) => {
+  const other = { ...fixture('compressed-zlib', 'top.qcow2'), name: 'other.qcow2' };
+  const again = { ...fixture('extl2', 'top.qcow2') };
+  await dropAndWait(page, [
+    other,
+    fixture('chain-3', 'top.qcow2'),
+    fixture('chain-3', 'mid.qcow2'),
+    fixture('chain-3', 'base.qcow2'),
+    again,
+  ]);
+  await expect(page.getByRole('region', { name: 'Backing chain' }).locator('tbody tr')).toHaveCount(3);
+  const left = page.getByTestId('unused-files');
+  await expect(left).toContainText('other.qcow2: not in the chain of top.qcow2 (an image of its own');
+  await expect(left).toContainText('top.qcow2: a second file named top.qcow2');
+});

@@ -97,7 +97,8 @@ export interface ChainInfo extends RasterInfo {
   readonly findings: readonly FindingInfo[];
   /** Files that were dropped but could not be opened, or that the chain does not use. */
   readonly rejected: readonly ErrorInfo[];
-  readonly unused: readonly string[];
+  /** Dropped files that are no part of the chain, each with why. */
+  readonly unused: readonly UnusedFile[];
   /**
    * The files the chain reads, top first, each layer's external data file right after it
    * (core/chain/describe.ts describeChain); absent for a map without its image.
@@ -109,6 +110,12 @@ export interface ChainInfo extends RasterInfo {
 }
 
 /** What one view of a chain (a snapshot's L1, backing: null, zero-scanned) turned out to be. */
+/** A dropped file the chain does not use, and why. */
+export interface UnusedFile {
+  readonly name: string;
+  readonly why: string;
+}
+
 /** One file of a chain: a layer's own, or its external data file. */
 export interface ChainFileInfo {
   readonly layer: number;

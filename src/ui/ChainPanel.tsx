@@ -61,7 +61,6 @@ export function ChainPanel() {
           )}
         </tbody>
       </table>
-      {chain.unused.length > 0 && <p className="muted">Not part of this chain: {chain.unused.join(', ')}</p>}
     </section>
   );
 }

@@ -1,4 +1,4 @@
-/** Typed engine errors and findings as text: file, structure, offset, detail. */
+/** Typed engine errors and findings as text (file, structure, offset, detail), and dropped files left out, with why. */
 
 import { hex } from '../core/format.ts';
 import type { ErrorInfo, FindingInfo } from '../protocol/errors.ts';
@@ -28,7 +28,8 @@ export function ErrorPanel() {
   const chain = useApp((s) => s.chain);
   const errors = [...openErrors, ...(chain?.rejected ?? []), ...(chain?.error ? [chain.error] : [])];
   const findings = chain?.findings ?? [];
-  if (!errors.length && !findings.length) return null;
+  const unused = chain?.unused ?? [];
+  if (!errors.length && !findings.length && !unused.length) return null;
   return (
     <section className="panel errors" aria-label="Errors and findings">
       {errors.length > 0 && (
@@ -45,6 +46,19 @@ export function ErrorPanel() {
               it is shown.
             </p>
           )}
+        </>
+      )}
+      {unused.length > 0 && (
+        <>
+          <h2>Dropped, not shown</h2>
+          <ul data-testid="unused-files">
+            {unused.map((u, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: two unused files may share a name
+              <li key={i}>
+                <strong>{u.name}</strong>: {u.why}
+              </li>
+            ))}
+          </ul>
         </>
       )}
       {findings.length > 0 && (

@@ -3,12 +3,15 @@
  * backing file; each backing name is matched to a dropped file by name (the browser gives
  * names, never paths, so a backing name's directory part is ignored). A backing file that was
  * not dropped cuts the chain there: the layers above still map, and the gap is reported.
+ * Dropped files that are no part of the chain are named, each with why: an image of its own
+ * (when several are dropped, the longest chain is shown, qcow2 before raw, in drop order), or a
+ * second file of a name already dropped (a browser gives names only, so one name is one file).
  */
 import { type Chain, openChain } from '../core/chain/chain.ts';
 import { type Layer, openLayer } from '../core/chain/layer.ts';
 import type { ByteSource } from '../core/io/byteSource.ts';
 import type { ErrorInfo } from '../protocol/errors.ts';
-import type { MissingBacking } from '../protocol/source.ts';
+import type { MissingBacking, UnusedFile } from '../protocol/source.ts';
 import { toErrorInfo } from './errorInfo.ts';
 
 export interface NamedSource {
@@ -20,7 +23,7 @@ export interface DroppedChain {
   readonly chain: Chain;
   readonly missingBacking?: MissingBacking;
   readonly rejected: readonly ErrorInfo[];
-  readonly unused: readonly string[];
+  readonly unused: readonly UnusedFile[];
 }
 
 export const baseName = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
@@ -35,7 +38,17 @@ export class NothingOpened extends Error {
 export async function openDropped(files: readonly NamedSource[]): Promise<DroppedChain> {
   const opened: { file: NamedSource; layer: Layer }[] = [];
   const rejected: ErrorInfo[] = [];
+  const unused: UnusedFile[] = [];
+  const names = new Set<string>();
   for (const file of files) {
+    if (names.has(file.name)) {
+      unused.push({
+        name: file.name,
+        why: `a second file named ${file.name}: a browser gives file names only, so backing names cannot tell them apart; the first one dropped is used (drop the other alone to see it)`,
+      });
+      continue;
+    }
+    names.add(file.name);
     try {
       opened.push({ file, layer: await openLayer(file.source) });
     } catch (e) {
@@ -54,22 +67,28 @@ export async function openDropped(files: readonly NamedSource[]): Promise<Droppe
       if (b) referenced.add(b.file.name);
     }
   }
-  const tops = opened.filter((o) => !referenced.has(o.file.name));
-  const top = tops.find((o) => o.layer.format === 'qcow2') ?? tops[0] ?? opened[0]!;
-
-  // Which layers the chain reaches, and the first backing name that was not dropped.
-  const reached: Layer[] = [top.layer];
-  let missingBacking: DroppedChain['missingBacking'];
-  for (let cur = top.layer; cur.format === 'qcow2' && cur.backingName !== undefined; ) {
-    const next = find(cur.backingName);
-    if (!next) {
-      missingBacking = { name: cur.backingName, from: cur.name };
-      break;
+  // Which layers a top reaches among the dropped files, and the first backing name not dropped.
+  const walk = (top: Layer) => {
+    const reached: Layer[] = [top];
+    let missing: MissingBacking | undefined;
+    for (let cur = top; cur.format === 'qcow2' && cur.backingName !== undefined; ) {
+      const next = find(cur.backingName);
+      if (!next) {
+        missing = { name: cur.backingName, from: cur.name };
+        break;
+      }
+      if (reached.includes(next.layer)) break; // a loop: openChain reports it
+      reached.push(next.layer);
+      cur = next.layer;
     }
-    if (reached.includes(next.layer)) break; // a loop: openChain reports it
-    reached.push(next.layer);
-    cur = next.layer;
-  }
+    return { reached, missing };
+  };
+  const tops = opened.filter((o) => !referenced.has(o.file.name));
+  // The longest chain among the tops; qcow2 before raw; then the order of the drop.
+  const rank = (o: (typeof opened)[number]) =>
+    walk(o.layer).reached.length * 2 + (o.layer.format === 'qcow2' ? 1 : 0);
+  const top = (tops.length ? tops : opened).reduce((best, o) => (rank(o) > rank(best) ? o : best));
+  const { reached, missing: missingBacking } = walk(top.layer);
 
   let chain: Chain;
   if (!missingBacking) {
@@ -97,10 +116,15 @@ export async function openDropped(files: readonly NamedSource[]): Promise<Droppe
     const df = l.format === 'qcow2' && l.dataFileName !== undefined ? find(l.dataFileName) : undefined;
     if (df) inChain.add(df.file.name);
   }
-  return {
-    chain,
-    ...(missingBacking && { missingBacking }),
-    rejected,
-    unused: opened.filter((o) => !inChain.has(o.file.name)).map((o) => o.file.name),
-  };
+  for (const o of opened)
+    if (!inChain.has(o.file.name))
+      unused.push({
+        name: o.file.name,
+        why: `not in the chain of ${top.file.name}${
+          tops.includes(o)
+            ? ' (an image of its own; the longest chain dropped is shown: drop it alone to see it)'
+            : ''
+        }`,
+      });
+  return { chain, ...(missingBacking && { missingBacking }), rejected, unused };
 }

@@ -131,6 +131,31 @@ describe('worker handler', () => {
     expect(one.fractions[C_COMPRESSED]).toBe(0);
   });
 
+  it('an unrelated image dropped first with a chain: the longest chain is shown, the other named with why', async () => {
+    const w = workerHarness();
+    const other = new File([await fixtureFile('compressed-zlib', 'top.qcow2').arrayBuffer()], 'other.qcow2');
+    const { info } = await w.call('open', {
+      slot: 'main',
+      from: files([other, ...['top.qcow2', 'mid.qcow2', 'base.qcow2'].map((n) => fixtureFile('chain-3', n))]),
+    });
+    expect(info.layers.map((l) => l.name)).toEqual(['top.qcow2', 'mid.qcow2', 'base.qcow2']);
+    expect(info.unused).toEqual([
+      {
+        name: 'other.qcow2',
+        why: 'not in the chain of top.qcow2 (an image of its own; the longest chain dropped is shown: drop it alone to see it)',
+      },
+    ]);
+  });
+
+  it('a second file of a name already dropped is left out, and said', async () => {
+    const w = workerHarness();
+    const again = new File([await fixtureFile('compressed-zlib', 'top.qcow2').arrayBuffer()], 'top.qcow2');
+    const { info } = await w.call('open', { slot: 'main', from: files([...example(), again]) });
+    expect(info.layers.map((l) => l.name)).toEqual(['top.qcow2', 'base.raw']);
+    expect(info.unused.map((u) => u.name)).toEqual(['top.qcow2']);
+    expect(info.unused[0]!.why).toMatch(/^a second file named top\.qcow2: a browser gives file names only/);
+  });
+
   it('matches an external data file by name and does not list it as unused', async () => {
     const w = workerHarness();
     const { info } = await w.call('open', {
