@@ -200,3 +200,42 @@ test('hover at full zoom names the subcluster under the pointer, with its own st
       await expect(tip).toContainText(`Host offset0x${(g.offset! + offset - g.start).toString(16)}`);
   }
 });
+
+test('a zoom draws at once from the bins already drawn, then the exact bins (issue 14)', async ({ page }) => {
+  await dropAndWait(
+    page,
+    ['top.qcow2', 'mid.qcow2', 'base.qcow2'].map((n) => fixture('chain-3', n)),
+  );
+  const canvas = page.getByTestId('heatmap-canvas');
+  // Record each frame the canvas draws, with the colour at the centre of its first cell.
+  await canvas.evaluate((c) => {
+    const el = c as HTMLCanvasElement;
+    const w = window as unknown as { frames_: string[] };
+    w.frames_ = [];
+    new MutationObserver(() => {
+      const px = Number(el.dataset.cellPx);
+      const s = el.width / el.getBoundingClientRect().width;
+      const d = el
+        .getContext('2d')!
+        .getImageData(Math.floor((px / 2) * s), Math.floor((px / 2) * s), 1, 1).data;
+      w.frames_.push(`${el.dataset.frame} ${[d[0], d[1], d[2]].join(',')}`);
+    }).observe(el, { attributes: true, attributeFilter: ['data-frame', 'data-cell-px'] });
+  });
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + 10, box.y + 10);
+  await page.mouse.wheel(0, -400);
+  await expect(page.locator('.heatmap-caption')).not.toContainText('(512 KiB)');
+  await expect(canvas).toHaveAttribute('data-ready', 'true');
+  const frames = await page.evaluate(() => (window as unknown as { frames_: string[] }).frames_);
+  const kinds = frames.map((f) => f.split(' ')[0]);
+  // The estimate comes first, drawn before any reply from the worker; the exact frame follows.
+  expect(kinds.indexOf('estimate')).toBeGreaterThanOrEqual(0);
+  expect(kinds.lastIndexOf('exact')).toBeGreaterThan(kinds.indexOf('estimate'));
+  // Cluster 0 (whole clusters in both frames): the estimate is already right.
+  const at = (k: string) =>
+    frames
+      .filter((f) => f.startsWith(k))
+      .at(-1)!
+      .split(' ')[1];
+  expect(at('estimate')).toBe(at('exact'));
+});

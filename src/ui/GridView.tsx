@@ -17,6 +17,7 @@ import {
   layoutGrid,
   offsetAt,
 } from '../core/raster/grid.ts';
+import { type BinSet, resampleBins } from '../core/raster/resample.ts';
 import type { Bins, Hit } from '../protocol/results.ts';
 import type { RasterInfo } from '../protocol/source.ts';
 import { AXIS_WIDTH, OffsetAxis } from './Axis.tsx';
@@ -55,6 +56,9 @@ export interface GridViewProps {
   /** Shown on the caption's line, after it (the map's highlight bar). */
   readonly aside?: ReactNode;
 }
+
+/** Bin sets kept per source and view to estimate a new view's frame from (a few recent frames and the whole image). */
+const BIN_CACHE_SETS = 6;
 
 /** Below this window width the explanation sits under the map (app.css), so the map is kept lower. */
 export const NARROW_PX = 1100;
@@ -126,12 +130,49 @@ export function GridView(props: GridViewProps) {
   }, [client, source.id, viewKeyOf, grid, key, props.firstBins, channel]);
 
   const fresh = bins !== undefined && grid !== undefined && bins.key === key;
+
+  // Bins already drawn for this source and view: until a new view's exact bins arrive, its frame
+  // is estimated from them (core/raster/resample.ts), so zoom and pan never wait for the worker.
+  const base = `${source.id}|${viewKeyOf}`;
+  const cache = useRef<{ base: string; sets: BinSet[] }>({ base, sets: [] });
+  if (cache.current.base !== base) cache.current = { base, sets: [] };
+  if (fresh && bins && !cache.current.sets.includes(bins)) {
+    const sets = cache.current.sets;
+    // The widest set (the whole image, as first drawn) stays: it covers every zoom out.
+    const widest = sets.reduce<BinSet | undefined>(
+      (w, x) => (!w || x.end - x.start > w.end - w.start ? x : w),
+      undefined,
+    );
+    cache.current.sets = [
+      bins,
+      ...sets.filter((x) => x !== widest).slice(0, BIN_CACHE_SETS - 2),
+      ...(widest ? [widest] : []),
+    ];
+  }
   const selectedCell = grid && props.selected !== undefined ? cellOfOffset(grid, props.selected) : -1;
   const cursorCell = grid && cursor !== undefined && focused ? cellOfOffset(grid, cursor) : -1;
 
   useEffect(() => {
     const canvas = canvasRef.current;
-    if (!canvas || !grid || !fresh) return;
+    if (!canvas || !grid) return;
+    let fractions: Float32Array;
+    let classes: number;
+    if (fresh) {
+      fractions = bins.fractions;
+      classes = bins.classes;
+    } else {
+      const sets = cache.current.sets;
+      if (!sets.length) return;
+      classes = sets[0]!.classes;
+      const n = grid.cells * grid.subPerCell;
+      fractions = resampleBins(
+        sets,
+        grid.start,
+        grid.start + n * (grid.bytesPerCell / grid.subPerCell),
+        n,
+        classes,
+      );
+    }
     const dpr = window.devicePixelRatio || 1;
     // Resizing a canvas reallocates its backing store: only when the size changed.
     const w = Math.round(grid.width * dpr);
@@ -141,11 +182,13 @@ export function GridView(props: GridViewProps) {
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    paintGrid(ctx, grid, bins.fractions, bins.classes, look, {
+    paintGrid(ctx, grid, fractions, classes, look, {
       ...props.marks,
       selected: selectedCell,
       cursor: cursorCell,
     });
+    // What the canvas shows: an estimate from bins already drawn, or the source's exact bins.
+    canvas.dataset.frame = fresh ? 'exact' : 'estimate';
   }, [grid, bins, fresh, look, props.marks, selectedCell, cursorCell]);
 
   // What the hovered offset (or the keyboard's cell) holds, from the source.
