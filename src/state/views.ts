@@ -4,6 +4,7 @@
  * (core/interpret/viewSource.ts text form); nothing is replaced or mirrored.
  */
 import { formatView } from '../core/interpret/viewSource.ts';
+import type { ChainInfo, RasterInfo } from '../protocol/source.ts';
 import { scannedKey } from './scan.ts';
 import type { AppState } from './store.ts';
 
@@ -18,3 +19,10 @@ export const viewKey = (s: Pick<AppState, 'snapshot' | 'chain' | 'scan'>): strin
   const chosen = chosenView(s);
   return s.scan?.status === 'done' && s.scan.shown && s.scan.view === chosen ? scannedKey(chosen) : chosen;
 };
+
+/**
+ * A source as a key for what the page asks of it: its id, and for an image still opening how
+ * far its map reaches, so that bins and lanes asked during the open are asked again when it grows.
+ */
+export const sourceKey = (s: RasterInfo): string =>
+  'complete' in s ? `${s.id}@${(s as ChainInfo).complete ? 'all' : (s as ChainInfo).mappedEnd}` : `${s.id}`;

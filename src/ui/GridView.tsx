@@ -20,6 +20,7 @@ import {
 import { type BinSet, resampleBins } from '../core/raster/resample.ts';
 import type { Bins, Hit } from '../protocol/results.ts';
 import type { RasterInfo } from '../protocol/source.ts';
+import { sourceKey } from '../state/views.ts';
 import { AXIS_WIDTH, OffsetAxis } from './Axis.tsx';
 import { useApp, useServices } from './appContext.ts';
 import { rangeLabel } from './format.ts';
@@ -109,7 +110,7 @@ export function GridView(props: GridViewProps) {
   }, [onBox, width, maxHeight]);
   /** Which source, view and cells the bins are for: stale bins are never drawn. */
   const key = grid
-    ? `${source.id}|${viewKeyOf}|${grid.start}|${grid.cells * grid.subPerCell}|${grid.bytesPerCell}`
+    ? `${sourceKey(source)}|${viewKeyOf}|${grid.start}|${grid.cells * grid.subPerCell}|${grid.bytesPerCell}`
     : '';
 
   const channel = `bins:${props.testId}`;

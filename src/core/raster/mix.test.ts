@@ -65,6 +65,16 @@ describe('the pixel rule', () => {
     expect(blendOf(bin({ [ABSENT]: 1 }), CLASSES, 0, SHOW, ABSENT, RGB, EMPTY)).toBe(RGB[ABSENT]);
   });
 
+  it('one colour: a small share among another class still shows, weighed as in a band', () => {
+    // 0.05% data among 99.95% zero (neither neutral): data weighs VISIBLE_SHARE against 0.9995.
+    const c = blendOf(bin({ [DATA]: 0.0005, [ZERO]: 0.9995 }), CLASSES, 0, SHOW, ABSENT, RGB, EMPTY);
+    const k = VISIBLE_SHARE / (VISIBLE_SHARE + 0.9995);
+    const want = (sh: number) =>
+      Math.round(((RGB[DATA]! >> sh) & 255) * k + ((RGB[ZERO]! >> sh) & 255) * (1 - k));
+    expect([(c >> 16) & 255, (c >> 8) & 255, c & 255]).toEqual([want(16), want(8), want(0)]);
+    expect(c).not.toBe(RGB[ZERO]);
+  });
+
   it('reuses one buffer across bins without carrying classes over', () => {
     const buf = new Mix();
     mixOf(bin({ [DATA]: 0.4, [ZERO]: 0.4, [ERROR]: 0.2 }), CLASSES, 0, SHOW, ABSENT, buf);

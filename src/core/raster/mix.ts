@@ -6,9 +6,10 @@
  *    its share, a class present but small raised to VISIBLE_SHARE so it can be found, the neutral
  *    class taking what room is left.
  *  - A cell or pixel too small for bands (blendOf) is one colour: the classes other than the
- *    neutral one, blended by their shares; the neutral colour only where nothing else is. So a
- *    lane pixel with 1% data is data-coloured, not the neutral grey, and one differing cluster
- *    in a 1 TiB cell colours its cell.
+ *    neutral one, blended by their shares, a small share weighing VISIBLE_SHARE as in a band;
+ *    the neutral colour only where nothing else is. So a lane pixel with 1% data is
+ *    data-coloured, not the neutral grey; 0.05% data among NBD holes still tints the hole
+ *    colour; and one differing cluster in a 1 TiB cell colours its cell.
  * Labels state the true fractions. Runs tens of thousands of times per frame: no objects.
  */
 
@@ -106,10 +107,12 @@ export function blendOf(
     cover += f;
     if (c === neutral) continue;
     const x = rgb[c]!;
-    r += ((x >> 16) & 255) * f;
-    g += ((x >> 8) & 255) * f;
-    b += (x & 255) * f;
-    other += f;
+    // As in mixOf: a class present is weighed at least VISIBLE_SHARE, so it shows in the blend.
+    const w = Math.max(f, VISIBLE_SHARE);
+    r += ((x >> 16) & 255) * w;
+    g += ((x >> 8) & 255) * w;
+    b += (x & 255) * w;
+    other += w;
   }
   cover = Math.min(1, cover);
   if (other > 0) {
