@@ -90,3 +90,26 @@ test('a long scan shows its progress and is cancelled at once; the map stays as 
   await page.getByTestId('heatmap-canvas').click({ position: await cellCentre(page, 0) });
   await expect(page.getByTestId('inspector-host-hole')).toContainText('"zero": true, "data": false');
 });
+
+test('a diff with a content-scanned side says what it reads, shows progress, and is stopped and asked again', async ({
+  page,
+}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cs-scan-'));
+  const file = join(dir, 'big.raw');
+  execFileSync('truncate', ['-s', '4G', file]);
+  const before = await openId(page);
+  await page.getByLabel('Open disk images (several files form a backing chain)').setInputFiles(file);
+  await waitForMap(page, before);
+  const picker = page.getByRole('region', { name: 'Compare interpretations' });
+  await picker.getByLabel('A interpretation').selectOption('qemu-img-map-7.2');
+  await picker.getByLabel('A view').selectOption('zero-scan');
+  await picker.getByLabel('B interpretation').selectOption('qemu-img-map-7.2');
+  await picker.getByLabel('B view').selectOption('');
+  await picker.getByRole('button', { name: 'Compare A and B' }).click();
+  const status = page.locator('.diff-status').getByRole('status');
+  await expect(status).toContainText(/A: content scan: reading .* of 4 GiB…/);
+  await page.locator('.diff-status').getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.locator('.diff-status')).toContainText('Stopped: nothing was compared.');
+  await page.getByRole('button', { name: 'Compute again' }).click();
+  await expect(status).toContainText(/A: content scan: reading .* of 4 GiB…/);
+});

@@ -3,7 +3,7 @@
  * source and, when B names one, image B: one call per change of A, B or either source; a newer
  * one supersedes. The answer goes to the store's `diffResult`, which the diff view shows.
  */
-import { CallFailed, Superseded } from './client.ts';
+import { CallFailed, type Client, Superseded } from './client.ts';
 import { secondFor } from './diff.ts';
 import type { Caller } from './loader.ts';
 import type { AppState, Store } from './store.ts';
@@ -19,8 +19,19 @@ const keyOf = (s: AppState): string => {
     s.chain?.id,
     s.chain?.complete,
     b?.id,
+    s.diffRun,
   ]);
 };
+
+/** The client channel diffs run on: a newer one supersedes, a cancel names it. */
+export const DIFF_CHANNEL = 'diff';
+
+/** Stops the diff being computed (a long content scan of a side); the view says so and offers it again. */
+export function cancelDiff(store: Store, client: Pick<Client, 'cancel'>): void {
+  if (store.getState().diffResult.status !== 'computing') return;
+  client.cancel(DIFF_CHANNEL);
+  store.getState().setDiffResult({ status: 'cancelled' });
+}
 
 export function followDiff(store: Store, client: Caller): () => void {
   let asked = '';
@@ -46,7 +57,13 @@ export function followDiff(store: Store, client: Caller): () => void {
           b: { source: b?.id ?? c.id, ...spec.b },
           mode: spec.byValue ? 'values' : 'meaning',
         },
-        { channel: 'diff' },
+        {
+          channel: DIFF_CHANNEL,
+          onProgress: (phase, done, total) => {
+            if (asked === key)
+              store.getState().setDiffResult({ status: 'computing', progress: { phase, done, total } });
+          },
+        },
       )
       .then(
         (info) => {

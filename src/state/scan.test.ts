@@ -58,3 +58,36 @@ describe('the content scan in the page state', () => {
     expect(s.getState().scan).toBeUndefined();
   });
 });
+
+describe('a diff with a content-scanned side', () => {
+  it('says what it reads first, shows progress, and a cancel stops it until asked again', async () => {
+    const { followDiff, cancelDiff } = await import('./diffFollow.ts');
+    const { s, client } = await setup();
+    followDiff(s, client);
+    const seen: unknown[] = [];
+    s.subscribe((x) => seen.push(x.diffResult));
+    s.getState().setDiff({
+      a: { interp: 'qemu-img-map-7.2', view: 'zero-scan' },
+      b: { interp: 'qemu-img-map-7.2', view: '' },
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const progress = seen.filter(
+      (r): r is { status: 'computing'; progress: { phase: string; done: number; total: number } } =>
+        (r as { progress?: unknown }).progress !== undefined,
+    );
+    expect(progress[0]?.progress).toEqual({ phase: 'A: content scan', done: 0, total: 5 * K });
+    expect(s.getState().diffResult.status).toBe('ready');
+    // Cancelled while computing: nothing is compared until it is asked again.
+    s.getState().setDiff({
+      a: { interp: 'qemu-img-map-7.2', view: 'backing-null,zero-scan' },
+      b: { interp: 'qemu-img-map-7.2', view: '' },
+    });
+    cancelDiff(s, client);
+    expect(s.getState().diffResult.status).toBe('cancelled');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.getState().diffResult.status).toBe('cancelled');
+    s.getState().rerunDiff();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.getState().diffResult.status).toBe('ready');
+  });
+});

@@ -33,7 +33,13 @@ export type DiffResult =
   | { readonly status: 'idle' }
   /** B names a second image that is not open (a link was opened): its files are needed. */
   | { readonly status: 'needs-b' }
-  | { readonly status: 'computing' }
+  /** `progress`: a side's content scan, as it reads (what it will read is said first, at 0). */
+  | {
+      readonly status: 'computing';
+      readonly progress?: { readonly phase: string; readonly done: number; readonly total: number };
+    }
+  /** The person stopped it (a long content scan); `rerunDiff` asks again. */
+  | { readonly status: 'cancelled' }
   | { readonly status: 'error'; readonly message: string }
   | { readonly status: 'ready'; readonly info: DiffInfo };
 
@@ -70,6 +76,8 @@ export interface AppState {
   /** Image B open in the worker for the diff's side B (not shared: the spec names it). */
   readonly second?: ChainInfo;
   readonly diffResult: DiffResult;
+  /** Bumped to ask for the same diff again (after a cancel). */
+  readonly diffRun: number;
   /**
    * The internal snapshot (by name) whose L1 table the map shows; absent = the active L1. The
    * one truth for the Image panel, the URL and the views the page asks the worker for.
@@ -137,6 +145,7 @@ export interface AppActions {
   setDiff(d: DiffSpec | undefined): void;
   setSecond(s: ChainInfo | undefined): void;
   setDiffResult(r: DiffResult): void;
+  rerunDiff(): void;
   setSnapshot(name: string | undefined): void;
   setLink(l: LinkState): void;
   setLesson(l: LessonState | undefined): void;
@@ -199,6 +208,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
       layers: DEFAULT_LAYERS,
       theme: 'system',
       diffResult: { status: 'idle' },
+      diffRun: 0,
       link: NO_LINK,
       remote: NO_CONSENT,
       ...init,
@@ -304,6 +314,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
         reclamp();
       },
       setDiffResult: (diffResult) => set({ diffResult }),
+      rerunDiff: () => set({ diffRun: get().diffRun + 1 }),
     };
   });
 }

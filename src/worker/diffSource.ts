@@ -59,12 +59,18 @@ export class DiffSource implements MapSource {
     sourceOf: (id: SourceId) => MapSource,
     signal: AbortSignal,
     mode: DiffMode = 'meaning',
+    progress?: (phase: string, done: number, total: number) => void,
   ): Promise<DiffSource> {
     const read = async (tag: string, s: DiffSide): Promise<Side> => {
       const src = sourceOf(s.source);
       if (!src.side) throw new SourceError(`${tag} cannot read source ${s.source}: it is itself a diff`);
       try {
-        const data = await src.side(s.interp, s.view, signal);
+        const data = await src.side(
+          s.interp,
+          s.view,
+          signal,
+          progress && ((phase, done, total) => progress(`${tag}: ${phase}`, done, total)),
+        );
         return { ...data, source: s.source, legend: presentLegend(data.entry.interpretation, data.extents) };
       } catch (e) {
         if (e instanceof SourceError) throw new SourceError(e.message.replace('for ', `for ${tag} = `));

@@ -173,7 +173,10 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
   const methods: Impl = {
     open: openImage,
     diff: async ({ a, b, mode }, ctx) => {
-      const d = await DiffSource.create(ctx.id, a, b, sourceOf, ctx.signal, mode);
+      const due = throttle(PROGRESS_INTERVAL_MS, opts.now);
+      const d = await DiffSource.create(ctx.id, a, b, sourceOf, ctx.signal, mode, (phase, done, total) => {
+        if (due(done === 0 || done >= total)) ctx.progress(phase, done, total);
+      });
       if (ctx.signal.aborted) throw new CancelledError();
       place('diff', d);
       return d.info();
@@ -185,7 +188,7 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
     view: ({ source, view }, ctx) => {
       const due = throttle(PROGRESS_INTERVAL_MS, opts.now);
       return sourceOf(source).view(view, ctx.signal, (phase, done, total) => {
-        if (due(done >= total)) ctx.progress(phase, done, total);
+        if (due(done === 0 || done >= total)) ctx.progress(phase, done, total);
       });
     },
     hostHoles: ({ source, view }, ctx) => imageOf(source).hostHoles(view, ctx.signal),

@@ -233,44 +233,52 @@ export class ImageSource implements MapSource {
     return new View(key, status, topL1);
   }
 
+  /** The view `key`, with `progress` hearing its content scan (if it scans) while it is built. */
+  private async viewHeard(
+    key: string,
+    signal: AbortSignal,
+    progress?: (phase: string, done: number, total: number) => void,
+  ): Promise<View> {
+    const canon = formatView(parseView(key));
+    const listen = progress && ((done: number, total: number) => progress('content scan', done, total));
+    if (!listen) return this.viewOf(key, signal);
+    const set = this.scanListeners.get(canon) ?? new Set();
+    set.add(listen);
+    this.scanListeners.set(canon, set);
+    try {
+      return await this.viewOf(key, signal);
+    } finally {
+      set.delete(listen);
+    }
+  }
+
   async view(
     key: string,
     signal: AbortSignal,
     progress?: (phase: string, done: number, total: number) => void,
   ): Promise<ViewInfo> {
-    const canon = formatView(parseView(key));
-    const listen = progress && ((done: number, total: number) => progress('content scan', done, total));
-    if (listen) {
-      const set = this.scanListeners.get(canon) ?? new Set();
-      set.add(listen);
-      this.scanListeners.set(canon, set);
-    }
-    try {
-      const v = await this.viewOf(key, signal);
-      const st = v.status;
-      const scan = zeroScanReport(st);
-      return {
-        view: v.key,
-        length: st.length,
-        ...(st.error && { error: toErrorInfo(st.error), errorAt: mappedEnd(st) }),
-        ...(scan && {
-          scan: {
-            bytesRead: scan.bytesRead,
-            plannedBytes: scan.plan.bytes,
-            heuristics: scan.heuristics.map((h) => ({
-              name: h.name,
-              fires: h.fires,
-              realClusters: h.realClusters,
-              realClustersExact: h.realClustersExact,
-              threshold: h.threshold,
-              refcounted: h.refcounted,
-            })),
-          },
-        }),
-      };
-    } finally {
-      if (listen) this.scanListeners.get(canon)?.delete(listen);
-    }
+    const v = await this.viewHeard(key, signal, progress);
+    const st = v.status;
+    const scan = zeroScanReport(st);
+    return {
+      view: v.key,
+      length: st.length,
+      ...(st.error && { error: toErrorInfo(st.error), errorAt: mappedEnd(st) }),
+      ...(scan && {
+        scan: {
+          bytesRead: scan.bytesRead,
+          plannedBytes: scan.plan.bytes,
+          heuristics: scan.heuristics.map((h) => ({
+            name: h.name,
+            fires: h.fires,
+            realClusters: h.realClusters,
+            realClustersExact: h.realClustersExact,
+            threshold: h.threshold,
+            refcounted: h.refcounted,
+          })),
+        },
+      }),
+    };
   }
 
   /** Where host holes could change QEMU's answer in this view, and what a content scan would read. */
@@ -422,13 +430,18 @@ export class ImageSource implements MapSource {
     };
   }
 
-  async side(interp: string, view: string, signal: AbortSignal): Promise<SideData> {
+  async side(
+    interp: string,
+    view: string,
+    signal: AbortSignal,
+    progress?: (phase: string, done: number, total: number) => void,
+  ): Promise<SideData> {
     const entry = catalogueEntry(interp);
     if (!entry) throw new SourceError(`unknown interpretation '${interp}'`);
     let vs = parseView(view);
     // As the CLI does: the content view means nothing unscanned, so scan for it.
     if (entry.needsZeroScan && !vs.zeroScan) vs = { ...vs, zeroScan: true };
-    const v = await this.viewOf(formatView(vs), signal);
+    const v = await this.viewHeard(formatView(vs), signal, progress);
     const st = v.status;
     return {
       entry,

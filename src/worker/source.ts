@@ -48,7 +48,12 @@ export interface MapSource {
   /** The source's maps, for a link (core/share/mapCodec.ts encodeLinkMap). */
   share(signal: AbortSignal): Promise<LinkMap>;
   /** One interpretation under one view, for a diff side (absent: the source cannot be a side). */
-  side?(interp: string, view: string, signal: AbortSignal): Promise<SideData>;
+  side?(
+    interp: string,
+    view: string,
+    signal: AbortSignal,
+    progress?: (phase: string, done: number, total: number) => void,
+  ): Promise<SideData>;
   /** Sources this one reads (a diff's sides): it closes with them. */
   readonly reads?: readonly SourceId[];
 }

@@ -341,6 +341,8 @@ export async function zeroScan(st: ChainStatus, opts: ZeroScanOptions = {}): Pro
     done += n;
     opts.onProgress?.(done, total);
   };
+  // What it will read, said before the first read.
+  opts.onProgress?.(0, total);
   const zeros = new Map<number, Ranges>();
   const fires = new Map<number, boolean>();
   const heuristics: PreallocationHeuristic[] = [];

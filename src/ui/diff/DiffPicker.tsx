@@ -13,8 +13,9 @@ import { useApp, useServices } from '../appContext.ts';
 const VIEWS: readonly [string, string][] = [
   ['', 'with backing chain'],
   ['backing-null', 'backing: null'],
-  ['zero-scan', 'with chain, zero-scanned'],
-  ['backing-null,zero-scan', 'backing: null, zero-scanned'],
+  // A content scan reads the image's data: it says how much as it starts, and can be cancelled.
+  ['zero-scan', 'with chain, content-scanned (reads the data)'],
+  ['backing-null,zero-scan', 'backing: null, content-scanned (reads the data)'],
 ];
 
 /**

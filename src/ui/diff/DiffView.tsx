@@ -7,10 +7,11 @@
  * B may read a second image (SecondImage.tsx), picked or dropped on this view.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { hex } from '../../core/format.ts';
+import { binarySize, hex } from '../../core/format.ts';
 import type { NativeFormat } from '../../core/interpret/catalogue.ts';
 import type { ExportFormat } from '../../protocol/results.ts';
 import type { DiffInfo } from '../../protocol/source.ts';
+import { cancelDiff } from '../../state/diffFollow.ts';
 import { useApp, useServices } from '../appContext.ts';
 import { download } from '../download.ts';
 import { GridView } from '../GridView.tsx';
@@ -64,12 +65,36 @@ interface Current {
 }
 
 function DiffBody({ theme }: { theme: ResolvedTheme }) {
+  const { store, client } = useServices();
   const r = useApp((s) => s.diffResult);
   if (r.status === 'idle' || r.status === 'needs-b') return null;
-  if (r.status === 'computing')
+  if (r.status === 'computing') {
+    const g = r.progress;
+    return (
+      <div className="diff-status">
+        <p role="status">
+          {g
+            ? `${g.phase}: reading ${binarySize(g.done)} of ${binarySize(g.total)}…`
+            : 'Computing A, B and their difference…'}
+        </p>
+        {g && (
+          <p className="scan-progress">
+            <progress value={g.done} max={g.total || 1} aria-label={g.phase} />{' '}
+            <button type="button" onClick={() => cancelDiff(store, client)}>
+              Cancel
+            </button>
+          </p>
+        )}
+      </div>
+    );
+  }
+  if (r.status === 'cancelled')
     return (
       <p className="diff-status" role="status">
-        Computing A, B and their difference…
+        Stopped: nothing was compared.{' '}
+        <button type="button" onClick={() => store.getState().rerunDiff()}>
+          Compute again
+        </button>
       </p>
     );
   if (r.status === 'error')
