@@ -17,6 +17,7 @@ export function ImagePanel({ palette }: { palette: Palette }) {
   const [report, setReport] = useState<{ openId: number; r: ImageReport }>();
   /** The source the person asked to check although the check reads a lot (imageReport.ts AUTO_CHECK_BYTES). */
   const [checking, setChecking] = useState<number>();
+  const [checkProgress, setCheckProgress] = useState<{ done: number; total: number }>();
   // The store's snapshot is the one the map shows (state/snapshot.ts maps it; the URL carries it).
   const snapshot = useApp((s) => s.snapshot);
   const setSnapshot = useApp((s) => s.setSnapshot);
@@ -34,14 +35,21 @@ export function ImagePanel({ palette }: { palette: Palette }) {
   useEffect(() => {
     if (checking === undefined || checking !== openId) return;
     let live = true;
-    client.call('report', { source: openId, check: true }, { channel: 'report' }).then(
-      (r) => {
-        if (!live) return;
-        setReport({ openId, r });
-        setChecking(undefined);
-      },
-      () => live && setChecking(undefined),
-    );
+    setCheckProgress(undefined);
+    client
+      .call(
+        'report',
+        { source: openId, check: true },
+        { channel: 'report', onProgress: (_p, done, total) => live && setCheckProgress({ done, total }) },
+      )
+      .then(
+        (r) => {
+          if (!live) return;
+          setReport({ openId, r });
+          setChecking(undefined);
+        },
+        () => live && setChecking(undefined),
+      );
     return () => {
       live = false;
     };
@@ -75,9 +83,32 @@ export function ImagePanel({ palette }: { palette: Palette }) {
       {r.checkDeferred && (
         <p className="check deferred" data-testid="check-summary">
           qemu-img check not run yet: it reads {binarySize(r.checkDeferred.bytes)} of metadata.{' '}
-          <button type="button" disabled={checking === openId} onClick={() => setChecking(openId)}>
-            {checking === openId ? 'Checking…' : 'Run qemu-img check'}
-          </button>
+          {checking === openId ? (
+            <span className="scan-progress">
+              <progress
+                value={checkProgress?.done ?? 0}
+                max={checkProgress?.total || r.checkDeferred.bytes}
+                aria-label="qemu-img check"
+              />{' '}
+              <span role="status">
+                Checking: {binarySize(checkProgress?.done ?? 0)} of{' '}
+                {binarySize(checkProgress?.total || r.checkDeferred.bytes)} read…
+              </span>{' '}
+              <button
+                type="button"
+                onClick={() => {
+                  client.cancel('report');
+                  setChecking(undefined);
+                }}
+              >
+                Cancel the check
+              </button>
+            </span>
+          ) : (
+            <button type="button" onClick={() => setChecking(openId)}>
+              Run qemu-img check
+            </button>
+          )}
         </p>
       )}
       {r.format === 'qcow2' && (

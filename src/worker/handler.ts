@@ -213,7 +213,12 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
     export: ({ source, view, format, release }, ctx) =>
       sourceOf(source).export(view, format, release, ctx.signal),
     share: async ({ source }, ctx) => ({ payload: encodeLinkMap(await sourceOf(source).share(ctx.signal)) }),
-    report: ({ source, check }) => imageOf(source).report(check === true),
+    report: ({ source, check }, ctx) => {
+      const due = throttle(PROGRESS_INTERVAL_MS, opts.now);
+      return imageOf(source).report(check === true, ctx.signal, (phase, done, total) => {
+        if (due(done === 0 || done >= total)) ctx.progress(phase, done, total);
+      });
+    },
     hostmap: ({ source, px }) => imageOf(source).hostmap(px),
     snapshots: ({ source }) => imageOf(source).snapshots(),
     sandbox: async ({ ops }) => sandbox.run(ops),

@@ -52,4 +52,18 @@ describe('image report', () => {
       expect(clicked.checkDeferred).toBeUndefined();
     });
   });
+
+  it('a check says what it reads first, reports each table read, and stops when cancelled', async () => {
+    await withStatus('chain-3', async (st) => {
+      const seen: [number, number][] = [];
+      const top = st.chain.layers[0] as Qcow2Image;
+      await imageReport(st, 'always', 0, { onProgress: (d, t) => seen.push([d, t]) });
+      expect(seen[0]).toEqual([0, checkReadBytes(top)]);
+      // chain-3's top has one L2 table.
+      expect(seen.at(-1)).toEqual([top.header.clusterSize, checkReadBytes(top)]);
+      const ctl = new AbortController();
+      ctl.abort();
+      await expect(imageReport(st, 'always', 0, { signal: ctl.signal })).rejects.toThrow(/cancel/i);
+    });
+  });
 });

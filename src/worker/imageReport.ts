@@ -4,6 +4,7 @@
  * qemu-img check findings, and the host-file map (core/hostmap) binned by the one raster.
  */
 
+import { CancelledError } from '../core/cancel.ts';
 import { checkImage } from '../core/check/checkImage.ts';
 import { hex } from '../core/format.ts';
 import { HOST_NAMES, hostMaps } from '../core/hostmap/hostmap.ts';
@@ -63,6 +64,8 @@ export async function imageReport(
   st: ChainStatus,
   runCheck: 'auto' | 'always' = 'auto',
   autoBytes = AUTO_CHECK_BYTES,
+  /** The check's cancellation, and its progress: bytes of tables read of the bytes it reads. */
+  opts: { readonly signal?: AbortSignal; readonly onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ report: ImageReport; checked?: Checked }> {
   const layer = st.chain.layers[0]!;
   if (layer.format === 'raw') {
@@ -140,7 +143,15 @@ export async function imageReport(
   const checkBytes = checkReadBytes(img);
   const deferred = runCheck === 'auto' && checkBytes > autoBytes;
   try {
-    if (!deferred) checked = await checkImage(img);
+    if (!deferred) {
+      opts.onProgress?.(0, checkBytes);
+      checked = await checkImage(img, {
+        ...(opts.signal && { signal: opts.signal }),
+        ...(opts.onProgress && {
+          onProgress: (done: number) => opts.onProgress?.(done, Math.max(done, checkBytes)),
+        }),
+      });
+    }
     if (checked)
       check = {
         corruptions: checked.corruptions,
@@ -151,6 +162,8 @@ export async function imageReport(
         messagesDropped: checked.messagesDropped + Math.max(0, checked.messages.length - 200),
       };
   } catch (e) {
+    // A cancelled check is no finding: the call ends (the page said it stopped).
+    if (e instanceof CancelledError) throw e;
     problems.push(`check: ${msg(e)}`);
   }
   return {

@@ -458,9 +458,18 @@ export class ImageSource implements MapSource {
   }
 
   /** The Image panel's report on the top layer; `check`: run qemu-img check whatever it reads. */
-  async report(check: boolean): Promise<ImageReport> {
+  async report(
+    check: boolean,
+    signal?: AbortSignal,
+    progress?: (phase: string, done: number, total: number) => void,
+  ): Promise<ImageReport> {
     if (!this.complete) throw new SourceError('the image report waits until the open is done');
-    const r = await imageReport(this.status, check ? 'always' : 'auto');
+    const r = await imageReport(this.status, check ? 'always' : 'auto', undefined, {
+      ...(signal && { signal }),
+      ...(progress && {
+        onProgress: (done: number, total: number) => progress('qemu-img check', done, total),
+      }),
+    });
     if (r.checked) this.checked = r.checked;
     return r.report;
   }

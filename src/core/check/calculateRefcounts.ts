@@ -23,10 +23,11 @@ export async function calculateRefcounts(
   reftable: RefcountTable,
   oflag: OflagCopied,
   signal?: Cancellation,
+  onTable?: () => void,
 ): Promise<void> {
   const img = c.img;
   const h = img.header;
-  const sig = signal ? { signal } : {};
+  const sig = { ...(signal && { signal }), ...(onTable && { onTable }) };
   // header
   c.inc(0, c.cs);
   // current L1 table

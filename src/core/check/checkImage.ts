@@ -27,6 +27,8 @@ export interface CheckOptions {
   readonly filename?: string;
   /** Ends the check with CancelledError between tables. */
   readonly signal?: Cancellation;
+  /** Bytes of L2 tables read so far, after each one (the check's progress). */
+  readonly onProgress?: (bytes: number) => void;
 }
 
 /**
@@ -58,7 +60,9 @@ export async function checkImage(img: Qcow2Image, opts: CheckOptions = {}): Prom
     // semi-allocated cluster past the end (qcow2_inc_refcounts_imrt()).
     const disk = await DiskRefcounts.read(img, reftable, c.imrt.size + 1, opts.signal);
     const oflag = new OflagCopied(c, disk);
-    await calculateRefcounts(c, snapshots, reftable, oflag, opts.signal);
+    let tables = 0;
+    const onTable = opts.onProgress && (() => opts.onProgress?.(++tables * c.cs));
+    await calculateRefcounts(c, snapshots, reftable, oflag, opts.signal, onTable);
     highest = compareRefcounts(c, disk);
     oflag.flush();
   } catch (e) {

@@ -45,6 +45,8 @@ export interface L1Walk {
   /** Which L1 table, for the structure of a failure. */
   readonly structure: string;
   readonly signal?: Cancellation;
+  /** Hears each L2 table read (a check's progress). */
+  readonly onTable?: () => void;
 }
 
 /** check_refcounts_l1() */
@@ -92,6 +94,7 @@ export async function checkRefcountsL1(c: Checker, w: L1Walk): Promise<void> {
       c.corruptions++;
     }
     const table = await reader.table(l2Offset);
+    w.onTable?.();
     // An all-zero table (read past EOF) has only unallocated entries: no reference, no message
     // (fuzzing found L1 tables whose thousands of garbage entries point past EOF).
     const zero = table === reader.zeroTable;
