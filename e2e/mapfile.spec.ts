@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
-import { cellColour, type DropFile, dropAndWait, openApp } from './helpers.ts';
+import { cellCentre, cellColour, type DropFile, dropAndWait, openApp } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const img = (c: string, n: string): DropFile => ({
@@ -79,4 +79,28 @@ test('a pasted qemu-img map opens like a dropped one', async ({ page }) => {
   await page.getByLabel('Map text').fill('not a map');
   await page.getByRole('button', { name: 'Show map' }).click();
   await expect(page.locator('body')).toContainText(/pasted map/);
+});
+
+test('map-only mode: rows, the inspector in words, human names, and a note on lanes the map does not cover', async ({
+  page,
+}) => {
+  await openApp(page);
+  await dropAndWait(page, [golden('chain-3', 'map.json')]);
+  await expect(page.getByTestId('extent-rows').getByRole('row')).toHaveCount(6);
+  await expect(
+    page.locator('.extent-table, section').filter({ hasText: 'rows in view: 6' }).first(),
+  ).toBeVisible();
+  const canvas = page.getByTestId('heatmap-canvas');
+  await canvas.click({ position: await cellCentre(page, 4) });
+  const inspector = page.getByTestId('inspector');
+  await expect(inspector).toContainText('From map.json: qemu-img map (QEMU 7.2) says depth 2, absent, zero');
+  await expect(inspector).toContainText('Without the image there are no L2 entries');
+  await canvas.hover({ position: await cellCentre(page, 1) });
+  const tip = page.getByRole('tooltip');
+  await expect(tip).toContainText('qemu-img map (QEMU 7.2)');
+  await expect(tip).not.toContainText('@');
+  await expect(tip).not.toContainText('MAP');
+  await expect(page.getByRole('region', { name: 'Extent tracks' })).toContainText(
+    'NBD base:allocation: no nbdinfo --map (base:allocation) among the maps opened',
+  );
 });
