@@ -145,3 +145,17 @@ for (const width of [1440, 390]) {
     });
   }
 }
+
+test("the diff legend's kind highlights its cells and fades the agreement (coupled views)", async ({
+  page,
+}) => {
+  await compare5260(page);
+  const legend = page.getByTestId('diff-legend');
+  await legend.getByRole('button', { name: 'Highlight A zero / B hole,zero' }).click();
+  await expect(page.getByTestId('highlight-bar')).toContainText('Highlighted: A zero / B hole,zero');
+  expect(await diffCell(page, 2)).toBe(KIND0);
+  // Agreement fades toward the background (paint.ts FADE over #f1f1f1).
+  await expect.poll(() => diffCell(page, 0)).not.toBe(AGREE.light);
+  await legend.getByRole('button', { name: 'Highlight A zero / B hole,zero' }).click();
+  await expect.poll(() => diffCell(page, 0)).toBe(AGREE.light);
+});

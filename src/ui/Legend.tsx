@@ -54,8 +54,8 @@ const LAYER_CLASS: Partial<Record<LayerId, string>> = {
   compressed: 'compressed',
 };
 
-/** Highlight (and un-highlight) the cells of one class. */
-function Find({ cls, label }: { cls: string; label: string }) {
+/** Highlight (and un-highlight) the cells of one class (the map's legend, the diff's). */
+export function Find({ cls, label }: { cls: string; label: string }) {
   const highlight = useApp((s) => s.highlight);
   const setHighlight = useApp((s) => s.setHighlight);
   const on = highlight?.kind === 'class' && highlight.key === cls;

@@ -4,6 +4,7 @@
  */
 import { binarySize } from '../../core/format.ts';
 import type { DiffInfo } from '../../protocol/source.ts';
+import { Find } from '../Legend.tsx';
 import { colourOf, type Palette } from '../palette.ts';
 
 /** The sides read two different files (B a second image, or another top). */
@@ -53,6 +54,7 @@ export function DiffLegend({ summary, palette }: { summary: DiffInfo; palette: P
               {binarySize(k.bytes)}
             </span>
             <span className="muted"> in {plural(k.extents, 'extent')}</span>
+            <Find cls={`kind-${k.index}`} label={k.label} />
           </li>
         ))}
       </ul>

@@ -15,6 +15,7 @@ import { cancelDiff } from '../../state/diffFollow.ts';
 import { useApp, useServices } from '../appContext.ts';
 import { download } from '../download.ts';
 import { GridView } from '../GridView.tsx';
+import { HighlightBar } from '../HighlightBar.tsx';
 import { Lanes } from '../Lanes.tsx';
 import { diffLook, diffSideLook } from '../looks.ts';
 import { colourOf, PALETTES, type ResolvedTheme, sideColours } from '../palette.ts';
@@ -173,7 +174,9 @@ function Ready({ d, theme }: { d: DiffInfo; theme: ResolvedTheme }) {
     return () => window.removeEventListener('keydown', onKey);
   });
 
-  const look = useMemo(() => diffLook(d.classes, p), [d.classes, p]);
+  const highlight = useApp((s) => s.highlight);
+  const focus = highlight?.kind === 'class' ? d.classes.indexOf(highlight.key) : -1;
+  const look = useMemo(() => ({ ...diffLook(d.classes, p), focus }), [d.classes, p, focus]);
   const marks = useMemo(
     () => ({
       selectionColour: p.selection,
@@ -248,6 +251,7 @@ function Ready({ d, theme }: { d: DiffInfo; theme: ResolvedTheme }) {
         captionId="diff-caption"
         label="Difference heatmap"
         roleDescription="difference heatmap"
+        aside={<HighlightBar />}
       />
       <section className="tracks diff-lanes" aria-label="Difference lanes">
         <h2>Lanes</h2>
