@@ -66,8 +66,9 @@ function strategies() {
     list.push(c(256, 0), c(128, 1), c(128, 2), c(128, 4), c(128, 8), c(64, 4), c(64, 8), c(1, 64));
     list.push(syncRead(1), syncRead(128));
     for (const n of [2, 4]) for (const s of [c(128, 2), c(128, 4), syncRead(128)]) list.push(w(n, s));
+    for (const win of [512, 1024]) list.push(w(2, c(128, 2), win));
   }
-  for (const s of [...list]) list.push(asBlob(s));
+  list.push(asBlob(c(128, 4)), asBlob(w(2, c(128, 4))));
   list.push(...CONTIGUOUS);
   return ONLY ? list.filter((s) => new RegExp(ONLY).test(s.name)) : list;
 }

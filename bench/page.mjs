@@ -163,8 +163,19 @@ export const composite = (parts, inflight) => ({
 });
 /** FileReaderSync of composite Blobs of P slices, one after another. */
 export const syncRead = (parts) => ({ name: `sync ${parts}`, kind: 'sync', parts });
-/** N reader workers, each reading its round-robin share of the batches with strategy `s`. */
-export const readers = (n, s) => ({ ...s, name: `workers ${n}: ${s.name}`, workers: n });
+/**
+ * N reader workers, each reading the batches dealt to it with strategy `s`; with `window`, the
+ * batches are asked for as the engine's scan asks for tables (l2Reader.ts): at most `window`
+ * tables ahead of those taken in order, refilled once half of them are taken.
+ */
+export const readers = (n, s, window = 0) => ({
+  ...s,
+  name: `workers ${n}: ${s.name}${window ? ` window ${window}` : ''}`,
+  workers: n,
+  window,
+  // Paced as the scan asks, it shows what the window costs; the floor is the unpaced best.
+  ...(window && { ref: true }),
+});
 /**
  * Strategy `s` slicing a Blob of the whole File (`file.slice(0, size)`, made once) instead of the
  * File itself: Chromium's File.slice() of a picked file captures the file's snapshot (its size and
@@ -191,11 +202,27 @@ const pool = async (n, items, f) => {
 };`;
 
 const READER = `${READ}
-onmessage = async ({ data: { file, batches, size, sync, inflight } }) => {
-  if (!file) return postMessage('ready');
-  const send = (b, buf) => postMessage({ i: b.i, buf }, [buf]);
-  if (sync) for (const b of batches) send(b, readBatch(file, b.offs, size, true));
-  else await pool(inflight, batches, async (b) => send(b, await readBatch(file, b.offs, size, false)));
+let file, size, sync, inflight;
+let running = 0;
+const queue = [];
+const send = (b, buf) => postMessage({ i: b.i, buf }, [buf]);
+const pump = () => {
+  while (queue.length && (!inflight || running < inflight)) {
+    const b = queue.shift();
+    if (sync) send(b, readBatch(file, b.offs, size, true));
+    else {
+      running++;
+      readBatch(file, b.offs, size, false).then((buf) => { running--; send(b, buf); pump(); });
+    }
+  }
+};
+onmessage = ({ data }) => {
+  if (data.file) ({ file, size, sync, inflight } = data);
+  if (data.batches) {
+    queue.push(...data.batches);
+    pump();
+  }
+  if (!data.file && !data.batches) postMessage('ready');
 };`;
 
 const OWNER = `${READ}
@@ -236,17 +263,44 @@ onmessage = async ({ data: { file, offsets, size, s } }) => {
   } else if (s.kind === 'sync' && !s.workers) {
     for (const b of batches) take(readBatch(src, b.offs, size, true));
   } else if (s.workers) {
-    const shares = readers.map(() => []);
-    batches.forEach((b, k) => shares[k % readers.length].push(b));
-    let left = batches.length;
+    // Batches dealt in order to the reader with the fewest tables outstanding; with a window,
+    // only as the scan would ask: up to s.window tables ahead of the ones taken in order, refilled
+    // once half of them are taken (core/status/l2Reader.ts).
+    const outstanding = readers.map(() => 0);
+    const arrived = new Set();
+    let issued = 0;
+    let ahead = 0;
+    let taken = 0;
+    const W = s.window || Number.POSITIVE_INFINITY;
+    const refill = () => {
+      if (ahead > W / 2) return;
+      while (issued < batches.length && ahead + batches[issued].offs.length <= W) {
+        const b = batches[issued++];
+        let k = 0;
+        for (let j = 1; j < readers.length; j++) if (outstanding[j] < outstanding[k]) k = j;
+        outstanding[k] += b.offs.length;
+        b.reader = k;
+        ahead += b.offs.length;
+        readers[k].postMessage({ batches: [b] });
+      }
+    };
     await new Promise((done) => {
-      readers.forEach((w, k) => {
+      readers.forEach((w) => {
         w.onmessage = ({ data }) => {
           take(data.buf);
-          if (--left === 0) done();
+          const b = batches[data.i];
+          outstanding[b.reader] -= b.offs.length;
+          arrived.add(data.i);
+          while (arrived.has(taken)) {
+            ahead -= batches[taken].offs.length;
+            arrived.delete(taken++);
+          }
+          if (taken === batches.length) done();
+          else refill();
         };
-        w.postMessage({ file: src, batches: shares[k], size, sync: s.kind === 'sync', inflight: s.inflight });
+        w.postMessage({ file: src, size, sync: s.kind === 'sync', inflight: s.inflight });
       });
+      refill();
     });
   } else {
     const from = offsets[0];

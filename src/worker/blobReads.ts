@@ -16,19 +16,19 @@
 /**
  * Composite reads one reader (or the engine's worker reading alone) keeps in flight. Chromium's
  * browser process reads a composite Blob's parts one after another and shares itself between
- * the composites in flight, so one at a time left it idle between reads (the 2048 tables: ~1.6 s
- * one at a time, ~1.15 s with 4 in flight); more than ~4 in flight in all gained nothing and
- * only made every batch (and the first tables of the scan) arrive later.
+ * the composites in flight, so more of them in flight keep it busier: the 2048 L2 tables of the
+ * 1 TiB image took ~1.6 s one at a time and ~1.15 s four at a time (bench/blobRead.mjs); the
+ * full map with 2 readers took ~1.4x the floor with 4 in flight each, ~1.7x with 2.
  */
-export const BATCHES_IN_FLIGHT = 2;
+export const BATCHES_IN_FLIGHT = 4;
 
 /**
  * Bytes one reader (or the engine's worker) may have asked Chromium for and not yet handed on:
- * the memory reads in flight may hold, per reader. Two full batches of 128 L2 tables of 64 KiB
- * are 16 MiB; a batch larger than this (BlobSource BATCH_BYTES) starts alone, after the ones
+ * the memory reads in flight may hold, per reader. Four full batches of 128 L2 tables of 64 KiB
+ * are 32 MiB; a batch larger than this (BlobSource BATCH_BYTES) starts alone, after the ones
  * before it.
  */
-export const BYTES_IN_FLIGHT = 16 * 1024 * 1024;
+export const BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
 /** Runs `f` in a later task (not a microtask): other messages and timers get their turn first. */
 export function nextTask(f: () => void): void {

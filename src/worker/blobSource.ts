@@ -61,9 +61,11 @@ export class BlobSource implements ByteSource {
   private readonly via: { pool: ReaderPool; id: number } | BatchQueue;
   /**
    * Reads the scan keeps asked for ahead of it (ByteSource.prefetchGroups): enough single-table
-   * reads to fill every batch that may be in flight, so no reader waits for the engine's thread
+   * reads for every batch the readers may have in flight, so none waits for the engine's thread
    * to ask for more. With 256 (one or two batches in flight) the 2048 tables of a 1 TiB image
-   * arrived one 128-table batch at a time, ~100 ms apart, twice the read floor.
+   * arrived one 128-table batch at a time, ~100 ms apart, twice the read floor. 2 readers x 4 x
+   * 128 tables of 64 KiB is 64 MiB, the scan's live budget (l2Reader.ts L2_READER_LIVE_BYTES):
+   * a larger window would be cut by it and refilled a table at a time.
    */
   readonly prefetchGroups: number;
 

@@ -14,10 +14,11 @@ import {
 } from './blobReads.ts';
 
 /**
- * Readers started per engine worker. Measured in Chromium here (bench/README.md): the full map
- * of the 1 TiB image took ~1.85x the read floor with the engine's worker reading itself, ~1.4x
- * with 1, 2 or 4 readers; 2 keep the slicing of consecutive batches in parallel on a 2-core
- * machine without more threads than it has cores.
+ * Readers started per engine worker. Measured in Chromium here (bench/README.md): the full map of
+ * the 1 TiB image took 1.85x the read floor with the engine's worker reading itself (its slicing
+ * and its event loop between the scan's decoding) and 1.4-1.8x with 1, 2 or 4 readers, no
+ * difference between them standing out of a shared machine's noise; 2 slice consecutive batches
+ * in parallel without more threads than the machine has cores.
  */
 export const READER_WORKERS = 2;
 
