@@ -9,11 +9,11 @@ export const ROOT = resolve(import.meta.dirname, '..');
 
 /**
  * Builds the app into dist/bench-PORT (unless `build` is false; `minify` false keeps function
- * names for profiles), serves it, waits until it answers; `stop()` ends the server, and so does
- * the process's exit or SIGINT/SIGTERM.
+ * names for profiles), or serves the build in `dir`, waits until it answers; `stop()` ends the
+ * server, and so does the process's exit or SIGINT/SIGTERM.
  */
-export async function servePage({ port, build = true, minify = true }) {
-  const out = resolve(ROOT, 'dist', `bench-${port}`);
+export async function servePage({ port, build = true, minify = true, dir = undefined }) {
+  const out = dir ?? resolve(ROOT, 'dist', `bench-${port}`);
   if (build) {
     const args = [
       'vite',
