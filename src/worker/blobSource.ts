@@ -2,11 +2,12 @@
  * ByteSource over a Blob or File: only the metadata the engine asks for is read and nothing is
  * loaded whole. Core batches its reads (whole L2 tables, up to MAX_READ_BYTES) and keeps many
  * in flight (l2Reader.ts L2_PREFETCH_GROUPS); the reads started in one turn of the event loop
- * are served by composite Blobs of their slices, because in Chromium each arrayBuffer()
+ * are served by one composite Blob of their slices, because in Chromium each arrayBuffer()
  * costs ~6 ms of browser-process round trip while the bytes themselves are cheap
- * (ARCHITECTURE.md: slice size decides the speed). The batches go to the reader workers
- * (readerPool.ts), or where none can be started are read here, under the same rule
- * (blobReads.ts BatchQueue: in order, BATCHES_IN_FLIGHT and BYTES_IN_FLIGHT at once).
+ * (ARCHITECTURE.md: slice size decides the speed). Those batches (of at most MAX_BATCH_PARTS
+ * slices) go to the reader workers (readerPool.ts), or where none can be started are read here,
+ * under the same rule (blobReads.ts BatchQueue: in order, BATCHES_IN_FLIGHT and
+ * BYTES_IN_FLIGHT at once).
  */
 import type { ByteSource } from '../core/io/byteSource.ts';
 import { BATCHES_IN_FLIGHT, BatchQueue, nextTask, readRanges } from './blobReads.ts';
