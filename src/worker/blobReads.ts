@@ -17,8 +17,9 @@
  * Composite reads one reader (or the engine's worker reading alone) keeps in flight. Chromium's
  * browser process reads a composite Blob's parts one after another and shares itself between
  * the composites in flight, so more of them in flight keep it busier: the 2048 L2 tables of the
- * 1 TiB image took ~1.6 s one at a time and ~1.15 s four at a time (bench/blobRead.mjs); the
- * full map with 2 readers took ~1.4x the floor with 4 in flight each, ~1.7x with 2.
+ * 1 TiB image took ~2x as long one at a time as four at a time, and the floor's best was 4
+ * readers of 4 (bench/blobRead.mjs, README.md). The full map with 2 readers of 4 each took
+ * 1.4-1.6x the floor, of 2 each 1.4-1.8x: no better within a shared machine's noise.
  */
 export const BATCHES_IN_FLIGHT = 4;
 
