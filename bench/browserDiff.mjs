@@ -22,7 +22,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { ensureImage, PREALLOC, PREALLOC_ZEROED, qemuImgVersion } from './images.mjs';
-import { launchChromium, ROOT, servePage } from './page.mjs';
+import { heaps, launchChromium, ROOT, servePage } from './page.mjs';
 import { formatProfile, summariseProfile } from './profile.mjs';
 
 const args = process.argv.slice(2);
@@ -74,45 +74,6 @@ function rendererRss() {
   };
   const renderers = procs.filter((p) => p.args.includes('--type=renderer') && ours(p.pid));
   return { bytes: Math.max(0, ...renderers.map((p) => p.rss)) * 1024, processes: renderers.length };
-}
-
-/**
- * JS heap in use of the page and of each of its dedicated workers, through CDP: the worker is
- * attached (non-flat session) and asked Runtime.getHeapUsage through Target.sendMessageToTarget.
- */
-async function heaps(page) {
-  const cdp = await page.context().newCDPSession(page);
-  const main = await cdp.send('Runtime.getHeapUsage');
-  const sessions = [];
-  cdp.on('Target.attachedToTarget', (e) => {
-    if (e.targetInfo.type === 'worker') sessions.push(e.sessionId);
-  });
-  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
-  for (let i = 0; i < 50 && !sessions.length; i++) await new Promise((r) => setTimeout(r, 20));
-  let worker = 0;
-  // ArrayBuffer backing stores live outside the JS heap (CDP reports them where it can).
-  let buffers = main.backingStorageSize ?? 0;
-  for (const sessionId of sessions) {
-    const reply = new Promise((done) => {
-      const on = (e) => {
-        if (e.sessionId !== sessionId) return;
-        const m = JSON.parse(e.message);
-        if (m.id !== 1) return;
-        cdp.off('Target.receivedMessageFromTarget', on);
-        done(m.result ?? {});
-      };
-      cdp.on('Target.receivedMessageFromTarget', on);
-    });
-    await cdp.send('Target.sendMessageToTarget', {
-      sessionId,
-      message: JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }),
-    });
-    const r = await reply;
-    worker += r.usedSize ?? 0;
-    buffers += r.backingStorageSize ?? 0;
-  }
-  await cdp.detach();
-  return { page: main.usedSize, worker, buffers, workers: sessions.length };
 }
 
 /** Waits (polling per frame) until the diff canvas shows a diff with image B, B read as `interp` (a title). */

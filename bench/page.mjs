@@ -1,6 +1,7 @@
 // What the browser benchmarks share: the production build served by `vite preview` on a port
 // of their own, and Debian's chromium through playwright-core (the flags DEVELOPERS.md names).
 import { spawn, spawnSync } from 'node:child_process';
+import { openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -8,11 +9,11 @@ export const ROOT = resolve(import.meta.dirname, '..');
 
 /**
  * Builds the app into dist/bench-PORT (unless `build` is false; `minify` false keeps function
- * names for profiles), serves it, waits until it answers; `stop()` ends the server, and so does
- * the process's exit or SIGINT/SIGTERM.
+ * names for profiles), or serves the build in `dir`, waits until it answers; `stop()` ends the
+ * server, and so does the process's exit or SIGINT/SIGTERM.
  */
-export async function servePage({ port, build = true, minify = true }) {
-  const out = resolve(ROOT, 'dist', `bench-${port}`);
+export async function servePage({ port, build = true, minify = true, dir = undefined }) {
+  const out = dir ?? resolve(ROOT, 'dist', `bench-${port}`);
   if (build) {
     const args = [
       'vite',
@@ -59,3 +60,293 @@ export const launchChromium = () =>
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+
+/**
+ * JS heap in use of the page, of its dedicated workers and of theirs (the reader workers), through
+ * CDP: every worker is attached (non-flat sessions, nested ones through their parent's) and asked
+ * Runtime.getHeapUsage through Target.sendMessageToTarget. `worker` sums the page's workers,
+ * `nested` the workers they started; `buffers` the ArrayBuffer backing stores of all of them.
+ */
+export async function heaps(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const main = await cdp.send('Runtime.getHeapUsage');
+  let nextId = 1;
+  const replies = new Map();
+  /** Worker targets as session paths from the page: [worker] or [worker, nested worker]. */
+  const workers = [];
+  const arrived = (path, m) => {
+    if (m.id !== undefined) replies.get(`${path.join('/')}#${m.id}`)?.(m.result ?? {});
+    else if (m.method === 'Target.attachedToTarget' && m.params.targetInfo.type === 'worker')
+      workers.push([...path, m.params.sessionId]);
+    else if (m.method === 'Target.receivedMessageFromTarget')
+      arrived([...path, m.params.sessionId], JSON.parse(m.params.message));
+  };
+  cdp.on('Target.attachedToTarget', (params) => arrived([], { method: 'Target.attachedToTarget', params }));
+  cdp.on('Target.receivedMessageFromTarget', (e) => arrived([e.sessionId], JSON.parse(e.message)));
+  /** Sends `method` to the target at `path`, each hop wrapped in its parent's sendMessageToTarget. */
+  const send = (path, method, params = {}) =>
+    new Promise((done) => {
+      const id = nextId++;
+      replies.set(`${path.join('/')}#${id}`, done);
+      let message = { id, method, params };
+      for (let k = path.length - 1; k >= 1; k--) {
+        message = {
+          id: nextId++,
+          method: 'Target.sendMessageToTarget',
+          params: { sessionId: path[k], message: JSON.stringify(message) },
+        };
+      }
+      cdp.send('Target.sendMessageToTarget', { sessionId: path[0], message: JSON.stringify(message) });
+    });
+  const attach = { autoAttach: true, waitForDebuggerOnStart: false, flatten: false };
+  const settle = async (n) => {
+    for (let i = 0; i < 50 && workers.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+  };
+  await cdp.send('Target.setAutoAttach', attach);
+  await settle(1);
+  for (const path of [...workers]) await send(path, 'Target.setAutoAttach', attach);
+  await settle(workers.length + 1);
+  let worker = 0;
+  let nested = 0;
+  // ArrayBuffer backing stores live outside the JS heap (CDP reports them where it can).
+  let buffers = main.backingStorageSize ?? 0;
+  for (const path of workers) {
+    const r = await send(path, 'Runtime.getHeapUsage');
+    if (path.length === 1) worker += r.usedSize ?? 0;
+    else nested += r.usedSize ?? 0;
+    buffers += r.backingStorageSize ?? 0;
+  }
+  await cdp.detach();
+  return {
+    page: main.usedSize,
+    worker,
+    nested,
+    buffers,
+    workers: workers.filter((p) => p.length === 1).length,
+    nestedWorkers: workers.filter((p) => p.length > 1).length,
+  };
+}
+
+/**
+ * The L2 tables of a qcow2 image as its L1 table names them (Node reads the header and the L1
+ * table): their file offsets, the table size, and `check`, the sum (mod 2^32) of every table's
+ * first entry's low word, which a strategy that hands over the right bytes reproduces.
+ */
+export function l2Tables(file) {
+  const fd = openSync(file, 'r');
+  const head = Buffer.alloc(104);
+  readSync(fd, head, 0, 104, 0);
+  const l1Size = head.readUInt32BE(36);
+  const l1 = Buffer.alloc(l1Size * 8);
+  readSync(fd, l1, 0, l1.length, Number(head.readBigUInt64BE(40)));
+  const size = 2 ** head.readUInt32BE(20);
+  const offsets = [];
+  let check = 0;
+  const e = Buffer.alloc(8);
+  for (let k = 0; k < l1Size; k++) {
+    const o = Number(l1.readBigUInt64BE(k * 8) & 0x00fffffffffffe00n);
+    if (!o) continue;
+    offsets.push(o);
+    readSync(fd, e, 0, 8, o);
+    check = (check + e.readUInt32BE(4)) >>> 0;
+  }
+  return { offsets, size, check };
+}
+
+/** Read strategies for the floor (bench/blobRead.mjs describes them): composite P x K. */
+export const composite = (parts, inflight) => ({
+  name: `composite ${parts} x ${inflight || 'all'}`,
+  kind: 'composite',
+  parts,
+  inflight,
+});
+/** FileReaderSync of composite Blobs of P slices, one after another. */
+export const syncRead = (parts) => ({ name: `sync ${parts}`, kind: 'sync', parts });
+/**
+ * N reader workers, each reading the batches dealt to it with strategy `s`; with `window`, the
+ * batches are asked for as the engine's scan asks for tables (l2Reader.ts): at most `window`
+ * tables ahead of those taken in order, refilled once half of them are taken.
+ */
+export const readers = (n, s, window = 0) => ({
+  ...s,
+  name: `workers ${n}: ${s.name}${window ? ` window ${window}` : ''}`,
+  workers: n,
+  window,
+  // Paced as the scan asks, it shows what the window costs; the floor is the unpaced best.
+  ...(window && { ref: true }),
+});
+/**
+ * Strategy `s` slicing a Blob of the whole File (`file.slice(0, size)`, made once) instead of the
+ * File itself: Chromium's File.slice() of a picked file captures the file's snapshot (its size and
+ * modification time, a synchronous round trip to the browser process) on every call, a Blob's
+ * slice() does not.
+ */
+export const asBlob = (s) => ({ ...s, name: `${s.name} of Blob`, blob: true });
+/** References, not candidates: the same byte count as one contiguous range. */
+export const CONTIGUOUS = [
+  { name: 'single (ref)', kind: 'single', ref: true },
+  { name: 'stream (ref)', kind: 'stream', ref: true },
+];
+
+// How one batch is read, in the owning worker and in reader workers alike.
+const READ = `const readBatch = (file, offs, size, sync) => {
+  const parts = offs.map((o) => file.slice(o, o + size));
+  const blob = parts.length === 1 ? parts[0] : new Blob(parts);
+  return sync ? new FileReaderSync().readAsArrayBuffer(blob) : blob.arrayBuffer();
+};
+const pool = async (n, items, f) => {
+  let next = 0;
+  const loop = async () => { while (next < items.length) await f(items[next++]); };
+  await Promise.all(Array.from({ length: n || items.length }, loop));
+};`;
+
+const READER = `${READ}
+let file, size, sync, inflight;
+let running = 0;
+const queue = [];
+const send = (b, buf) => postMessage({ i: b.i, buf }, [buf]);
+const pump = () => {
+  while (queue.length && (!inflight || running < inflight)) {
+    const b = queue.shift();
+    if (sync) send(b, readBatch(file, b.offs, size, true));
+    else {
+      running++;
+      readBatch(file, b.offs, size, false).then((buf) => { running--; send(b, buf); pump(); });
+    }
+  }
+};
+onmessage = ({ data }) => {
+  if (data.file) ({ file, size, sync, inflight } = data);
+  if (data.batches) {
+    queue.push(...data.batches);
+    pump();
+  }
+  if (!data.file && !data.batches) postMessage('ready');
+};`;
+
+const OWNER = `${READ}
+const READER = ${JSON.stringify(READER)};
+onmessage = async ({ data: { file, offsets, size, s } }) => {
+  const batches = [];
+  for (let i = 0; i < offsets.length; i += s.parts || 1)
+    batches.push({ i: batches.length, offs: offsets.slice(i, i + (s.parts || 1)) });
+  let readers = [];
+  if (s.workers) {
+    const url = URL.createObjectURL(new Blob([READER], { type: 'text/javascript' }));
+    readers = Array.from({ length: s.workers }, () => new Worker(url));
+    await Promise.all(readers.map((w) => new Promise((r) => { w.onmessage = r; w.postMessage({}); })));
+  }
+  // The owner's event loop: the longest interval between two 4 ms timer ticks.
+  let blocked = 0;
+  let last = performance.now();
+  const tick = setInterval(() => {
+    const now = performance.now();
+    blocked = Math.max(blocked, now - last);
+    last = now;
+  }, 4);
+  await new Promise((r) => setTimeout(r, 20));
+  last = performance.now();
+  blocked = 0;
+  const t0 = performance.now();
+  // A Blob of the whole File: slicing it needs no file snapshot per slice (see asBlob).
+  const src = s.blob ? file.slice(0, file.size) : file;
+  let bytes = 0;
+  let sum = 0;
+  const take = (buf) => {
+    bytes += buf.byteLength;
+    const dv = new DataView(buf);
+    for (let at = 0; at < buf.byteLength; at += size) sum = (sum + dv.getUint32(at + 4)) >>> 0;
+  };
+  if (s.kind === 'composite' && !s.workers) {
+    await pool(s.inflight, batches, async (b) => take(await readBatch(src, b.offs, size, false)));
+  } else if (s.kind === 'sync' && !s.workers) {
+    for (const b of batches) take(readBatch(src, b.offs, size, true));
+  } else if (s.workers) {
+    // Batches dealt in order to the reader with the fewest tables outstanding; with a window,
+    // only as the scan would ask: up to s.window tables ahead of the ones taken in order, refilled
+    // once half of them are taken (core/status/l2Reader.ts).
+    const outstanding = readers.map(() => 0);
+    const arrived = new Set();
+    let issued = 0;
+    let ahead = 0;
+    let taken = 0;
+    const W = s.window || Number.POSITIVE_INFINITY;
+    const refill = () => {
+      if (ahead > W / 2) return;
+      while (issued < batches.length && ahead + batches[issued].offs.length <= W) {
+        const b = batches[issued++];
+        let k = 0;
+        for (let j = 1; j < readers.length; j++) if (outstanding[j] < outstanding[k]) k = j;
+        outstanding[k] += b.offs.length;
+        b.reader = k;
+        ahead += b.offs.length;
+        readers[k].postMessage({ batches: [b] });
+      }
+    };
+    await new Promise((done) => {
+      readers.forEach((w) => {
+        w.onmessage = ({ data }) => {
+          take(data.buf);
+          const b = batches[data.i];
+          outstanding[b.reader] -= b.offs.length;
+          arrived.add(data.i);
+          while (arrived.has(taken)) {
+            ahead -= batches[taken].offs.length;
+            arrived.delete(taken++);
+          }
+          if (taken === batches.length) done();
+          else refill();
+        };
+        w.postMessage({ file: src, size, sync: s.kind === 'sync', inflight: s.inflight });
+      });
+      refill();
+    });
+  } else {
+    const from = offsets[0];
+    const slice = src.slice(from, from + size * offsets.length);
+    if (s.kind === 'single') bytes = (await slice.arrayBuffer()).byteLength;
+    else {
+      const r = slice.stream().getReader();
+      for (let x = await r.read(); !x.done; x = await r.read()) bytes += x.value.byteLength;
+    }
+    sum = -1;
+  }
+  const ms = performance.now() - t0;
+  clearInterval(tick);
+  blocked = Math.max(blocked, performance.now() - last);
+  for (const w of readers) w.terminate();
+  postMessage({ ms, bytes, sum, blocked });
+};`;
+
+/**
+ * A blank page of `browser` holding `file` as a disk-backed File (an <input type=file>, as a
+ * person's pick gives) and `read(strategy)`: the strategy run once in a fresh worker over the
+ * tables (l2Tables), returning { ms, blocked } (blocked: the owning worker's longest stall).
+ * A blank page, because the app's CSP allows no blob: workers.
+ */
+export async function floorPage(browser, file) {
+  const tables = l2Tables(file);
+  const page = await browser.newPage();
+  await page.setContent('<input type=file id=f>');
+  await page.setInputFiles('#f', file);
+  const read = async (s) => {
+    const x = await page.evaluate(
+      ({ src, offsets, size, s }) =>
+        new Promise((done) => {
+          const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+          w.onmessage = (e) => {
+            w.terminate();
+            done(e.data);
+          };
+          w.postMessage({ file: document.getElementById('f').files[0], offsets, size, s });
+        }),
+      { src: OWNER, offsets: tables.offsets, size: tables.size, s },
+    );
+    const want = tables.offsets.length * tables.size;
+    if (x.bytes !== want) throw new Error(`${s.name}: read ${x.bytes} bytes, not ${want}`);
+    if (!s.ref && x.sum !== tables.check) throw new Error(`${s.name}: tables differ from the file's`);
+    return { ms: x.ms, blocked: x.blocked };
+  };
+  return { tables, read, close: () => page.close() };
+}

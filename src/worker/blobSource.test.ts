@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BlobSource, FIRST_BATCH_BYTES, HEAD_BYTES, MAX_BATCH_PARTS } from './blobSource.ts';
+import { nextTask } from './blobReads.ts';
+import {
+  BlobSource,
+  FIRST_BATCH_BYTES,
+  HEAD_BYTES,
+  MAX_BATCH_PARTS,
+  READS_RESOLVED_PER_TASK,
+} from './blobSource.ts';
 
 describe('BlobSource', () => {
   const blob = new Blob([new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])]);
@@ -65,5 +72,29 @@ describe('BlobSource', () => {
     const got = await all;
     expect(s.reads).toBe(Math.ceil(300 / MAX_BATCH_PARTS));
     for (const [k, b] of got.entries()) expect(b[0]).toBe((HEAD_BYTES / 4096 + k) & 255);
+  });
+
+  it('resolves the reads of a batch READS_RESOLVED_PER_TASK per task, so a scan decoding them lets other messages in', async () => {
+    const n = 4 * READS_RESOLVED_PER_TASK;
+    const bytes = new Uint8Array(HEAD_BYTES + n * 4096);
+    const s = new BlobSource('img', new Blob([bytes]), null);
+    // A task that counts tasks: each read records the count when it resolves.
+    let tasks = 0;
+    let ticking = true;
+    const tick = () => {
+      tasks++;
+      if (ticking) nextTask(tick);
+    };
+    tick();
+    const when = await Promise.all(
+      Array.from({ length: n }, (_, k) => s.read(HEAD_BYTES + k * 4096, 4096).then(() => tasks)),
+    );
+    ticking = false;
+    expect(s.reads).toBe(1); // one batch
+    for (let k = 0; k < n; k += READS_RESOLVED_PER_TASK) {
+      const chunk = when.slice(k, k + READS_RESOLVED_PER_TASK);
+      expect(new Set(chunk).size).toBe(1); // a chunk resolves in one task
+      if (k > 0) expect(chunk[0]).toBeGreaterThan(when[k - 1]!); // other tasks ran before the next
+    }
   });
 });

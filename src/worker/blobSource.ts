@@ -4,9 +4,14 @@
  * in flight (qcow2/tableReader.ts TABLE_PREFETCH_GROUPS); the reads started in one turn of the event loop
  * are served by one composite Blob of their slices, because in Chromium each arrayBuffer()
  * costs ~6 ms of browser-process round trip while the bytes themselves are cheap
- * (ARCHITECTURE.md: slice size decides the speed).
+ * (ARCHITECTURE.md: slice size decides the speed). Those batches (of at most MAX_BATCH_PARTS
+ * slices) go to the reader workers (readerPool.ts), or where none can be started are read here,
+ * under the same rule (blobReads.ts BatchQueue: in order, BATCHES_IN_FLIGHT and
+ * BYTES_IN_FLIGHT at once).
  */
 import type { ByteSource } from '../core/io/byteSource.ts';
+import { BATCHES_IN_FLIGHT, BatchQueue, nextTask, readRanges } from './blobReads.ts';
+import { type ReaderPool, readerPool } from './readerPool.ts';
 
 /** Bytes one composite read may gather; a larger batch is split. */
 export const BATCH_BYTES = 32 * 1024 * 1024;
@@ -30,25 +35,21 @@ export const HEAD_BYTES = 256 * 1024;
 
 /**
  * Slices one composite read may gather. Making the slices and the composite Blob is synchronous
- * and costs ~0.3 ms a slice in Chromium (2048 L2 tables: ~0.6 s of the worker's time), so
- * batches are started one per turn of the event loop and kept to 128 slices (~40 ms): the scan,
- * the first partial map and bin requests run between them instead of after all of them.
+ * and costs ~0.3 ms a slice in Chromium (2048 L2 tables: ~0.6 s of a thread's time), so
+ * batches are started one per turn of the event loop and kept to 128 slices (~40 ms): where the
+ * engine's worker reads itself, the scan, the first partial map and bin requests run between
+ * them instead of after all of them. A reader worker (readerPool.ts) has nothing else to run, and
+ * 128 is still its best size: 128 x 4 in flight read the 2048 tables as fast as 64 x 8, faster
+ * than 256 x 4 or 32 x 8 (bench/blobRead.mjs).
  */
 export const MAX_BATCH_PARTS = 128;
 
-/** Runs `f` in a later task (not a microtask): other messages and timers get their turn first. */
-function nextTask(f: () => void): void {
-  if (typeof MessageChannel === 'undefined') {
-    setTimeout(f, 0);
-    return;
-  }
-  const ch = new MessageChannel();
-  ch.port1.onmessage = () => {
-    ch.port1.close();
-    f();
-  };
-  ch.port2.postMessage(null);
-}
+/**
+ * Reads of one batch resolved in one task (handOut): the scan decodes as they resolve, so this
+ * bounds how long the worker goes without answering the page during an open (16 tables of
+ * 64 KiB: ~2 ms of decoding once optimized, ~50 ms before).
+ */
+export const READS_RESOLVED_PER_TASK = 16;
 
 interface Pending {
   readonly start: number;
@@ -61,17 +62,29 @@ export class BlobSource implements ByteSource {
   /** Blob reads issued (one per batch), for benchmarks. */
   reads = 0;
   private queue: Pending[] = [];
-  /** Batches waiting for their turn to be sliced and read, and whether a turn is scheduled. */
-  private batches: Pending[][] = [];
-  private pumping = false;
   /** Bytes asked for so far (batch sizes grow with it). */
   private issued = 0;
   private head: Promise<Uint8Array> | undefined;
+  /** Where the batches are read: the reader workers (the Blob's id there), or here. */
+  private readonly via: { pool: ReaderPool; id: number } | BatchQueue;
+  /**
+   * Reads the scan keeps asked for ahead of it (ByteSource.prefetchGroups): enough single-table
+   * reads for every batch the readers may have in flight, so none waits for the engine's thread
+   * to ask for more. With 256 (one or two batches in flight) the 2048 tables of a 1 TiB image
+   * arrived one 128-table batch at a time, ~100 ms apart, twice the read floor. 2 readers x 4 x
+   * 128 tables of 64 KiB is 64 MiB, the scan's live budget (l2Reader.ts L2_READER_LIVE_BYTES):
+   * a larger window would be cut by it and refilled a table at a time.
+   */
+  readonly prefetchGroups: number;
 
   constructor(
     readonly name: string,
     private readonly blob: Blob,
-  ) {}
+    pool: ReaderPool | null = readerPool(),
+  ) {
+    this.via = pool ? { pool, id: pool.register(blob, this) } : new BatchQueue();
+    this.prefetchGroups = (pool ? pool.readers : 1) * BATCHES_IN_FLIGHT * MAX_BATCH_PARTS;
+  }
 
   get size(): number {
     return this.blob.size;
@@ -103,6 +116,7 @@ export class BlobSource implements ByteSource {
     });
   }
 
+  /** Cuts the reads asked for in one turn into batches, in order, and hands each to be read. */
   private flush(): void {
     const q = this.queue;
     this.queue = [];
@@ -113,41 +127,50 @@ export class BlobSource implements ByteSource {
     const limit = () => Math.min(BATCH_BYTES, Math.max(FIRST_BATCH_BYTES, this.issued));
     for (const p of q) {
       if (batch.length && (bytes + (p.end - p.start) > limit() || batch.length === MAX_BATCH_PARTS)) {
-        this.batches.push(batch);
-        this.issued += bytes;
+        this.issue(batch, bytes);
         batch = [];
         bytes = 0;
       }
       batch.push(p);
       bytes += p.end - p.start;
     }
-    if (batch.length) this.batches.push(batch);
+    if (batch.length) this.issue(batch, bytes);
+  }
+
+  private issue(batch: readonly Pending[], bytes: number): void {
     this.issued += bytes;
-    if (!this.pumping) this.pump();
+    const ranges = batch.flatMap((p) => [p.start, p.end]);
+    const via = this.via;
+    if (via instanceof BatchQueue) via.push(bytes, () => this.deliver(batch, readRanges(this.blob, ranges)));
+    else void this.deliver(batch, via.pool.read(this.blob, via.id, ranges));
   }
 
-  /** Starts the next batch now and the one after it in a later task (MAX_BATCH_PARTS). */
-  private pump(): void {
-    const batch = this.batches.shift();
-    this.pumping = batch !== undefined && this.batches.length > 0;
-    if (!batch) return;
-    void this.readBatch(batch);
-    if (this.pumping) nextTask(() => this.pump());
-  }
-
-  private async readBatch(batch: readonly Pending[]): Promise<void> {
+  /** Counts the batch, and once its bytes are in, hands them out (or the batch's error). */
+  private deliver(batch: readonly Pending[], read: Promise<ArrayBuffer>): Promise<void> {
     this.reads++;
-    try {
-      const parts = batch.map((p) => this.blob.slice(p.start, p.end));
-      const buf = await (parts.length === 1 ? parts[0]! : new Blob(parts)).arrayBuffer();
-      let at = 0;
-      for (const p of batch) {
-        const n = p.end - p.start;
-        p.resolve(new Uint8Array(buf, at, Math.min(n, buf.byteLength - at)));
-        at += n;
-      }
-    } catch (e) {
-      for (const p of batch) p.reject(e);
+    return read.then(
+      (buf) => void this.handOut(batch, buf),
+      (e: unknown) => {
+        for (const p of batch) p.reject(e);
+      },
+    );
+  }
+
+  /**
+   * Hands each read of a batch its part of the bytes, READS_RESOLVED_PER_TASK per task: a scan
+   * decodes each table as its read resolves, in microtasks, so a whole batch resolved at once
+   * held the worker for up to 128 tables (~0.4 s while its code was not yet optimized) before a
+   * bins or hit request from the page got its turn.
+   */
+  private async handOut(batch: readonly Pending[], buf: ArrayBuffer): Promise<void> {
+    let at = 0;
+    for (const [k, p] of batch.entries()) {
+      if (k > 0 && k % READS_RESOLVED_PER_TASK === 0) await new Promise<void>((r) => nextTask(r));
+      const n = p.end - p.start;
+      p.resolve(
+        new Uint8Array(buf, Math.min(at, buf.byteLength), Math.max(0, Math.min(n, buf.byteLength - at))),
+      );
+      at += n;
     }
   }
 }

@@ -3,8 +3,11 @@
 import { PROTOCOL_VERSION, type Reply, type Request } from '../protocol/calls.ts';
 import { toErrorInfo } from './errorInfo.ts';
 import { createHandler } from './handler.ts';
+import { readerPool } from './readerPool.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
+// The reader workers start now, so they are ready when a file is dropped.
+readerPool();
 const handle = createHandler((msg, transfer) => scope.postMessage(msg, transfer ?? []));
 scope.onmessage = (ev: MessageEvent<Request>) => {
   const m = ev.data;
