@@ -3,6 +3,7 @@
  * exports, the image report. Bulk parts are typed arrays, transferred, sized by pixels or rows.
  */
 import type { NativeFormat } from '../core/interpret/catalogue.ts';
+import type { BitmapAction } from '../core/write/qcow2/bitmaps.ts';
 import type { ErrorInfo } from './errors.ts';
 
 /** Fractions of bin i's bytes in class c at fractions[i * classes + c] (core/raster/bins.ts). */
@@ -170,7 +171,7 @@ export interface HostMapBins {
   readonly fractions: Float32Array;
 }
 
-/** qemu-img create / qemu-io / qemu-img snapshot / qemu-img commit, as plain data (worker/sandbox.ts). */
+/** qemu-img create / qemu-io / qemu-img snapshot / qemu-img commit / qemu-img bitmap, as plain data (worker/sandbox.ts). */
 export type SandboxOp =
   | { readonly op: 'reset' }
   | {
@@ -201,7 +202,9 @@ export type SandboxOp =
     }
   | { readonly op: 'discard'; readonly image: string; readonly offset: number; readonly length: number }
   | { readonly op: 'snapshot'; readonly image: string; readonly name: string }
-  | { readonly op: 'commit'; readonly image: string };
+  | { readonly op: 'commit'; readonly image: string }
+  /** `qemu-img bitmap --ACTION IMAGE NAME`: one action on one persistent bitmap. */
+  | ({ readonly op: 'bitmap'; readonly image: string; readonly name: string } & BitmapAction);
 
 export interface SandboxImageInfo {
   readonly name: string;
