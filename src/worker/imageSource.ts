@@ -9,7 +9,9 @@ import { hostFileName } from '../core/chain/describe.ts';
 import type { Layer } from '../core/chain/layer.ts';
 import type { CheckResult } from '../core/check/result.ts';
 import { binarySize, hex } from '../core/format.ts';
-import { catalogueEntry } from '../core/interpret/catalogue.ts';
+import { dirtyBitmapEntry } from '../core/interpret/bitmap.ts';
+import { type CatalogueEntry, catalogueEntry } from '../core/interpret/catalogue.ts';
+import { dirtyBitmapName } from '../core/interpret/ids.ts';
 import type { Interpretation, Interpreted } from '../core/interpret/interpretation.ts';
 import { allocationDepth, baseAllocation, formatNbdinfo } from '../core/interpret/nbd.ts';
 import {
@@ -50,7 +52,18 @@ import type {
   RowsPage,
   SnapshotName,
 } from '../protocol/results.ts';
-import type { ChainInfo, LayerInfo, SourceId, ViewInfo } from '../protocol/source.ts';
+import type { BitmapInfo, ChainInfo, LayerInfo, SourceId, ViewInfo } from '../protocol/source.ts';
+import {
+  bitmapInfos,
+  bitmapInterpretations,
+  bitmapLaneInfos,
+  bitmapLaneRuns,
+  bitmapRaster,
+  exportedBitmap,
+  hitBitmaps,
+  loadSourceBitmaps,
+  type SourceBitmap,
+} from './bitmaps.ts';
 import type { DroppedChain } from './chainFiles.ts';
 import { toErrorInfo, toFindingInfo } from './errorInfo.ts';
 import { fingerprintLayer } from './fingerprint.ts';
@@ -113,6 +126,12 @@ class View {
     }
     return m;
   }
+  private readonly memos = new Map<string, unknown>();
+  /** Anything else the view computes once (a bitmap's raster). */
+  memo<T>(key: string, make: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, make());
+    return this.memos.get(key) as T;
+  }
 }
 
 const boolCell = (b: boolean) => (b ? 'yes' : 'no');
@@ -125,6 +144,9 @@ export class ImageSource implements MapSource {
   private fp?: string;
   /** The last qemu-img check's result (the host map marks leaked and shared clusters). */
   private checked?: CheckResult;
+  /** Persistent bitmaps of every layer (bitmaps.ts), read once the open is done. */
+  private bitmapList: SourceBitmap[] = [];
+  private bitmapSummary: BitmapInfo[] = [];
 
   constructor(
     readonly id: SourceId,
@@ -152,6 +174,18 @@ export class ImageSource implements MapSource {
     this.end = complete ? mappedEnd(status) : end;
   }
 
+  /** Reads every layer's persistent bitmaps and the bits QEMU would read (after the open). */
+  async loadBitmaps(): Promise<void> {
+    const { list } = await loadSourceBitmaps(this.chain);
+    this.bitmapList = list;
+    this.bitmapSummary = bitmapInfos(list, this.status, this.laneCount());
+  }
+
+  /** Lanes before the bitmaps': each layer, then the chain's three interpretations. */
+  private laneCount(): number {
+    return this.chain.layers.length + CHAIN_LANE_NAMES.length;
+  }
+
   async fingerprint(): Promise<string> {
     this.fp ??= await fingerprintLayer(this.chain.layers[0]!);
     return this.fp;
@@ -168,7 +202,12 @@ export class ImageSource implements MapSource {
       clusterSize: gridClusterSize(st.chain),
       subclusters: extendedL2(st.chain),
       classes: chainClassKeys(layers.length),
-      lanes: [...layers.map((l) => ({ name: l.name })), ...CHAIN_LANE_NAMES.map((name) => ({ name }))],
+      lanes: [
+        ...layers.map((l) => ({ name: l.name })),
+        ...CHAIN_LANE_NAMES.map((name) => ({ name })),
+        ...bitmapLaneInfos(this.bitmapList, layers.length),
+      ],
+      ...(this.bitmapSummary.length > 0 && { bitmaps: this.bitmapSummary }),
       complete: this.complete,
       mappedEnd: this.end,
       ...(this.fp !== undefined && { fingerprint: this.fp }),
@@ -225,11 +264,19 @@ export class ImageSource implements MapSource {
     end: number,
     n: number,
     signal: AbortSignal,
+    bitmap?: string,
   ): Promise<Float32Array> {
-    return binChain((await this.viewOf(view, signal)).status, start, end, n);
+    const v = await this.viewOf(view, signal);
+    const raster =
+      bitmap === undefined
+        ? undefined
+        : v.memo(`bitmap:${bitmap}`, () =>
+            bitmapRaster(this.bitmapList, v.status, bitmap, (i) => v.interp(i)),
+          );
+    return binChain(v.status, start, end, n, raster);
   }
 
-  async laneRuns(view: string, signal: AbortSignal): Promise<LaneRuns[]> {
+  async laneRuns(view: string, signal: AbortSignal): Promise<(LaneRuns | undefined)[]> {
     const v = await this.viewOf(view, signal);
     const [map, nbd, , depth] = INTERPRETATIONS.map((i) => v.interp(i)) as [
       Interpreted,
@@ -237,7 +284,11 @@ export class ImageSource implements MapSource {
       Interpreted,
       Interpreted,
     ];
-    return chainLanes(v.status, { map, nbd, depth });
+    return chainLanes(
+      v.status,
+      { map, nbd, depth },
+      bitmapLaneRuns(this.bitmapList, v.status, (i) => v.interp(i)),
+    );
   }
 
   async hit(view: string, offset: number, signal: AbortSignal): Promise<Hit | null> {
@@ -267,7 +318,7 @@ export class ImageSource implements MapSource {
       });
     }
     const values: InterpretationValue[] = r
-      ? INTERPRETATIONS.map((interp) => {
+      ? [...INTERPRETATIONS, ...bitmapInterpretations(this.bitmapList, st)].map((interp) => {
           const m = v.interp(interp);
           const i = runAt(m, offset);
           const value = i < 0 ? 0 : m.value[i]!;
@@ -294,6 +345,7 @@ export class ImageSource implements MapSource {
       }),
       entries,
       values,
+      ...(this.bitmapList.length > 0 && { bitmaps: hitBitmaps(this.bitmapList, st, offset) }),
       summary: r
         ? describeResolved(st, offset)
         : `QEMU refuses to read here: ${st.error?.message ?? 'past the end of the mapped range'}`,
@@ -347,14 +399,26 @@ export class ImageSource implements MapSource {
     };
   }
 
-  async side(interp: string, view: string, signal: AbortSignal): Promise<SideData> {
+  /** A catalogue entry, or the dirty bitmap an id names as qemu-nbd -B would find it in the view. */
+  private entryFor(interp: string, st: ChainStatus): CatalogueEntry {
     const entry = catalogueEntry(interp);
-    if (!entry) throw new SourceError(`unknown interpretation '${interp}'`);
+    if (entry) return entry;
+    const name = dirtyBitmapName(interp);
+    if (name === undefined) throw new SourceError(`unknown interpretation '${interp}'`);
+    const b = exportedBitmap(this.bitmapList, st, name);
+    if (!b)
+      throw new SourceError(`no bitmap '${name}' in this chain (qemu-nbd: Bitmap '${name}' is not found)`);
+    if (!b.loaded) throw new SourceError(b.problem ?? `bitmap '${name}' could not be read`);
+    return dirtyBitmapEntry(b.loaded);
+  }
+
+  async side(interp: string, view: string, signal: AbortSignal): Promise<SideData> {
     let vs = parseView(view);
-    // As the CLI does: the content view means nothing unscanned, so scan for it.
-    if (entry.needsZeroScan && !vs.zeroScan) vs = { ...vs, zeroScan: true };
+    if (catalogueEntry(interp)?.needsZeroScan && !vs.zeroScan) vs = { ...vs, zeroScan: true };
     const v = await this.viewOf(formatView(vs), signal);
     const st = v.status;
+    // As the CLI does: the content view means nothing unscanned, so it was scanned for it above.
+    const entry = this.entryFor(interp, st);
     return {
       entry,
       view: vs,
