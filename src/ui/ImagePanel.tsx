@@ -1,12 +1,13 @@
 /**
  * The Image panel: the top layer's header fields, feature bits, header extensions, snapshots,
- * persistent bitmaps, qemu-img check findings and the host-file map, all computed in the
- * worker (worker/imageReport.ts) once the map is complete.
+ * persistent bitmaps, qemu-img check findings, qemu-img measure and the host-file map, all
+ * computed in the worker (worker/imageReport.ts) once the map is complete.
  */
 import { useEffect, useState } from 'react';
 import { binarySize, hex } from '../core/format.ts';
 import type { ImageReport } from '../protocol/results.ts';
 import { useApp, useServices } from './appContext.ts';
+import { sizeAndBytes } from './format.ts';
 import { HostMap } from './HostMap.tsx';
 import type { Palette } from './palette.ts';
 
@@ -80,6 +81,7 @@ export function ImagePanel({ palette }: { palette: Palette }) {
           </button>
         </p>
       )}
+      {r.measure && <Measure m={r.measure} />}
       {r.format === 'qcow2' && (
         <details open>
           <summary>Host file map</summary>
@@ -205,5 +207,49 @@ export function ImagePanel({ palette }: { palette: Palette }) {
         </p>
       ))}
     </section>
+  );
+}
+
+/** qemu-img measure of the chain, -O qcow2 and -O raw, in binary units with the exact bytes. */
+function Measure({ m }: { m: NonNullable<ImageReport['measure']> }) {
+  return (
+    <details open>
+      <summary>qemu-img measure</summary>
+      {'error' in m ? (
+        <p className="error">qemu-img measure cannot size it: {m.error}</p>
+      ) : (
+        <>
+          <table className="kv measure" data-testid="measure">
+            <thead>
+              <tr>
+                <th scope="col">output</th>
+                <th scope="col">required size</th>
+                <th scope="col">fully allocated size</th>
+                <th scope="col">bitmaps size</th>
+              </tr>
+            </thead>
+            <tbody>
+              <tr data-testid="measure-qcow2">
+                <th scope="row">-O qcow2</th>
+                <td>{sizeAndBytes(m.qcow2.required)}</td>
+                <td>{sizeAndBytes(m.qcow2.fullyAllocated)}</td>
+                <td>{m.qcow2.bitmaps !== undefined ? sizeAndBytes(m.qcow2.bitmaps) : '—'}</td>
+              </tr>
+              <tr data-testid="measure-raw">
+                <th scope="row">-O raw</th>
+                <td>{sizeAndBytes(m.raw.required)}</td>
+                <td>{sizeAndBytes(m.raw.fullyAllocated)}</td>
+                <td>—</td>
+              </tr>
+            </tbody>
+          </table>
+          <p className="muted">
+            What converting the chain as opened would take, as qemu-img measure prints it (default options: 64
+            KiB clusters, 16-bit refcounts, compat 1.1). "bitmaps size": copying the top's persistent bitmaps
+            with convert --bitmaps.
+          </p>
+        </>
+      )}
+    </details>
   );
 }
