@@ -219,30 +219,40 @@ function Measure({ m }: { m: NonNullable<ImageReport['measure']> }) {
         <p className="error">qemu-img measure cannot size it: {m.error}</p>
       ) : (
         <>
-          <table className="kv measure" data-testid="measure">
-            <thead>
-              <tr>
-                <th scope="col">output</th>
-                <th scope="col">required size</th>
-                <th scope="col">fully allocated size</th>
-                <th scope="col">bitmaps size</th>
-              </tr>
-            </thead>
-            <tbody>
-              <tr data-testid="measure-qcow2">
-                <th scope="row">-O qcow2</th>
-                <td>{sizeAndBytes(m.qcow2.required)}</td>
-                <td>{sizeAndBytes(m.qcow2.fullyAllocated)}</td>
-                <td>{m.qcow2.bitmaps !== undefined ? sizeAndBytes(m.qcow2.bitmaps) : '—'}</td>
-              </tr>
-              <tr data-testid="measure-raw">
-                <th scope="row">-O raw</th>
-                <td>{sizeAndBytes(m.raw.required)}</td>
-                <td>{sizeAndBytes(m.raw.fullyAllocated)}</td>
-                <td>—</td>
-              </tr>
-            </tbody>
-          </table>
+          <div className="measure" data-testid="measure">
+            <table className="kv" data-testid="measure-qcow2" aria-label="qemu-img measure -O qcow2">
+              <caption>-O qcow2</caption>
+              <tbody>
+                <tr>
+                  <th scope="row">required size</th>
+                  <td>{sizeAndBytes(m.qcow2.required)}</td>
+                </tr>
+                <tr>
+                  <th scope="row">fully allocated size</th>
+                  <td>{sizeAndBytes(m.qcow2.fullyAllocated)}</td>
+                </tr>
+                {m.qcow2.bitmaps !== undefined && (
+                  <tr>
+                    <th scope="row">bitmaps size</th>
+                    <td>{sizeAndBytes(m.qcow2.bitmaps)}</td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+            <table className="kv" data-testid="measure-raw" aria-label="qemu-img measure -O raw">
+              <caption>-O raw</caption>
+              <tbody>
+                <tr>
+                  <th scope="row">required size</th>
+                  <td>{sizeAndBytes(m.raw.required)}</td>
+                </tr>
+                <tr>
+                  <th scope="row">fully allocated size</th>
+                  <td>{sizeAndBytes(m.raw.fullyAllocated)}</td>
+                </tr>
+              </tbody>
+            </table>
+          </div>
           <p className="muted">
             What converting the chain as opened would take, as qemu-img measure prints it (default options: 64
             KiB clusters, 16-bit refcounts, compat 1.1). "bitmaps size": copying the top's persistent bitmaps
