@@ -220,38 +220,21 @@ function Measure({ m }: { m: NonNullable<ImageReport['measure']> }) {
       ) : (
         <>
           <div className="measure" data-testid="measure">
-            <table className="kv" data-testid="measure-qcow2" aria-label="qemu-img measure -O qcow2">
-              <caption>-O qcow2</caption>
-              <tbody>
-                <tr>
-                  <th scope="row">required size</th>
-                  <td>{sizeAndBytes(m.qcow2.required)}</td>
-                </tr>
-                <tr>
-                  <th scope="row">fully allocated size</th>
-                  <td>{sizeAndBytes(m.qcow2.fullyAllocated)}</td>
-                </tr>
-                {m.qcow2.bitmaps !== undefined && (
-                  <tr>
-                    <th scope="row">bitmaps size</th>
-                    <td>{sizeAndBytes(m.qcow2.bitmaps)}</td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-            <table className="kv" data-testid="measure-raw" aria-label="qemu-img measure -O raw">
-              <caption>-O raw</caption>
-              <tbody>
-                <tr>
-                  <th scope="row">required size</th>
-                  <td>{sizeAndBytes(m.raw.required)}</td>
-                </tr>
-                <tr>
-                  <th scope="row">fully allocated size</th>
-                  <td>{sizeAndBytes(m.raw.fullyAllocated)}</td>
-                </tr>
-              </tbody>
-            </table>
+            <MeasureTable
+              output="qcow2"
+              rows={[
+                ['required size', m.qcow2.required],
+                ['fully allocated size', m.qcow2.fullyAllocated],
+                ...(m.qcow2.bitmaps !== undefined ? [['bitmaps size', m.qcow2.bitmaps] as const] : []),
+              ]}
+            />
+            <MeasureTable
+              output="raw"
+              rows={[
+                ['required size', m.raw.required],
+                ['fully allocated size', m.raw.fullyAllocated],
+              ]}
+            />
           </div>
           <p className="muted">
             What converting the chain as opened would take, as qemu-img measure prints it (default options: 64
@@ -261,5 +244,22 @@ function Measure({ m }: { m: NonNullable<ImageReport['measure']> }) {
         </>
       )}
     </details>
+  );
+}
+
+/** One output format's sizes, as qemu-img measure prints them ("required size: N"). */
+function MeasureTable({ output, rows }: { output: string; rows: readonly (readonly [string, number])[] }) {
+  return (
+    <table className="kv" data-testid={`measure-${output}`} aria-label={`qemu-img measure -O ${output}`}>
+      <caption>-O {output}</caption>
+      <tbody>
+        {rows.map(([name, n]) => (
+          <tr key={name}>
+            <th scope="row">{name}</th>
+            <td>{sizeAndBytes(n)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -21,6 +21,7 @@ import {
 import { dirtyBitmapId } from '../core/interpret/ids.ts';
 import type { Interpretation, Interpreted } from '../core/interpret/interpretation.ts';
 import type { BitmapRaster } from '../core/raster/bitmap.ts';
+import { runAt } from '../core/runs/runs.ts';
 import type { ChainStatus } from '../core/status/resolve.ts';
 import type { HitBitmap } from '../protocol/results.ts';
 import type { BitmapInfo, LaneInfo } from '../protocol/source.ts';
@@ -150,19 +151,9 @@ export function bitmapInterpretations(list: readonly SourceBitmap[], st: ChainSt
     .map((b) => dirtyBitmap(b.loaded!));
 }
 
-/** Whether `offset` lies in a dirty range of the bitmap (binary search of its ranges). */
-function isDirty(b: LoadedDirtyBitmap, offset: number): boolean {
-  const d = b.dirty;
-  let lo = 0;
-  let hi = d.count - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (offset < d.starts[mid]!) hi = mid - 1;
-    else if (offset >= d.starts[mid]! + d.lengths[mid]!) lo = mid + 1;
-    else return true;
-  }
-  return false;
-}
+/** Whether `offset` lies in a dirty range of the bitmap. */
+const isDirty = (b: LoadedDirtyBitmap, offset: number): boolean =>
+  runAt({ count: b.dirty.count, start: b.dirty.starts, length: b.dirty.lengths }, offset) >= 0;
 
 /** Every bitmap's bit at `offset`, its granule, what the granule holds, and the flags QEMU goes by. */
 export function hitBitmaps(list: readonly SourceBitmap[], st: ChainStatus, offset: number): HitBitmap[] {
