@@ -138,6 +138,8 @@ export interface ChainInfo extends RasterInfo {
   readonly mapOnly?: MapOnlyInfo;
   /** Persistent bitmaps of every layer, top first (images only; loaded once the open is done). */
   readonly bitmaps?: readonly BitmapInfo[];
+  /** Bitmaps past the first MAX_SHOWN_BITMAPS (worker/bitmaps.ts): counted, not listed or read. */
+  readonly bitmapsOmitted?: number;
 }
 
 /** What one view of a chain (a snapshot's L1, backing: null, zero-scanned) turned out to be. */

@@ -129,6 +129,11 @@ export function BitmapLegend({ palette: p, chain }: { palette: Palette; chain: C
       ) : (
         <p className="bitmap-note">No bitmap here can be shown: QEMU reads none of them.</p>
       )}
+      {chain.bitmapsOmitted !== undefined && (
+        <p className="bitmap-note">
+          {chain.bitmapsOmitted} more bitmaps are not shown or read (the first {all.length} are).
+        </p>
+      )}
       {refused.length > 0 && (
         <ul className="bitmap-refused">
           {refused.map((x) => (

@@ -12,6 +12,7 @@ import { goldenBackupRuns } from '../testing/backupGolden.ts';
 import { golden, parseNbdinfo } from '../testing/fixtures.ts';
 import { fixtureFile } from '../testing/testFiles.ts';
 import { CallFailed, workerHarness } from '../testing/workerHarness.ts';
+import { MAX_SHOWN_BITMAPS } from './bitmaps.ts';
 
 const open = async (
   w: ReturnType<typeof workerHarness>,
@@ -252,5 +253,31 @@ describe('compare: two opened images', () => {
     await w.handle({ v: 2, id: 999, method: 'cancel', params: { channel: 'compare' } });
     await expect(p).rejects.toThrow(CallFailed);
     expect(w.out.some((m) => m.type === 'cancelled')).toBe(true);
+  });
+});
+
+describe('image source: many bitmaps', () => {
+  it('lists, lanes and reads the first MAX_SHOWN_BITMAPS, counting the rest', async () => {
+    const w = workerHarness();
+    const n = MAX_SHOWN_BITMAPS + 3;
+    const st = await w.call('sandbox', {
+      ops: [
+        { op: 'reset' },
+        { op: 'create', name: 'many.qcow2', format: 'qcow2', size: 1024 * 1024 },
+        ...Array.from({ length: n }, (_, i) => ({
+          op: 'bitmap' as const,
+          image: 'many.qcow2',
+          name: `b${i}`,
+          action: 'add' as const,
+        })),
+        { op: 'write', image: 'many.qcow2', offset: 0, length: 65536, pattern: 1 },
+      ],
+    });
+    expect(st.error).toBeUndefined();
+    const { info } = await w.call('open', { slot: 'main', from: { kind: 'sandbox', top: 'many.qcow2' } });
+    expect(info.bitmaps).toHaveLength(MAX_SHOWN_BITMAPS);
+    expect(info.bitmapsOmitted).toBe(3);
+    expect(info.lanes).toHaveLength(1 + 3 + MAX_SHOWN_BITMAPS);
+    expect(info.bitmaps!.every((b) => b.backup?.dirty === 65536)).toBe(true);
   });
 });

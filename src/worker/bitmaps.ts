@@ -36,16 +36,26 @@ export interface SourceBitmap {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** Every bitmap of every layer, top first, each with its bits or why QEMU would not read them. */
-export async function loadSourceBitmaps(chain: Chain): Promise<{ list: SourceBitmap[]; problem?: string }> {
+/**
+ * Bitmaps of a chain the page lists, gives lanes and reads the bits of: the first 64 from the
+ * top. libvirt keeps one per checkpoint and real chains hold a handful; an image may hold 65535
+ * (QCOW2_MAX_BITMAPS), whose lanes no screen shows and whose tables would each cost a read at
+ * open. The rest are counted (`omitted`), not read.
+ */
+export const MAX_SHOWN_BITMAPS = 64;
+
+/** Every bitmap of every layer, top first (at most MAX_SHOWN_BITMAPS), with its bits or why QEMU would not read them. */
+export async function loadSourceBitmaps(
+  chain: Chain,
+): Promise<{ list: SourceBitmap[]; omitted: number; problem?: string }> {
   let all: ChainBitmap[];
   try {
     all = await chainBitmaps(chain);
   } catch (e) {
-    return { list: [], problem: message(e) };
+    return { list: [], omitted: 0, problem: message(e) };
   }
   const list: SourceBitmap[] = [];
-  for (const at of all) {
+  for (const at of all.slice(0, MAX_SHOWN_BITMAPS)) {
     try {
       const loaded = await loadChainBitmap(chain, at);
       list.push(loaded ? { at, loaded } : { at, problem: 'not a qcow2 layer' });
@@ -55,7 +65,7 @@ export async function loadSourceBitmaps(chain: Chain): Promise<{ list: SourceBit
       list.push({ at, problem: detail ?? message(e) });
     }
   }
-  return { list };
+  return { list, omitted: all.length - list.length };
 }
 
 /** qemu-img info's words for the directory entry's flags. */

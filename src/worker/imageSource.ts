@@ -147,6 +147,7 @@ export class ImageSource implements MapSource {
   /** Persistent bitmaps of every layer (bitmaps.ts), read once the open is done. */
   private bitmapList: SourceBitmap[] = [];
   private bitmapSummary: BitmapInfo[] = [];
+  private bitmapsOmitted = 0;
 
   constructor(
     readonly id: SourceId,
@@ -176,8 +177,9 @@ export class ImageSource implements MapSource {
 
   /** Reads every layer's persistent bitmaps and the bits QEMU would read (after the open). */
   async loadBitmaps(): Promise<void> {
-    const { list } = await loadSourceBitmaps(this.chain);
+    const { list, omitted } = await loadSourceBitmaps(this.chain);
     this.bitmapList = list;
+    this.bitmapsOmitted = omitted;
     this.bitmapSummary = bitmapInfos(list, this.status, this.laneCount());
   }
 
@@ -208,6 +210,7 @@ export class ImageSource implements MapSource {
         ...bitmapLaneInfos(this.bitmapList, layers.length),
       ],
       ...(this.bitmapSummary.length > 0 && { bitmaps: this.bitmapSummary }),
+      ...(this.bitmapsOmitted > 0 && { bitmapsOmitted: this.bitmapsOmitted }),
       complete: this.complete,
       mappedEnd: this.end,
       ...(this.fp !== undefined && { fingerprint: this.fp }),
