@@ -46,6 +46,8 @@ Usage:
               nbd-base-allocation-6.0, nbd-base-allocation-5.2, nbd-allocation-depth,
               nbd-base-allocation-proposed-2021-06 (proposed, not merged),
               nbd-joint-allocation-proposed-2021-06 (proposed, never merged),
+              nbd-dirty-bitmap-NAME (a persistent bitmap, as qemu-nbd -B NAME finds it),
+              written-in-top (allocation-depth 1, to set against a bitmap),
               reads-as-zero (content scan)            (clusterscope diff --list)
       VIEW:   comma-separated: chain (default) | backing-null | snapshot:NAME | zero-scan
       e.g. diff --a=nbd-base-allocation-5.2@backing-null --b=nbd-base-allocation-6.0@backing-null top.qcow2

@@ -4,14 +4,15 @@
  * skipped: `npm test` runs scripts/preflight.mjs first, which installs QEMU or stops.
  * A failure names the seed; rerun one with CS_ORACLE_SEED=<seed>.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../testing/cli.ts';
 import { parseNbdinfo } from '../testing/fixtures.ts';
 import { rng } from '../testing/fuzz/prng.ts';
+import { nbdinfo } from '../testing/qemuNbd.ts';
 
 /** 16 seeds in `npm test` (~25 s); CS_ORACLE_RUNS=N and CS_ORACLE_START=S explore further. */
 const RUNS = Number(process.env.CS_ORACLE_RUNS ?? 16);
@@ -123,27 +124,6 @@ function build(seed: number): Scenario {
     names.push(name);
   }
   return { dir, top: names.at(-1)!, layers: depth, log, bitmaps: [...bitmaps] };
-}
-
-async function nbdinfo(dir: string, spec: string[], context: string): Promise<string> {
-  const sock = join(dir, `nbd-${Math.random().toString(36).slice(2)}.sock`);
-  const srv = spawn('qemu-nbd', ['-r', '-t', '-A', '-k', sock, ...spec], { cwd: dir, stdio: 'ignore' });
-  try {
-    for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((res) => setTimeout(res, 10));
-    // qemu-nbd makes the socket before it has opened the image and listens: under load the
-    // first connections can be refused, so try again for up to ~5 s.
-    for (let tries = 0; ; tries++) {
-      try {
-        return run('nbdinfo', [`--map=${context}`, `nbd+unix:///?socket=${sock}`], dir);
-      } catch (e) {
-        if (tries >= 250 || !String((e as { stderr?: string }).stderr).includes('Connection refused'))
-          throw e;
-        await new Promise((res) => setTimeout(res, 20));
-      }
-    }
-  } finally {
-    srv.kill();
-  }
 }
 
 describe('live oracle: random qemu-io chains', () => {

@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseNbdinfo } from '../testing/fixtures.ts';
+import { nbdinfo } from '../testing/qemuNbd.ts';
 import { fixtureFile } from '../testing/testFiles.ts';
 import { workerHarness } from '../testing/workerHarness.ts';
 import { engineAnswer, LESSONS } from './lessons.ts';
@@ -47,6 +49,15 @@ describe('lessons', () => {
         expect(engineAnswer(step, h)?.label, `${lesson.id} @${step.offset}: ${step.question}`).toBe(
           step.answer,
         );
+        // A bitmap's answer is also what nbdinfo prints against qemu-nbd -B on the built image.
+        if (step.tool.startsWith('nbd-dirty-bitmap-') && 'ops' in build) {
+          const name = step.tool.slice('nbd-dirty-bitmap-'.length);
+          const map = parseNbdinfo(
+            await nbdinfo(dir, ['-B', name, '-f', 'qcow2', step.top], `qemu:dirty-bitmap:${name}`),
+          );
+          const row = map.find(([o, l]) => o <= step.offset && step.offset < o + l)!;
+          expect(row[3], `${lesson.id} @${step.offset}: nbdinfo`).toBe(step.answer);
+        }
       }
     });
   }

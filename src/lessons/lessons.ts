@@ -9,23 +9,44 @@
  */
 import type { SandboxOp } from '../protocol/results.ts';
 
-/** Which answer a step asks for: an interpretation of the hit, the deciding L2 entry type, or a refcount. */
+/**
+ * Which answer a step asks for: an interpretation of the hit (a persistent bitmap's too, by its
+ * interpretation id), the deciding L2 entry type, or a refcount.
+ */
 export type LessonTool =
   | 'qemu-img-map-8.2'
   | 'nbd-base-allocation-6.0'
   | 'nbd-base-allocation-5.2'
   | 'nbd-allocation-depth'
   | 'kind'
-  | 'refcount';
+  | 'refcount'
+  | `nbd-dirty-bitmap-${string}`;
 
-export const TOOL_TITLES: Readonly<Record<LessonTool, string>> = {
+const DIRTY_BITMAP = 'nbd-dirty-bitmap-';
+
+/**
+ * A bitmap's interpretation id (core/interpret/ids.ts): the lessons name their bitmaps in
+ * lower-case letters, digits and '-', which the id keeps as they are.
+ */
+const dirtyBitmapId = (name: 'cp1' | 'cp'): LessonTool => `${DIRTY_BITMAP}${name}`;
+
+/** What a step's tool is, in words. */
+export function toolTitle(tool: LessonTool): string {
+  if (tool.startsWith(DIRTY_BITMAP)) {
+    const name = tool.slice(DIRTY_BITMAP.length);
+    return `nbdinfo --map=qemu:dirty-bitmap:${name} (qemu-nbd -B ${name})`;
+  }
+  return TOOL_TITLES[tool as keyof typeof TOOL_TITLES];
+}
+
+const TOOL_TITLES = {
   'qemu-img-map-8.2': 'qemu-img map --output=json (QEMU 8.2 and newer)',
   'nbd-base-allocation-6.0': 'nbdinfo --map (base:allocation, qemu-nbd 6.0 and newer)',
   'nbd-base-allocation-5.2': 'nbdinfo --map (base:allocation, qemu-nbd 5.2 and older)',
   'nbd-allocation-depth': 'nbdinfo --map=qemu:allocation-depth',
   kind: "the L2 entry type of the layer that decides (QEMU's qcow2_get_subcluster_type)",
   refcount: "the refcount of the top layer's host cluster (qemu-img check counts these)",
-};
+} as const;
 
 export interface LessonStep {
   /** Chain top to open for this step (images of the lesson's build). */
@@ -72,6 +93,9 @@ const HOLE_SINCE =
 const PRESENT_SINCE =
   'qemu-img map 6.1 added "present" (before it, an unallocated range and a zero cluster printed the same).';
 const DEPTH_SINCE = 'qemu-nbd 5.2 added the qemu:allocation-depth context (qemu-nbd -A).';
+const DIRTY_CHOICES = ['clean', 'dirty'];
+const BITMAP_SINCE =
+  'qemu-nbd 5.0 added -B (export a persistent bitmap as qemu:dirty-bitmap:NAME); qemu-img 5.1 added qemu-img bitmap.';
 
 /** The June 2021 thread's example: raw base of 0xbb; top: c0 untouched, c1 written, c2 write -z, c3 written then discarded. */
 const nbdHoleOps: SandboxOp[] = [
@@ -458,6 +482,188 @@ export const LESSONS: readonly Lesson[] = [
         choices: ['0', '1', '2'],
         answer: '1',
         note: 'The old cluster lost the active reference when it was copied; only s1 keeps it, and deleting s1 would free it.',
+      },
+    ],
+  },
+  {
+    id: 'incremental-backup',
+    title: 'Incremental backup with a bitmap and a checkpoint',
+    intro:
+      "A 512 KiB disk (64 KiB clusters). Clusters 0-3 are written, then a full backup is taken and, at that moment, a persistent bitmap 'cp1' is added: the checkpoint (qemu-img bitmap --add). After it the guest rewrites cluster 1, zeroes cluster 2 (write -z) and writes 4 KiB at the start of cluster 5. The next incremental backup asks qemu-nbd -B cp1 which ranges are dirty, and base:allocation what lies there.",
+    build: {
+      ops: [
+        { op: 'reset' },
+        { op: 'create', name: 'disk.qcow2', format: 'qcow2', size: 8 * C },
+        { op: 'write', image: 'disk.qcow2', offset: 0, length: 4 * C, pattern: 0xaa },
+        { op: 'bitmap', image: 'disk.qcow2', name: 'cp1', action: 'add' },
+        { op: 'write', image: 'disk.qcow2', offset: C, length: C, pattern: 0xbb },
+        { op: 'zero', image: 'disk.qcow2', offset: 2 * C, length: C },
+        { op: 'write', image: 'disk.qcow2', offset: 5 * C, length: 4 * K, pattern: 0xcc },
+      ],
+    },
+    steps: [
+      {
+        top: 'disk.qcow2',
+        offset: 0,
+        tool: dirtyBitmapId('cp1'),
+        question:
+          'Cluster 0 was written before the checkpoint and not since. What does qemu:dirty-bitmap:cp1 say?',
+        choices: DIRTY_CHOICES,
+        answer: 'clean',
+        note: 'A bitmap records writes from the moment it is added (while it is enabled). The full backup already holds cluster 0, so the incremental one skips it.',
+        since: BITMAP_SINCE,
+      },
+      {
+        top: 'disk.qcow2',
+        offset: C,
+        tool: dirtyBitmapId('cp1'),
+        question: 'Cluster 1 was rewritten after the checkpoint?',
+        choices: DIRTY_CHOICES,
+        answer: 'dirty',
+        note: 'Every write sets the bits of the granules it touches; the backup copies this cluster.',
+      },
+      {
+        top: 'disk.qcow2',
+        offset: 2 * C,
+        tool: 'nbd-base-allocation-6.0',
+        question:
+          'Cluster 2 was zeroed after the checkpoint, so it is dirty too. The backup tool then asks base:allocation what is there. What does it say?',
+        choices: NBD_CHOICES,
+        answer: 'hole,zero',
+        note: 'A dirty range that reads as zero needs no reading: the tool writes zeroes (or punches a hole) in the backup. Tools that read it anyway back up zeroes thick.',
+      },
+      {
+        top: 'disk.qcow2',
+        offset: 5 * C + 8 * K,
+        tool: dirtyBitmapId('cp1'),
+        question:
+          'Only the first 4 KiB of cluster 5 were written. Offset 8 KiB into cluster 5 was not. Is it dirty in cp1 (granularity 64 KiB)?',
+        choices: DIRTY_CHOICES,
+        answer: 'dirty',
+        note: 'One bit covers a whole granule (64 KiB here, the default for 64 KiB clusters): the backup reads all 64 KiB of it, though only 4 KiB changed. A finer granularity (qemu-img bitmap --add -g 4K) costs a bigger bitmap.',
+      },
+    ],
+  },
+  {
+    id: 'discard-dirty',
+    title: 'Why a discard makes a range dirty',
+    intro:
+      "A 256 KiB image (64 KiB clusters, no backing file) with clusters 0-2 written, then a bitmap 'cp' added. After it the guest discards (TRIMs) cluster 1, and discards 512 bytes inside cluster 2. No data is written.",
+    build: {
+      ops: [
+        { op: 'reset' },
+        { op: 'create', name: 'vm.qcow2', format: 'qcow2', size: 4 * C },
+        { op: 'write', image: 'vm.qcow2', offset: 0, length: 3 * C, pattern: 0x5a },
+        { op: 'bitmap', image: 'vm.qcow2', name: 'cp', action: 'add' },
+        { op: 'discard', image: 'vm.qcow2', offset: C, length: C },
+        { op: 'discard', image: 'vm.qcow2', offset: 2 * C + 512, length: 512 },
+      ],
+    },
+    steps: [
+      {
+        top: 'vm.qcow2',
+        offset: C,
+        tool: dirtyBitmapId('cp'),
+        question: 'Cluster 1 was discarded after the bitmap was added. Nothing was written. Dirty or clean?',
+        choices: DIRTY_CHOICES,
+        answer: 'dirty',
+        note: 'The block layer marks a discard dirty like a write (bdrv_co_pdiscard() ends in bdrv_set_dirty()): what the guest reads there changed, from the old data to zeroes, and the last backup still holds the old data.',
+      },
+      {
+        top: 'vm.qcow2',
+        offset: C,
+        tool: 'nbd-base-allocation-6.0',
+        question: 'What does base:allocation say for the discarded cluster?',
+        choices: NBD_CHOICES,
+        answer: 'hole,zero',
+        note: 'qcow2 v3 turns a discarded cluster into a zero cluster: the backup writes zeroes there (or punches a hole) without reading anything.',
+      },
+      {
+        top: 'vm.qcow2',
+        offset: 2 * C,
+        tool: dirtyBitmapId('cp'),
+        question:
+          'Inside cluster 2 only 512 bytes were discarded. qcow2 cannot discard part of a cluster and ignores the request. Is cluster 2 dirty?',
+        choices: DIRTY_CHOICES,
+        answer: 'dirty',
+        note: 'The bitmap is set by the block layer, whatever the driver did with the request: a TRIM QEMU ignored still dirties its granule, and the backup copies 64 KiB that did not change. Guests that trim often make incremental backups bigger.',
+      },
+      {
+        top: 'vm.qcow2',
+        offset: 2 * C,
+        tool: 'qemu-img-map-8.2',
+        question: 'And what does qemu-img map say cluster 2 holds now?',
+        choices: MAP_CHOICES,
+        answer: 'depth 0, present, data',
+        note: 'Its data is all still there: dirty does not mean changed, only that a request touched the range.',
+      },
+    ],
+  },
+  {
+    id: 'allocation-depth-backup',
+    title: 'What qemu:allocation-depth adds to a backup',
+    intro:
+      "A base image of 0xb0 (clusters 0-3) under an overlay made at a checkpoint, with a bitmap 'cp' added to the overlay when it was made. The overlay then rewrites cluster 1 and zeroes cluster 2 (write -z). A backup reading only base:allocation sees data or zero; qemu:allocation-depth says which layer it comes from.",
+    build: {
+      ops: [
+        { op: 'reset' },
+        { op: 'create', name: 'base.qcow2', format: 'qcow2', size: 4 * C },
+        { op: 'write', image: 'base.qcow2', offset: 0, length: 4 * C, pattern: 0xb0 },
+        { op: 'create', name: 'top.qcow2', format: 'qcow2', backing: 'base.qcow2' },
+        { op: 'bitmap', image: 'top.qcow2', name: 'cp', action: 'add' },
+        { op: 'write', image: 'top.qcow2', offset: C, length: C, pattern: 0x71 },
+        { op: 'zero', image: 'top.qcow2', offset: 2 * C, length: C },
+      ],
+    },
+    steps: [
+      {
+        top: 'top.qcow2',
+        offset: 0,
+        tool: 'nbd-base-allocation-6.0',
+        question:
+          "Cluster 0 is the base's data, untouched since the checkpoint. What does base:allocation say?",
+        choices: NBD_CHOICES,
+        answer: 'data',
+        note: 'base:allocation describes what the guest reads through the whole chain: data, wherever it is stored.',
+      },
+      {
+        top: 'top.qcow2',
+        offset: C,
+        tool: 'nbd-base-allocation-6.0',
+        question: 'Cluster 1 was rewritten in the overlay. base:allocation?',
+        choices: NBD_CHOICES,
+        answer: 'data',
+        note: "The same answer as for cluster 0: base:allocation cannot tell the overlay's data from the base's.",
+      },
+      {
+        top: 'top.qcow2',
+        offset: 0,
+        tool: 'nbd-allocation-depth',
+        question: 'What does qemu:allocation-depth say for cluster 0?',
+        choices: DEPTH_CHOICES,
+        answer: 'backing depth 2',
+        note: 'allocation-depth names the layer: 1 ("local") is the overlay, 2 its backing file. A tool copying only the overlay (a delta since the checkpoint) skips everything not local.',
+        since: DEPTH_SINCE,
+      },
+      {
+        top: 'top.qcow2',
+        offset: 2 * C,
+        tool: 'nbd-allocation-depth',
+        question:
+          'Cluster 2 was zeroed in the overlay: base:allocation says hole,zero, as it would for a range no layer holds. What does allocation-depth say?',
+        choices: DEPTH_CHOICES,
+        answer: 'local',
+        note: 'The overlay holds zeroes that hide the base\'s 0xb0. A delta that skipped this "hole" would bring the base\'s data back on restore; allocation-depth says it must be kept, as zeroes.',
+      },
+      {
+        top: 'top.qcow2',
+        offset: 2 * C,
+        tool: dirtyBitmapId('cp'),
+        question: "And the overlay's bitmap cp, added with it?",
+        choices: DIRTY_CHOICES,
+        answer: 'dirty',
+        note: 'A bitmap made with the overlay agrees with "local" wherever its granules match the clusters: compare it with the diff view (qemu:dirty-bitmap:cp against "written in the top layer").',
+        since: BITMAP_SINCE,
       },
     ],
   },

@@ -11,6 +11,8 @@ import type { DiffMode } from '../core/diff/diff.ts';
 import type { ErrorInfo } from './errors.ts';
 import type {
   Bins,
+  ComparePlan,
+  CompareResult,
   ExportFormat,
   ExportResult,
   GridBox,
@@ -86,8 +88,9 @@ export interface Calls {
   view: { params: { source: SourceId; view: string }; result: ViewInfo; partial: never };
   /** Where host holes could change QEMU's answer, and what a content scan would read (images only). */
   hostHoles: { params: { source: SourceId; view: string }; result: HostHoleInfo; partial: never };
+  /** `bitmap`: an image's bins also carry that persistent bitmap's classes (dirty, clean, backup-*). */
   bins: {
-    params: { source: SourceId; view: string; start: number; end: number; n: number };
+    params: { source: SourceId; view: string; start: number; end: number; n: number; bitmap?: string };
     result: Bins;
     partial: never;
   };
@@ -128,6 +131,10 @@ export interface Calls {
   hostmap: { params: { source: SourceId; px: number }; result: readonly HostMapBins[]; partial: never };
   snapshots: { params: { source: SourceId }; result: readonly SnapshotName[]; partial: never };
   sandbox: { params: { ops: readonly SandboxOp[] }; result: SandboxState; partial: never };
+  /** What comparing the content of two images reads, before reading (no guest data is read). */
+  comparePlan: { params: { a: SourceId; b: SourceId }; result: ComparePlan; partial: never };
+  /** qemu-img compare of two images and every differing range; progress: guest bytes read of all to read. */
+  compare: { params: { a: SourceId; b: SourceId }; result: CompareResult; partial: never };
   sandboxFile: { params: { name: string }; result: Uint8Array; partial: never };
   cancel: { params: { channel: string }; result: null; partial: never };
   /** Heartbeat: the worker answers at once, between the handler's awaits (the client's watchdog). */

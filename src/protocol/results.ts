@@ -3,6 +3,7 @@
  * exports, the image report. Bulk parts are typed arrays, transferred, sized by pixels or rows.
  */
 import type { NativeFormat } from '../core/interpret/catalogue.ts';
+import type { BitmapAction } from '../core/write/qcow2/bitmaps.ts';
 import type { ErrorInfo } from './errors.ts';
 
 /** Fractions of bin i's bytes in class c at fractions[i * classes + c] (core/raster/bins.ts). */
@@ -55,6 +56,33 @@ export interface L2EntryInfo {
   readonly refcount?: number;
 }
 
+/** One persistent bitmap's bit for a hit, and what decides whether QEMU uses it. */
+export interface HitBitmap {
+  readonly name: string;
+  readonly layer: number;
+  readonly layerName: string;
+  readonly granularity: number;
+  /** The bit's index and the granule it covers, [granuleStart, granuleEnd). */
+  readonly bit: number;
+  readonly granuleStart: number;
+  readonly granuleEnd: number;
+  /** The bit; 'inconsistent' for an in-use bitmap (QEMU does not read it), 'beyond' past the bitmap's layer. */
+  readonly state: 'dirty' | 'clean' | 'inconsistent' | 'beyond' | 'unreadable';
+  readonly flags: readonly string[];
+  readonly enabled: boolean;
+  readonly inconsistent: boolean;
+  readonly exported: boolean;
+  /** What the granule holds by block status: bytes of data, zero, absent (and past the map). */
+  readonly granule: {
+    readonly data: number;
+    readonly zero: number;
+    readonly absent: number;
+    readonly unknown: number;
+  };
+  /** One sentence, in QEMU's words. */
+  readonly explain: string;
+}
+
 /** What a source says about the cluster (or subcluster) holding one offset. */
 export interface Hit {
   readonly offset: number;
@@ -82,6 +110,8 @@ export interface Hit {
   };
   readonly entries: readonly L2EntryInfo[];
   readonly values: readonly InterpretationValue[];
+  /** Every persistent bitmap of the chain at this offset (images only). */
+  readonly bitmaps?: readonly HitBitmap[];
 }
 
 /** A stretch of one class in one lane: [start, end), its class index; `cut` when it reaches further than was looked. */
@@ -159,9 +189,46 @@ export interface ImageReport {
     readonly messages: readonly string[];
     readonly messagesDropped: number;
   };
+  /**
+   * qemu-img measure of the chain as opened (core/measure): -O qcow2 (default options) and -O raw,
+   * or why it could not be measured.
+   */
+  readonly measure?:
+    | {
+        readonly qcow2: {
+          readonly required: number;
+          readonly fullyAllocated: number;
+          readonly bitmaps?: number;
+        };
+        readonly raw: { readonly required: number; readonly fullyAllocated: number };
+      }
+    | { readonly error: string };
   /** The check was left for a click: it would read `bytes` of metadata (imageReport.ts AUTO_CHECK_BYTES). */
   readonly checkDeferred?: { readonly bytes: number };
   readonly problems: readonly string[];
+}
+
+/** What `qemu-img compare A B` would read, before it reads (core/compare planCompare). */
+export interface ComparePlan {
+  /** Guest bytes read from A and from B to list every differing range. */
+  readonly bytes: readonly [number, number];
+  readonly lengths: readonly [number, number];
+}
+
+/** `qemu-img compare A B` and every differing range (core/compare compareImages, differingRanges). */
+export interface CompareResult {
+  /** qemu-img compare's lines ("Images are identical.", "Content mismatch at offset N!") and exit status. */
+  readonly lines: readonly string[];
+  readonly exit: number;
+  /** Every differing byte range (content), ascending. */
+  readonly count: number;
+  readonly start: Float64Array;
+  readonly length: Float64Array;
+  readonly bytes: number;
+  /** Guest bytes read from A and B. */
+  readonly bytesRead: readonly [number, number];
+  /** Where QEMU stops reading (block status failed on a side), in its words. */
+  readonly error?: string;
 }
 
 /** The host-file map of one file: its clusters in file order, binned to `px` pixels over host classes. */
@@ -177,7 +244,7 @@ export interface HostMapBins {
   readonly fractions: Float32Array;
 }
 
-/** qemu-img create / qemu-io / qemu-img snapshot / qemu-img commit, as plain data (worker/sandbox.ts). */
+/** qemu-img create / qemu-io / qemu-img snapshot / qemu-img commit / qemu-img bitmap, as plain data (worker/sandbox.ts). */
 export type SandboxOp =
   | { readonly op: 'reset' }
   | {
@@ -208,7 +275,9 @@ export type SandboxOp =
     }
   | { readonly op: 'discard'; readonly image: string; readonly offset: number; readonly length: number }
   | { readonly op: 'snapshot'; readonly image: string; readonly name: string }
-  | { readonly op: 'commit'; readonly image: string };
+  | { readonly op: 'commit'; readonly image: string }
+  /** `qemu-img bitmap --ACTION IMAGE NAME`: one action on one persistent bitmap. */
+  | ({ readonly op: 'bitmap'; readonly image: string; readonly name: string } & BitmapAction);
 
 export interface SandboxImageInfo {
   readonly name: string;

@@ -41,6 +41,41 @@ export interface LayerInfo {
 export interface LaneInfo {
   readonly name: string;
   readonly note?: string;
+  /** A short word for the note beside the name (default: "not in the map"). */
+  readonly noteTag?: string;
+}
+
+/**
+ * A persistent bitmap of a chain (core/interpret/bitmap.ts chainBitmaps), with the flags that
+ * decide whether QEMU uses it and, when it does, what an incremental backup of the chain as
+ * opened reads in its dirty ranges.
+ */
+export interface BitmapInfo {
+  readonly name: string;
+  /** The interpretation id (nbd-dirty-bitmap-...), for the one qemu-nbd -B NAME exports. */
+  readonly id?: string;
+  readonly layer: number;
+  readonly layerName: string;
+  readonly granularity: number;
+  /** The directory entry's flags in QEMU's words (qemu-img info): in-use, auto. */
+  readonly flags: readonly string[];
+  /** BME_FLAG_AUTO: QEMU loads it enabled (it records writes), else disabled. */
+  readonly enabled: boolean;
+  /** BME_FLAG_IN_USE on disk: QEMU loads it as inconsistent and will not use it. */
+  readonly inconsistent: boolean;
+  /** qemu-nbd -B NAME finds this one (the first of its name from the top). */
+  readonly exported: boolean;
+  /** Its lane's index in the source's lanes. */
+  readonly lane: number;
+  /** Dirty bytes, and of them data, zero and absent (incrementalBackupRead), when its bits are read. */
+  readonly backup?: {
+    readonly dirty: number;
+    readonly data: number;
+    readonly zero: number;
+    readonly absent: number;
+  };
+  /** Why its bits are not read (in use, or its table refused). */
+  readonly problem?: string;
 }
 
 /** What every source offers the raster (core/raster): classes of its bins and its lanes. */
@@ -107,6 +142,10 @@ export interface ChainInfo extends RasterInfo {
   /** fnv1a64 of the top image's header and L1 table, for permalinks (complete opens only). */
   readonly fingerprint?: string;
   readonly mapOnly?: MapOnlyInfo;
+  /** Persistent bitmaps of every layer, top first (images only; loaded once the open is done). */
+  readonly bitmaps?: readonly BitmapInfo[];
+  /** Bitmaps past the first MAX_SHOWN_BITMAPS (worker/bitmaps.ts): counted, not listed or read. */
+  readonly bitmapsOmitted?: number;
 }
 
 /** What one view of a chain (a snapshot's L1, backing: null, zero-scanned) turned out to be. */

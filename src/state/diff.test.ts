@@ -18,6 +18,15 @@ describe('diff URL state', () => {
     expect(readDiffParams(new URLSearchParams('a=qemu-img-map-7.2&b=x@y'), problems)).toBeUndefined();
     expect(problems[0]).toContain('unknown interpretation');
   });
+
+  it("takes a persistent bitmap's id in its one spelling, and refuses another spelling", () => {
+    expect(parseSide('nbd-dirty-bitmap-.44aily.2e2@backing-null')).toEqual({
+      interp: 'nbd-dirty-bitmap-.44aily.2e2',
+      view: 'backing-null',
+    });
+    expect(parseSide('written-in-top')).toEqual({ interp: 'written-in-top', view: '' });
+    expect(parseSide('nbd-dirty-bitmap-.62')).toBeUndefined();
+  });
 });
 
 describe('diff URL state: image B', () => {

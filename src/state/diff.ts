@@ -10,6 +10,7 @@
 
 import { hex } from '../core/format.ts';
 import { CATALOGUE_IDS } from '../core/interpret/catalogue.ts';
+import { dirtyBitmapName } from '../core/interpret/ids.ts';
 import { formatView, parseView } from '../core/interpret/viewSource.ts';
 import { isFingerprint } from '../core/share/fingerprint.ts';
 import type { ChainInfo, ImageIdentity } from '../protocol/source.ts';
@@ -83,7 +84,8 @@ export function parseSide(text: string): DiffSideState | undefined {
   if (text.length > 300) return undefined;
   const at = text.indexOf('@');
   const interp = at < 0 ? text : text.slice(0, at);
-  if (!CATALOGUE_IDS.includes(interp)) return undefined;
+  // A catalogue id, or a persistent bitmap's (its one spelling of the name, ids.ts).
+  if (!CATALOGUE_IDS.includes(interp) && dirtyBitmapName(interp) === undefined) return undefined;
   try {
     return { interp, view: formatView(parseView(at < 0 ? '' : text.slice(at + 1))) };
   } catch {

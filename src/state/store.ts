@@ -63,6 +63,11 @@ export interface AppState {
   readonly openErrors: readonly ErrorInfo[];
   readonly view: ViewRange;
   readonly layers: LayerToggles;
+  /**
+   * The persistent bitmap (by name, as qemu-nbd -B names it) the heatmap's dirty and backup
+   * layers show; absent: the first one the chain exports.
+   */
+  readonly bitmap?: string;
   /** Guest offset of the selected cluster, and the worker's answer for it. */
   readonly selection?: number;
   readonly detail?: Hit;
@@ -136,6 +141,7 @@ export interface AppActions {
   resetView(): void;
   toggleLayer(id: LayerId): void;
   setLayers(layers: LayerToggles): void;
+  setBitmap(name: string | undefined): void;
   /** Selects a cluster; a range highlight that does not hold it goes. */
   select(offset: number | undefined): void;
   setHighlight(h: Highlight | undefined): void;
@@ -282,6 +288,7 @@ export function createAppStore(init: Partial<AppState> = {}) {
       },
       toggleLayer: (id) => set({ layers: { ...get().layers, [id]: !get().layers[id] } }),
       setLayers: (layers) => set({ layers }),
+      setBitmap: (name) => put('bitmap', name),
       select: (offset) => {
         const s = get();
         const rest = keepsHighlight(s.highlight, offset)

@@ -34,13 +34,22 @@ describe('URL format v2', () => {
       layers: st.layers,
       selection: 2 * K,
       snapshot: 'before upgrade',
+      bitmap: 'Daily.Backup:1',
       map: 'abc_-DEF',
     };
     const h = toHash(s);
     expect(h).toContain('v=2');
     expect(h).toContain('range=0x10000-0x50000');
     expect(h).toContain('file=top.qcow2&file=mid.qcow2');
+    expect(h).toContain('bm=Daily.Backup%3A1');
     expect(parseHash(h)).toEqual({ state: s, problems: [] });
+  });
+
+  it('refuses a malformed bitmap name with a problem in words, and reads the dirty and backup layers', () => {
+    const r = parseHash('#v=2&bm=&layers=data,dirty,backup');
+    expect(r.state.bitmap).toBeUndefined();
+    expect(r.problems).toEqual(['The bitmap name in the link is malformed.']);
+    expect(r.state.layers).toMatchObject({ data: true, dirty: true, backup: true, zero: false });
   });
 
   it('upgrades a v1 hash step by step (bare hex view and selection)', () => {

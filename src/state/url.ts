@@ -8,8 +8,8 @@
  * bytes, never local paths, never credentials.
  *
  * v2 (current): #v=2&url=https%3A%2F%2Fhost%2Ftop.qcow2&file=top.qcow2&file=base.qcow2&size=0x100000
- *               &fp=<16 hex>&range=0x20000-0x40000&layers=data,zero&sel=0x30000&snap=name&map=<base64url>
- *               (`url` was added within v2: an optional field older v2 pages ignore, so no upgrader.)
+ *               &fp=<16 hex>&range=0x20000-0x40000&layers=data,zero&sel=0x30000&snap=name&bm=name&map=<base64url>
+ *               (`url` and `bm` were added within v2: optional fields older v2 pages ignore, so no upgrader.)
  * v1:           #v=1&sample=chain-3&view=10000-50000&layers=data&sel=20000 (bare hex)
  * A hash without `v` is read as the current version, so a hand-typed `#range=1M-2M` works.
  *
@@ -28,6 +28,8 @@ export const URL_VERSION = 2;
 /** Longest hash decoded at all: a link with a map is kept below MAX_LINK_CHARS (permalink.ts). */
 export const MAX_HASH_CHARS = 40 * 1024;
 export const MAX_SNAPSHOT_CHARS = 255;
+/** A persistent bitmap's name is at most 1023 bytes (qcow2 BME_MAX_NAME_SIZE). */
+export const MAX_BITMAP_NAME_CHARS = 1023;
 /**
  * Longest remote image URL a link may carry. 2 KiB is the lowest limit still common on the way
  * (legacy Edge/IE cut URLs at 2083 characters, several proxies and CDNs at 2-4 KiB), and the
@@ -45,6 +47,8 @@ export interface UrlState {
   /** The diff view's A and B (diff.ts: `a=INTERP@VIEW&b=...`). */
   readonly diff?: DiffSpec;
   readonly snapshot?: string;
+  /** The persistent bitmap the dirty and backup layers show. */
+  readonly bitmap?: string;
   /** Chain file names, top first. */
   readonly files?: readonly string[];
   /** The top image the link was made from (its name is files[0]). */
@@ -130,6 +134,7 @@ export function toHash(s: UrlState): string {
   if (s.layers) p.set('layers', LAYER_IDS.filter((id) => s.layers?.[id]).join(','));
   if (s.selection !== undefined) p.set('sel', hex(s.selection));
   if (s.snapshot) p.set('snap', s.snapshot.slice(0, MAX_SNAPSHOT_CHARS));
+  if (s.bitmap !== undefined && s.bitmap.length <= MAX_BITMAP_NAME_CHARS) p.set('bm', s.bitmap);
   if (s.diff) writeDiffParams(p, s.diff);
   if (s.map) p.set('map', s.map);
   return `#${p.toString()}`;
@@ -222,6 +227,12 @@ export function parseHash(hash: string): ParsedHash {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
     if (snap.length <= MAX_SNAPSHOT_CHARS && !/[\u0000-\u001f]/.test(snap)) out.snapshot = snap;
     else problems.push('The snapshot name in the link is malformed.');
+  }
+  const bm = p.get('bm');
+  if (bm !== null) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    if (bm.length > 0 && bm.length <= MAX_BITMAP_NAME_CHARS && !/[\u0000-\u001f]/.test(bm)) out.bitmap = bm;
+    else problems.push('The bitmap name in the link is malformed.');
   }
   const diff = readDiffParams(p, problems);
   if (diff) out.diff = diff;

@@ -57,6 +57,7 @@ export function stateFor(s: AppState, map?: string): UrlState {
     ...(image && { image }),
     view: s.view,
     layers: s.layers,
+    ...(s.bitmap !== undefined && { bitmap: s.bitmap }),
     ...(s.selection !== undefined && { selection: s.selection }),
     ...(s.snapshot !== undefined && { snapshot: s.snapshot }),
     ...(s.diff && { diff: s.diff }),
@@ -90,6 +91,7 @@ export function applyPlace(store: Store, u: Place, chain: ChainInfo): void {
 export function applyLink(store: Store, u: UrlState, chain: ChainInfo): void {
   const s = store.getState();
   if (u.layers) s.setLayers(u.layers);
+  if (u.bitmap !== s.bitmap) s.setBitmap(u.bitmap);
   s.setDiff(u.diff);
   applyPlace(store, u, chain);
 }
@@ -111,6 +113,7 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
   const st0 = store.getState();
   for (const p of parsed.problems) st0.notify('error', `${p} Showing the default view instead.`);
   if (initial.layers) st0.setLayers(initial.layers);
+  if (initial.bitmap !== undefined) st0.setBitmap(initial.bitmap);
   if (initial.diff) st0.setDiff(initial.diff);
   st0.setLink({
     ...st0.link,
@@ -209,6 +212,7 @@ export function bindUrl(store: Store, loc: HashLocation, openLink?: (link: UrlSt
     if (elsewhere && openLink) {
       guarded(() => {
         if (u.layers) st.setLayers(u.layers);
+        if (u.bitmap !== st.bitmap) st.setBitmap(u.bitmap);
         st.setDiff(u.diff);
       });
       link((l) => ({

@@ -34,6 +34,8 @@ export interface GridViewProps {
   readonly source: RasterInfo;
   /** The view key of the source the cells show ('' for the source as opened). */
   readonly view: string;
+  /** A persistent bitmap whose classes the bins carry too (an image's dirty and backup layers). */
+  readonly bitmap?: string;
   readonly look: Look;
   readonly marks: Omit<Marks, 'selected' | 'cursor'>;
   /** Bins the worker made with the open, used when they match the grid (no round trip). */
@@ -109,8 +111,9 @@ export function GridView(props: GridViewProps) {
     if (width > 0) onBox?.({ width, maxHeight });
   }, [onBox, width, maxHeight]);
   /** Which source, view and cells the bins are for: stale bins are never drawn. */
+  const bitmap = props.bitmap;
   const key = grid
-    ? `${sourceKey(source)}|${viewKeyOf}|${grid.start}|${grid.cells * grid.subPerCell}|${grid.bytesPerCell}`
+    ? `${sourceKey(source)}|${viewKeyOf}|${bitmap ?? ''}|${grid.start}|${grid.cells * grid.subPerCell}|${grid.bytesPerCell}`
     : '';
 
   const channel = `bins:${props.testId}`;
@@ -119,16 +122,36 @@ export function GridView(props: GridViewProps) {
     const end = grid.start + grid.cells * grid.subPerCell * (grid.bytesPerCell / grid.subPerCell);
     const n = grid.cells * grid.subPerCell;
     const first = props.firstBins;
-    if (viewKeyOf === '' && first && first.start === grid.start && first.end === end && first.n === n) {
+    if (
+      viewKeyOf === '' &&
+      bitmap === undefined &&
+      first &&
+      first.start === grid.start &&
+      first.end === end &&
+      first.n === n
+    ) {
       // The worker binned this map for this grid already: no round trip for the first cells.
       setBins({ ...first, key });
       return;
     }
-    client.call('bins', { source: source.id, view: viewKeyOf, start: grid.start, end, n }, { channel }).then(
-      (b) => setBins({ ...b, key }),
-      () => {},
-    );
-  }, [client, source.id, viewKeyOf, grid, key, props.firstBins, channel]);
+    client
+      .call(
+        'bins',
+        {
+          source: source.id,
+          view: viewKeyOf,
+          start: grid.start,
+          end,
+          n,
+          ...(bitmap !== undefined && { bitmap }),
+        },
+        { channel },
+      )
+      .then(
+        (b) => setBins({ ...b, key }),
+        () => {},
+      );
+  }, [client, source.id, viewKeyOf, bitmap, grid, key, props.firstBins, channel]);
 
   const fresh = bins !== undefined && grid !== undefined && bins.key === key;
 

@@ -3,6 +3,7 @@ import { useCallback, useMemo } from 'react';
 import type { ChainInfo } from '../protocol/source.ts';
 import { viewKey } from '../state/views.ts';
 import { useApp, useServices } from './appContext.ts';
+import { shownBitmap } from './BitmapLegend.tsx';
 import { GridView } from './GridView.tsx';
 import { HighlightBar } from './HighlightBar.tsx';
 import { mapLook } from './looks.ts';
@@ -17,12 +18,16 @@ export function Heatmap({ theme, chain }: { theme: ResolvedTheme; chain: ChainIn
   const view = useApp(viewKey);
   const quiet = useApp((s) => s.lesson !== undefined && !s.lesson.revealed);
   const highlight = useApp((s) => s.highlight);
+  const chosen = useApp((s) => s.bitmap);
+  // The dirty and backup layers ask the worker for the chosen bitmap's classes.
+  const bitmap = layers.dirty || layers.backup ? shownBitmap(chain, chosen)?.name : undefined;
   const p = PALETTES[theme];
   const focus = highlight?.kind === 'class' ? chain.classes.indexOf(highlight.key) : -1;
-  const look = useMemo(
-    () => ({ ...mapLook(chain.classes, layers, p), focus }),
-    [chain.classes, layers, p, focus],
-  );
+  const look = useMemo(() => {
+    // Without a bitmap to show, its layers show nothing.
+    const shown = bitmap === undefined ? { ...layers, dirty: false, backup: false } : layers;
+    return { ...mapLook(chain.classes, shown, p), focus };
+  }, [chain.classes, layers, bitmap, p, focus]);
   const range = highlight?.kind === 'range' ? highlight : undefined;
   const marks = useMemo(
     () => ({
@@ -42,6 +47,7 @@ export function Heatmap({ theme, chain }: { theme: ResolvedTheme; chain: ChainIn
     <GridView
       source={chain}
       view={view}
+      {...(bitmap !== undefined && { bitmap })}
       look={look}
       marks={marks}
       {...(firstBins && { firstBins })}

@@ -1,12 +1,13 @@
 /**
  * The Image panel: the top layer's header fields, feature bits, header extensions, snapshots,
- * persistent bitmaps, qemu-img check findings and the host-file map, all computed in the
- * worker (worker/imageReport.ts) once the map is complete.
+ * persistent bitmaps, qemu-img check findings, qemu-img measure and the host-file map, all
+ * computed in the worker (worker/imageReport.ts) once the map is complete.
  */
 import { useEffect, useState } from 'react';
 import { binarySize, hex } from '../core/format.ts';
 import type { ImageReport } from '../protocol/results.ts';
 import { useApp, useServices } from './appContext.ts';
+import { sizeAndBytes } from './format.ts';
 import { HostMap } from './HostMap.tsx';
 import type { Palette } from './palette.ts';
 
@@ -111,6 +112,7 @@ export function ImagePanel({ palette }: { palette: Palette }) {
           )}
         </p>
       )}
+      {r.measure && <Measure m={r.measure} />}
       {r.format === 'qcow2' && (
         <details open>
           <summary>Host file map</summary>
@@ -236,5 +238,59 @@ export function ImagePanel({ palette }: { palette: Palette }) {
         </p>
       ))}
     </section>
+  );
+}
+
+/** qemu-img measure of the chain, -O qcow2 and -O raw, in binary units with the exact bytes. */
+function Measure({ m }: { m: NonNullable<ImageReport['measure']> }) {
+  return (
+    <details open>
+      <summary>qemu-img measure</summary>
+      {'error' in m ? (
+        <p className="error">qemu-img measure cannot size it: {m.error}</p>
+      ) : (
+        <>
+          <div className="measure" data-testid="measure">
+            <MeasureTable
+              output="qcow2"
+              rows={[
+                ['required size', m.qcow2.required],
+                ['fully allocated size', m.qcow2.fullyAllocated],
+                ...(m.qcow2.bitmaps !== undefined ? [['bitmaps size', m.qcow2.bitmaps] as const] : []),
+              ]}
+            />
+            <MeasureTable
+              output="raw"
+              rows={[
+                ['required size', m.raw.required],
+                ['fully allocated size', m.raw.fullyAllocated],
+              ]}
+            />
+          </div>
+          <p className="muted">
+            What converting the chain as opened would take, as qemu-img measure prints it (default options: 64
+            KiB clusters, 16-bit refcounts, compat 1.1). "bitmaps size": copying the top's persistent bitmaps
+            with convert --bitmaps.
+          </p>
+        </>
+      )}
+    </details>
+  );
+}
+
+/** One output format's sizes, as qemu-img measure prints them ("required size: N"). */
+function MeasureTable({ output, rows }: { output: string; rows: readonly (readonly [string, number])[] }) {
+  return (
+    <table className="kv" data-testid={`measure-${output}`} aria-label={`qemu-img measure -O ${output}`}>
+      <caption>-O {output}</caption>
+      <tbody>
+        {rows.map(([name, n]) => (
+          <tr key={name}>
+            <th scope="row">{name}</th>
+            <td>{sizeAndBytes(n)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -1,7 +1,12 @@
-/** The selected cluster: every field, refcounts, and each interpretation's explanation (or, for a map without its image, what each map says). */
+/**
+ * The selected cluster: every field, refcounts, each persistent bitmap's bit with its granule
+ * and the flags QEMU goes by, and each interpretation's explanation (or, for a map without its
+ * image, what each map says).
+ */
 
 import { useEffect, useRef } from 'react';
-import { hex } from '../core/format.ts';
+import { binarySize, hex } from '../core/format.ts';
+import type { HitBitmap } from '../protocol/results.ts';
 import { useApp } from './appContext.ts';
 import { HitFields } from './Tooltip.tsx';
 
@@ -91,6 +96,7 @@ export function Inspector() {
               </tbody>
             </table>
           )}
+          {d.bitmaps && d.bitmaps.length > 0 && <Bitmaps list={d.bitmaps} />}
           <h3>Why</h3>
           <ul className="explain">
             {d.values.map((v) => (
@@ -102,5 +108,69 @@ export function Inspector() {
         </>
       )}
     </section>
+  );
+}
+
+/** What the granule of a bit holds: "192 KiB data, 64 KiB zero, 1.75 MiB absent". */
+function granuleWords(b: HitBitmap): string {
+  const g = b.granule;
+  const parts = [
+    g.data && `${binarySize(g.data)} data`,
+    g.zero && `${binarySize(g.zero)} zero`,
+    g.absent && `${binarySize(g.absent)} absent`,
+    g.unknown && `${binarySize(g.unknown)} past the map`,
+  ].filter(Boolean);
+  return parts.join(', ') || '—';
+}
+
+/** Whether and how QEMU uses a bitmap, in its words. */
+const usedAs = (b: HitBitmap): string =>
+  [
+    b.inconsistent ? 'inconsistent (in use): refused' : b.enabled ? 'enabled' : 'disabled',
+    b.exported ? 'exported by -B' : 'shadowed by one above',
+  ].join('; ');
+
+function Bitmaps({ list }: { list: readonly HitBitmap[] }) {
+  return (
+    <>
+      <h3>Persistent bitmaps</h3>
+      <table data-testid="inspector-bitmaps">
+        <thead>
+          <tr>
+            <th scope="col">Bitmap</th>
+            <th scope="col">Bit</th>
+            <th scope="col">Granule</th>
+            <th scope="col">Flags</th>
+            <th scope="col">QEMU</th>
+            <th scope="col">Granule holds</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((b) => (
+            <tr key={`${b.layer}:${b.name}`} data-bitmap={b.name}>
+              <td>
+                {b.name}
+                <small> ({b.layerName})</small>
+              </td>
+              <td data-testid="bitmap-state">
+                {b.state === 'beyond' ? 'clean (past its end)' : b.state}
+                <small> #{b.bit}</small>
+              </td>
+              <td>
+                [{hex(b.granuleStart)}, {hex(b.granuleEnd)}) <small>{binarySize(b.granularity)}</small>
+              </td>
+              <td>{b.flags.join(', ') || '—'}</td>
+              <td>{usedAs(b)}</td>
+              <td>{granuleWords(b)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <ul className="explain">
+        {list.map((b) => (
+          <li key={`${b.layer}:${b.name}`}>{b.explain}</li>
+        ))}
+      </ul>
+    </>
   );
 }

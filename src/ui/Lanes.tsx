@@ -106,7 +106,7 @@ export function Lanes({ source, view: viewKey, lookOf, testId, maxLabel, marks, 
             style={{ height: LANE_H, marginBottom: LANE_GAP }}
           >
             {n.name}
-            {n.note && <span className="lane-note"> (not in the map)</span>}
+            {n.note && <span className="lane-note"> ({n.noteTag ?? 'not in the map'})</span>}
           </li>
         ))}
       </ul>

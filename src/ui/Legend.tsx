@@ -4,6 +4,8 @@
  */
 import { LAYER_IDS, LAYER_LABELS, type LayerId } from '../state/layers.ts';
 import { useApp } from './appContext.ts';
+import { BitmapLegend } from './BitmapLegend.tsx';
+import { Find } from './Find.tsx';
 import { depthColour, type Palette } from './palette.ts';
 
 const DESCRIPTIONS: Readonly<Record<LayerId, string>> = {
@@ -14,7 +16,12 @@ const DESCRIPTIONS: Readonly<Record<LayerId, string>> = {
   top: 'bar: share of the cell allocated in the top layer itself',
   hole: 'corner mark: NBD_STATE_HOLE as qemu-nbd 6.0+ reports it (not DATA)',
   compressed: 'hatch: compressed clusters',
+  dirty: "bar along the top: the chosen persistent bitmap's dirty bytes",
+  backup: 'fill: what an incremental backup from the chosen bitmap reads',
 };
+
+/** Layers the bitmap section toggles (with the bitmap they show), not the list below. */
+const BITMAP_LAYERS: readonly LayerId[] = ['dirty', 'backup'];
 
 /** What the depth fill does to the content layers (said on the legend, not left to be found out). */
 const UNDER_DEPTH: Partial<Record<LayerId, string>> = {
@@ -54,42 +61,28 @@ const LAYER_CLASS: Partial<Record<LayerId, string>> = {
   compressed: 'compressed',
 };
 
-/** Highlight (and un-highlight) the cells of one class (the map's legend, the diff's). */
-export function Find({ cls, label }: { cls: string; label: string }) {
-  const highlight = useApp((s) => s.highlight);
-  const setHighlight = useApp((s) => s.setHighlight);
-  const on = highlight?.kind === 'class' && highlight.key === cls;
-  return (
-    <button
-      type="button"
-      className="find"
-      aria-pressed={on}
-      aria-label={`Highlight ${label}`}
-      title={on ? 'Show every cell again' : `Fade every cell without ${label}`}
-      onClick={() => setHighlight(on ? undefined : { kind: 'class', key: cls, label })}
-    >
-      ◎
-    </button>
-  );
-}
-
 export function Legend({ palette }: { palette: Palette }) {
   const layers = useApp((s) => s.layers);
   const toggle = useApp((s) => s.toggleLayer);
+  const setLayers = useApp((s) => s.setLayers);
   const chain = useApp((s) => s.chain);
   const chainLayers = chain?.layers ?? [];
   return (
     <fieldset className="legend">
       <legend>Layers</legend>
       <ul>
-        {LAYER_IDS.map((id) => (
+        {LAYER_IDS.filter((id) => !BITMAP_LAYERS.includes(id)).map((id) => (
           <li key={id}>
             <label title={(layers.depth && UNDER_DEPTH[id]) || DESCRIPTIONS[id]}>
               <input
                 type="checkbox"
                 checked={layers[id]}
                 disabled={id === 'data' && layers.depth}
-                onChange={() => toggle(id)}
+                onChange={() =>
+                  id === 'depth' && !layers.depth
+                    ? setLayers({ ...layers, depth: true, backup: false })
+                    : toggle(id)
+                }
                 aria-describedby={layers.depth && UNDER_DEPTH[id] ? `layer-under-depth-${id}` : undefined}
               />
               <Swatch id={id} p={palette} depth={layers.depth} />
@@ -128,6 +121,7 @@ export function Legend({ palette }: { palette: Palette }) {
           </li>
         </ul>
       )}
+      {chain && <BitmapLegend palette={palette} chain={chain} />}
       <p className="legend-error">
         <span className="swatch" style={{ background: palette.error }} aria-hidden="true" /> Unreadable (QEMU
         refuses: corrupt metadata)

@@ -1,16 +1,17 @@
 /**
- * The map's tracks: one lane per chain layer and per interpretation, on the view's guest axis.
+ * The map's tracks: one lane per chain layer, per interpretation and per persistent bitmap
+ * (dirty over clean), on the view's guest axis.
  * Coupled with the other views: a click on a lane highlights the stretch of one class there
  * (outlined on the heatmap, its row marked) and selects its cluster; the heatmap's selection
  * and highlight are marked on the lanes; a legend class fades the rest here as there.
  */
-import { useCallback } from 'react';
+import { useCallback, useMemo } from 'react';
 import type { ChainInfo } from '../protocol/source.ts';
 import { viewKey } from '../state/views.ts';
 import { useApp, useServices } from './appContext.ts';
 import { rangeLabel } from './format.ts';
 import { Lanes } from './Lanes.tsx';
-import { laneLook } from './looks.ts';
+import { bitmapLaneLook, laneLook } from './looks.ts';
 import type { Palette } from './palette.ts';
 import { classWords } from './words.ts';
 
@@ -20,10 +21,12 @@ export function Tracks({ palette, chain }: { palette: Palette; chain: ChainInfo 
   const highlight = useApp((s) => s.highlight);
   const selection = useApp((s) => s.selection);
   const focus = highlight?.kind === 'class' ? chain.classes.indexOf(highlight.key) : -1;
-  const lookOf = useCallback(
-    () => ({ ...laneLook(chain.classes, palette), focus }),
-    [chain.classes, palette, focus],
-  );
+  const lookOf = useMemo(() => {
+    const lane = { ...laneLook(chain.classes, palette), focus };
+    const bitmap = { ...bitmapLaneLook(chain.classes, palette), focus };
+    const bitmapLanes = new Set((chain.bitmaps ?? []).map((b) => b.lane));
+    return (l: number) => (bitmapLanes.has(l) ? bitmap : lane);
+  }, [chain.classes, chain.bitmaps, palette, focus]);
   const onPick = useCallback(
     (lane: number, offset: number) => {
       client.call('spans', { source: chain.id, view, offset }, { channel: 'spans:tracks' }).then(

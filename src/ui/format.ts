@@ -6,3 +6,7 @@ export const offsetLabel = (n: number): string => `${hex(n)}${n > 0 ? ` · ${bin
 
 export const rangeLabel = (start: number, end: number): string =>
   `${hex(start)}–${hex(end)} (${binarySize(end - start)})`;
+
+/** A size in binary units with its exact byte count: "1.5 MiB (1572864 bytes)". */
+export const sizeAndBytes = (n: number): string =>
+  n < 1024 ? `${n} bytes` : `${binarySize(n)} (${n} bytes)`;

@@ -1,11 +1,13 @@
 /**
  * How each kind of source looks on the one painter (paint.ts): which of its classes a cell or a
  * lane pixel shows, which one gives way, and their colours from the one palette. The map's
- * layer toggles choose between content (data / zero / absent) and allocation depth as the fill.
+ * layer toggles choose between content (data / zero / absent), allocation depth and what an
+ * incremental backup reads (the chosen bitmap's dirty bytes as data / zero / absent, clean
+ * bytes giving way) as the fill; a bitmap's dirty bytes can also mark any fill as a bar.
  */
 import type { LayerToggles } from '../state/layers.ts';
 import type { Look } from './paint.ts';
-import { classRgb, type Palette, rgbOf, sideColours } from './palette.ts';
+import { BITMAP, classRgb, type Palette, rgbOf, sideColours } from './palette.ts';
 
 const indexer = (keys: readonly string[]) => {
   const at = new Map(keys.map((k, i) => [k, i]));
@@ -17,13 +19,21 @@ const present = (xs: readonly number[]) => Int32Array.from(xs.filter((x) => x >=
 export function mapLook(keys: readonly string[], layers: LayerToggles, p: Palette): Look {
   const at = indexer(keys);
   const depths = keys.filter((k) => k.startsWith('depth-') && k !== 'depth-0').map(at);
-  const fill = layers.depth
-    ? [...depths, layers.absent ? at('depth-0') : -1]
-    : [layers.data ? at('data') : -1, layers.zero ? at('zero') : -1, layers.absent ? at('absent') : -1];
+  // The backup fill: of the dirty bytes, those of each content the toggles show; clean gives way.
+  const backup = layers.backup && at('clean') >= 0;
+  const fill = backup
+    ? [
+        layers.data ? at('backup-data') : -1,
+        layers.zero ? at('backup-zero') : -1,
+        layers.absent ? at('backup-absent') : -1,
+      ]
+    : layers.depth
+      ? [...depths, layers.absent ? at('depth-0') : -1]
+      : [layers.data ? at('data') : -1, layers.zero ? at('zero') : -1, layers.absent ? at('absent') : -1];
   return {
-    show: present([...fill, at('error')]),
+    show: present([...fill, at('error'), ...(backup ? [at('clean')] : [])]),
     // A toggled-off class shows nowhere, not even as the neutral one.
-    neutral: !layers.absent ? -1 : layers.depth ? at('depth-0') : at('absent'),
+    neutral: backup ? at('clean') : !layers.absent ? -1 : layers.depth ? at('depth-0') : at('absent'),
     rgb: classRgb(p, keys),
     empty: p.empty,
     overlays: {
@@ -31,12 +41,14 @@ export function mapLook(keys: readonly string[], layers: LayerToggles, p: Palett
       hole: layers.hole ? at('hole') : -1,
       hatch: layers.compressed ? at('compressed') : -1,
       // Under a depth fill, zero stays visible as dots (under a content fill it is the fill).
-      dots: layers.depth && layers.zero ? at('zero') : -1,
+      dots: layers.depth && !backup && layers.zero ? at('zero') : -1,
+      dirty: layers.dirty ? at('dirty') : -1,
       topColour: p.top,
       holeColour: p.hole,
       hatchColour: p.hatch,
       dotColour: p.zero,
       dotRing: p.top,
+      dirtyColour: BITMAP.dirty,
     },
   };
 }
@@ -56,6 +68,17 @@ export function laneLook(keys: readonly string[], p: Palette): Look {
       at('absent'),
     ]),
     neutral: at('absent'),
+    rgb: classRgb(p, keys),
+    empty: p.empty,
+  };
+}
+
+/** A persistent bitmap's lane: its dirty bytes over clean ones (qemu:dirty-bitmap:NAME). */
+export function bitmapLaneLook(keys: readonly string[], p: Palette): Look {
+  const at = indexer(keys);
+  return {
+    show: present([at('dirty'), at('clean')]),
+    neutral: at('clean'),
     rgb: classRgb(p, keys),
     empty: p.empty,
   };

@@ -6,7 +6,8 @@
  * classes as bands in proportion (mixOf), a cell with subclusters is an 8x4 grid of them in
  * guest order, and the map's overlays mark cells on top: a bar along the bottom for "allocated
  * in top", a corner for NBD holes, a hatch for compressed clusters, dots for zero (when the fill
- * is allocation depth, so depth and zero show together).
+ * is allocation depth, so depth and zero show together), a bar along the top for a persistent
+ * bitmap's dirty bytes.
  */
 import { cellGap, cellOfOffset, cellXY, type Grid } from '../core/raster/grid.ts';
 import { blendOf, MIN_FRACTION, Mix, mixOf } from '../core/raster/mix.ts';
@@ -31,11 +32,14 @@ export interface Look {
     readonly hatch: number;
     /** Zero under a depth fill: dots in the zero colour, ringed so they show on every hue. */
     readonly dots?: number;
+    /** A bitmap's dirty bytes: a bar along the top, as long as their share. */
+    readonly dirty?: number;
     readonly topColour: string;
     readonly holeColour: string;
     readonly hatchColour: string;
     readonly dotColour?: string;
     readonly dotRing?: string;
+    readonly dirtyColour?: string;
   };
 }
 
@@ -253,6 +257,15 @@ function overlays(
     const h = Math.max(2, Math.floor(s / 8));
     ctx.fillStyle = o.topColour;
     ctx.fillRect(x, y + s - h, Math.max(1, Math.round(s * f(o.top))), h);
+  }
+  if (o.dirty !== undefined && f(o.dirty) > MIN_FRACTION) {
+    // Thicker than the top bar, with a line of the hatch colour under it, so it shows on every fill.
+    const h = Math.max(2, Math.floor(s / 5));
+    const w = Math.max(1, Math.round(s * f(o.dirty)));
+    ctx.fillStyle = o.hatchColour;
+    ctx.fillRect(x, y + h, w, 1);
+    ctx.fillStyle = o.dirtyColour ?? o.hatchColour;
+    ctx.fillRect(x, y, w, h);
   }
 }
 

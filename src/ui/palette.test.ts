@@ -15,6 +15,7 @@ import {
   chainClassKeys,
 } from '../core/raster/classes.ts';
 import {
+  BITMAP,
   colourOf,
   DEPTH,
   HOST_METADATA,
@@ -101,10 +102,28 @@ function groups(p: Palette): Record<string, Record<string, string>> {
       ...keyed(p, ['absent', 'error', ...depthKeys(DEPTH.length)]),
       empty: p.empty,
     },
-    'map lanes': { ...keyed(p, [...CONTENT, ...depthKeys(DEPTH.length)]), empty: p.empty },
+    'map heatmap, content fill, dirty bars': { ...keyed(p, [...CONTENT, 'top', 'dirty']), empty: p.empty },
+    'map heatmap, depth fill, dirty bars': {
+      ...keyed(p, ['absent', 'error', 'top', 'dirty', ...depthKeys(DEPTH.length)]),
+      empty: p.empty,
+    },
+    // Clean is the empty colour (nothing to read), so it stands for both here.
+    'map heatmap, incremental backup fill': keyed(p, [
+      'backup-data',
+      'backup-zero',
+      'backup-absent',
+      'error',
+      'clean',
+      'dirty',
+      'top',
+    ]),
+    'map lanes (with bitmap lanes: dirty, clean)': {
+      ...keyed(p, [...CONTENT, 'dirty', ...depthKeys(DEPTH.length)]),
+      empty: p.empty,
+    },
     'diff heatmap': { ...keyed(p, ['agree', ...KINDS.map((_, i) => `kind-${i}`)]), empty: p.empty },
     'diff side lane': {
-      ...keyed(p, [...CONTENT, ...depthKeys(DEPTH.length)]),
+      ...keyed(p, [...CONTENT, 'dirty', ...depthKeys(DEPTH.length)]),
       // No "other": a side's legend lists every value it holds (core presentLegend).
       ...Object.fromEntries(SIDE_EXTRA.map((c, i) => [`extra-${i}`, c])),
       empty: p.empty,
@@ -143,6 +162,23 @@ describe('palette', () => {
     }
   });
 
+  it("a backup's dirty data, zero and absent are the content colours; clean is the empty colour", () => {
+    for (const theme of ['light', 'dark'] as ResolvedTheme[]) {
+      const p = PALETTES[theme];
+      expect(['backup-data', 'backup-zero', 'backup-absent', 'clean'].map((k) => colourOf(p, k))).toEqual([
+        p.data,
+        p.zero,
+        p.absent,
+        p.empty,
+      ]);
+      expect(colourOf(p, 'dirty')).toBe(BITMAP.dirty);
+    }
+    // A bitmap diffed against the top layer's allocation: both sides' lanes read alike.
+    expect(sideColours(PALETTES.light, ['clean', 'dirty'])).toEqual(
+      sideColours(PALETTES.light, ['not in top', 'in top']),
+    );
+  });
+
   it('data and zero look the same in both themes (legends, screenshots and pixel tests agree)', () => {
     expect(PALETTES.light.data).toBe(PALETTES.dark.data);
     expect(PALETTES.light.zero).toBe(PALETTES.dark.zero);
@@ -152,15 +188,27 @@ describe('palette', () => {
     for (const theme of ['light', 'dark'] as ResolvedTheme[]) {
       const p = PALETTES[theme];
       const content = new Set(CONTENT.map((k) => colourOf(p, k).toLowerCase()));
-      const others = [...DEPTH, ...KINDS, ...Object.values(HOST_METADATA), ...SIDE_EXTRA, p.agree, p.empty];
+      const others = [
+        ...DEPTH,
+        ...KINDS,
+        ...Object.values(HOST_METADATA),
+        ...SIDE_EXTRA,
+        ...Object.values(BITMAP),
+        p.agree,
+        p.empty,
+      ];
       for (const c of others) expect(content.has(c.toLowerCase()), c).toBe(false);
     }
   });
 
   it('the families never share a colour', () => {
-    const all = [...DEPTH, ...KINDS, ...Object.values(HOST_METADATA), ...SIDE_EXTRA].map((c) =>
-      c.toLowerCase(),
-    );
+    const all = [
+      ...DEPTH,
+      ...KINDS,
+      ...Object.values(HOST_METADATA),
+      ...SIDE_EXTRA,
+      ...Object.values(BITMAP),
+    ].map((c) => c.toLowerCase());
     expect(new Set(all).size).toBe(all.length);
   });
 

@@ -6,7 +6,10 @@
  *    other meaning uses them (a host data cluster is data; a diff side's "zero" is zero).
  *  - allocation depth: one colour per layer, none of them a content colour;
  *  - kinds of disagreement in a diff;
- *  - host-file metadata (header, L1, L2, refcounts, snapshots, bitmaps, leaks).
+ *  - host-file metadata (header, L1, L2, refcounts, snapshots, bitmaps, leaks);
+ *  - persistent bitmaps: dirty. What an incremental backup reads of the dirty bytes is content
+ *    (data, zero, absent keep their colours), and clean is the empty colour: a backup reads
+ *    nothing there, as nothing is past an image's end (QEMU reads a bitmap as clean past its end).
  * Colours shown together are told apart in both themes with normal vision and with each kind of
  * colour blindness (palette.test.ts measures it). Data and zero keep one colour in both themes
  * so a legend, a screenshot and a pixel test mean the same thing; the neutral colours follow
@@ -49,6 +52,9 @@ export interface Palette {
  */
 export const DEPTH = ['#CC79A7', '#DDCC77', '#332288', '#99DDFF', '#8B4513', '#999933', '#117733'];
 
+/** Persistent bitmaps: a dirty bit, apart from content, depth and the overlays' black and white. */
+export const BITMAP = { dirty: '#6600CC' } as const;
+
 /** Kinds of disagreement, in order of first appearance: a family of their own, apart from content and depth. */
 export const KINDS = ['#800000', '#EE99AA', '#004488', '#BBCC33', '#EECC66', '#6699CC'];
 
@@ -68,6 +74,9 @@ export const HOST_METADATA: Readonly<Record<string, string>> = {
  * "zero" is the map's zero, its "backing depth 2" the map's depth 2, so a lane reads like the map.
  */
 export function valueMeaning(label: string): string | undefined {
+  // A bitmap's bit, and the top layer's allocation read as the same fact (written since).
+  if (label === 'dirty' || label === 'in top') return 'dirty';
+  if (label === 'clean' || label === 'not in top') return 'clean';
   if (/compressed/.test(label)) return 'compressed';
   if (label === 'hole') return 'hole';
   if (label === 'absent' || label === 'hole,zero' || /unallocated/.test(label)) return 'absent';
@@ -157,6 +166,16 @@ export function colourOf(p: Palette, key: string): string {
       return p.top;
     case 'compressed':
       return OKABE_ITO.skyBlue;
+    case 'dirty':
+      return BITMAP.dirty;
+    case 'clean':
+      return p.empty;
+    case 'backup-data':
+      return p.data;
+    case 'backup-zero':
+      return p.zero;
+    case 'backup-absent':
+      return p.absent;
     case 'agree':
     case 'value-other':
       return p.agree;

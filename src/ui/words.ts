@@ -12,6 +12,10 @@ const MAP_WORDS: Readonly<Record<string, string>> = {
   compressed: 'compressed',
   top: 'allocated in top',
   hole: 'NBD hole',
+  dirty: 'dirty',
+  'backup-data': 'backup reads data',
+  'backup-zero': 'backup writes zeroes',
+  'backup-absent': 'dirty, in no layer',
 };
 
 /** A map class in words: "zero", "owned by base.raw", "in no layer (absent)". */

@@ -26,6 +26,7 @@ import {
 import type { GridBox } from '../protocol/results.ts';
 import type { SourceId } from '../protocol/source.ts';
 import { NothingOpened } from './chainFiles.ts';
+import { comparePlanOf, compareSources } from './compare.ts';
 import { DiffSource } from './diffSource.ts';
 import { toErrorInfo } from './errorInfo.ts';
 import { ImageSource } from './imageSource.ts';
@@ -163,6 +164,7 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
     if (ctx.signal.aborted) throw new CancelledError();
     src ??= new ImageSource(ctx.id, dropped, st);
     src.update(st, true);
+    await src.loadBitmaps();
     await src.fingerprint();
     if (ctx.signal.aborted) throw new CancelledError();
     place(slot, src);
@@ -192,8 +194,8 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
       });
     },
     hostHoles: ({ source, view }, ctx) => imageOf(source).hostHoles(view, ctx.signal),
-    bins: async ({ source, view, start, end, n }, ctx) => {
-      const fractions = await sourceOf(source).bins(view, start, end, n, ctx.signal);
+    bins: async ({ source, view, start, end, n, bitmap }, ctx) => {
+      const fractions = await sourceOf(source).bins(view, start, end, n, ctx.signal, bitmap);
       const bins = n > 0 ? fractions.length / n : 0;
       return { start, end, n: Math.max(0, n), classes: bins, fractions };
     },
@@ -223,6 +225,11 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
     snapshots: ({ source }) => imageOf(source).snapshots(),
     sandbox: async ({ ops }) => sandbox.run(ops),
     sandboxFile: async ({ name }) => sandbox.bytes(name),
+    comparePlan: ({ a, b }) => comparePlanOf(imageOf(a), imageOf(b)),
+    compare: ({ a, b }, ctx) =>
+      compareSources(imageOf(a), imageOf(b), ctx.signal, (done, total) =>
+        ctx.progress('reading guest data', done, total),
+      ),
     cancel: async ({ channel }) => {
       const c = channels.get(channel);
       if (c) {

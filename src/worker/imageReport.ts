@@ -1,7 +1,8 @@
 /**
  * The Image panel's facts about the top layer, computed in the worker: header fields, feature
  * bits named from the feature table, header extensions, snapshots, persistent bitmaps, the
- * qemu-img check findings, and the host-file map (core/hostmap) binned by the one raster.
+ * qemu-img check findings, qemu-img measure of the chain (-O qcow2 and -O raw), and the
+ * host-file map (core/hostmap) binned by the one raster.
  */
 
 import { CancelledError } from '../core/cancel.ts';
@@ -9,6 +10,7 @@ import { checkImage } from '../core/check/checkImage.ts';
 import { hex } from '../core/format.ts';
 import { HOST_NAMES, hostMaps } from '../core/hostmap/hostmap.ts';
 import type { ByteSource } from '../core/io/byteSource.ts';
+import { DEFAULT_MEASURE_OPTIONS, measureImage } from '../core/measure/measure.ts';
 import { readBitmaps } from '../core/qcow2/bitmaps.ts';
 import {
   EXT_BACKING_FORMAT,
@@ -56,6 +58,24 @@ const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 type Checked = Awaited<ReturnType<typeof checkImage>>;
 
+/** `qemu-img measure -O qcow2` and `-O raw` of the chain as opened, default options. */
+async function measure(st: ChainStatus): Promise<NonNullable<ImageReport['measure']>> {
+  try {
+    const q = await measureImage(st, { ...DEFAULT_MEASURE_OPTIONS, format: 'qcow2' });
+    const r = await measureImage(st, { ...DEFAULT_MEASURE_OPTIONS, format: 'raw' });
+    return {
+      qcow2: {
+        required: q.required,
+        fullyAllocated: q.fullyAllocated,
+        ...(q.bitmaps !== undefined && { bitmaps: q.bitmaps }),
+      },
+      raw: { required: r.required, fullyAllocated: r.fullyAllocated },
+    };
+  } catch (e) {
+    return { error: msg(e) };
+  }
+}
+
 /**
  * `runCheck`: 'auto' checks when checkReadBytes() is at most `autoBytes`, 'always' checks. The
  * check's result comes back too: the host map marks the clusters it found leaked or shared.
@@ -78,6 +98,7 @@ export async function imageReport(
         extensions: [],
         snapshots: [],
         bitmaps: [],
+        measure: await measure(st),
         problems: [],
       },
     };
@@ -175,6 +196,7 @@ export async function imageReport(
       extensions,
       snapshots,
       bitmaps,
+      measure: await measure(st),
       ...(check && { check }),
       ...(deferred && { checkDeferred: { bytes: checkBytes } }),
       problems,

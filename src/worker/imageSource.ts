@@ -9,8 +9,10 @@ import { describeChain, hostFileName } from '../core/chain/describe.ts';
 import type { Layer } from '../core/chain/layer.ts';
 import type { CheckResult } from '../core/check/result.ts';
 import { binarySize, hex } from '../core/format.ts';
-import { catalogueEntry } from '../core/interpret/catalogue.ts';
+import { dirtyBitmapEntry } from '../core/interpret/bitmap.ts';
+import { type CatalogueEntry, catalogueEntry } from '../core/interpret/catalogue.ts';
 import { type HostHoleReport, hostHoleReport } from '../core/interpret/hostHoles.ts';
+import { dirtyBitmapName } from '../core/interpret/ids.ts';
 import type { Interpretation, Interpreted } from '../core/interpret/interpretation.ts';
 import { allocationDepth, baseAllocation, formatNbdinfo } from '../core/interpret/nbd.ts';
 import {
@@ -52,7 +54,25 @@ import type {
   RowsPage,
   SnapshotName,
 } from '../protocol/results.ts';
-import type { ChainInfo, HostHoleInfo, LayerInfo, SourceId, ViewInfo } from '../protocol/source.ts';
+import type {
+  BitmapInfo,
+  ChainInfo,
+  HostHoleInfo,
+  LayerInfo,
+  SourceId,
+  ViewInfo,
+} from '../protocol/source.ts';
+import {
+  bitmapInfos,
+  bitmapInterpretations,
+  bitmapLaneInfos,
+  bitmapLaneRuns,
+  bitmapRaster,
+  exportedBitmap,
+  hitBitmaps,
+  loadSourceBitmaps,
+  type SourceBitmap,
+} from './bitmaps.ts';
 import type { DroppedChain } from './chainFiles.ts';
 import { toErrorInfo, toFindingInfo } from './errorInfo.ts';
 import { fingerprintLayer } from './fingerprint.ts';
@@ -129,6 +149,12 @@ class View {
     this.holes ??= isZeroScanned(this.status) ? SCANNED : hostHoleReport(this.status);
     return this.holes;
   }
+  private readonly memos = new Map<string, unknown>();
+  /** Anything else the view computes once (a bitmap's raster). */
+  memo<T>(key: string, make: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, make());
+    return this.memos.get(key) as T;
+  }
 }
 
 const boolCell = (b: boolean) => (b ? 'yes' : 'no');
@@ -143,6 +169,10 @@ export class ImageSource implements MapSource {
   private fp?: string;
   /** The last qemu-img check's result (the host map marks leaked and shared clusters). */
   private checked?: CheckResult;
+  /** Persistent bitmaps of every layer (bitmaps.ts), read once the open is done. */
+  private bitmapList: SourceBitmap[] = [];
+  private bitmapSummary: BitmapInfo[] = [];
+  private bitmapsOmitted = 0;
 
   constructor(
     readonly id: SourceId,
@@ -170,6 +200,19 @@ export class ImageSource implements MapSource {
     this.end = complete ? mappedEnd(status) : end;
   }
 
+  /** Reads every layer's persistent bitmaps and the bits QEMU would read (after the open). */
+  async loadBitmaps(): Promise<void> {
+    const { list, omitted } = await loadSourceBitmaps(this.chain);
+    this.bitmapList = list;
+    this.bitmapsOmitted = omitted;
+    this.bitmapSummary = bitmapInfos(list, this.status, this.laneCount());
+  }
+
+  /** Lanes before the bitmaps': each layer, then the chain's three interpretations. */
+  private laneCount(): number {
+    return this.chain.layers.length + CHAIN_LANE_NAMES.length;
+  }
+
   async fingerprint(): Promise<string> {
     this.fp ??= await fingerprintLayer(this.chain.layers[0]!);
     return this.fp;
@@ -186,7 +229,13 @@ export class ImageSource implements MapSource {
       clusterSize: gridClusterSize(st.chain),
       subclusters: extendedL2(st.chain),
       classes: chainClassKeys(layers.length),
-      lanes: [...layers.map((l) => ({ name: l.name })), ...CHAIN_LANE_NAMES.map((name) => ({ name }))],
+      lanes: [
+        ...layers.map((l) => ({ name: l.name })),
+        ...CHAIN_LANE_NAMES.map((name) => ({ name })),
+        ...bitmapLaneInfos(this.bitmapList, layers.length),
+      ],
+      ...(this.bitmapSummary.length > 0 && { bitmaps: this.bitmapSummary }),
+      ...(this.bitmapsOmitted > 0 && { bitmapsOmitted: this.bitmapsOmitted }),
       complete: this.complete,
       mappedEnd: this.end,
       ...(this.fp !== undefined && { fingerprint: this.fp }),
@@ -303,11 +352,19 @@ export class ImageSource implements MapSource {
     end: number,
     n: number,
     signal: AbortSignal,
+    bitmap?: string,
   ): Promise<Float32Array> {
-    return binChain((await this.viewOf(view, signal)).status, start, end, n);
+    const v = await this.viewOf(view, signal);
+    const raster =
+      bitmap === undefined
+        ? undefined
+        : v.memo(`bitmap:${bitmap}`, () =>
+            bitmapRaster(this.bitmapList, v.status, bitmap, (i) => v.interp(i)),
+          );
+    return binChain(v.status, start, end, n, raster);
   }
 
-  async laneRuns(view: string, signal: AbortSignal): Promise<LaneRuns[]> {
+  async laneRuns(view: string, signal: AbortSignal): Promise<(LaneRuns | undefined)[]> {
     const v = await this.viewOf(view, signal);
     const [map, nbd, , depth] = INTERPRETATIONS.map((i) => v.interp(i)) as [
       Interpreted,
@@ -315,7 +372,11 @@ export class ImageSource implements MapSource {
       Interpreted,
       Interpreted,
     ];
-    return chainLanes(v.status, { map, nbd, depth });
+    return chainLanes(
+      v.status,
+      { map, nbd, depth },
+      bitmapLaneRuns(this.bitmapList, v.status, (i) => v.interp(i)),
+    );
   }
 
   async hit(view: string, offset: number, signal: AbortSignal): Promise<Hit | null> {
@@ -345,7 +406,7 @@ export class ImageSource implements MapSource {
       });
     }
     const values: InterpretationValue[] = r
-      ? INTERPRETATIONS.map((interp) => {
+      ? [...INTERPRETATIONS, ...bitmapInterpretations(this.bitmapList, st)].map((interp) => {
           const m = v.interp(interp);
           const i = runAt(m, offset);
           const value = i < 0 ? 0 : m.value[i]!;
@@ -377,6 +438,7 @@ export class ImageSource implements MapSource {
       }),
       entries,
       values,
+      ...(this.bitmapList.length > 0 && { bitmaps: hitBitmaps(this.bitmapList, st, offset) }),
       summary: r
         ? describeResolved(st, offset)
         : `QEMU refuses to read here: ${st.error?.message ?? 'past the end of the mapped range'}`,
@@ -430,19 +492,31 @@ export class ImageSource implements MapSource {
     };
   }
 
+  /** A catalogue entry, or the dirty bitmap an id names as qemu-nbd -B would find it in the view. */
+  private entryFor(interp: string, st: ChainStatus): CatalogueEntry {
+    const entry = catalogueEntry(interp);
+    if (entry) return entry;
+    const name = dirtyBitmapName(interp);
+    if (name === undefined) throw new SourceError(`unknown interpretation '${interp}'`);
+    const b = exportedBitmap(this.bitmapList, st, name);
+    if (!b)
+      throw new SourceError(`no bitmap '${name}' in this chain (qemu-nbd: Bitmap '${name}' is not found)`);
+    if (!b.loaded) throw new SourceError(b.problem ?? `bitmap '${name}' could not be read`);
+    return dirtyBitmapEntry(b.loaded);
+  }
+
   async side(
     interp: string,
     view: string,
     signal: AbortSignal,
     progress?: (phase: string, done: number, total: number) => void,
   ): Promise<SideData> {
-    const entry = catalogueEntry(interp);
-    if (!entry) throw new SourceError(`unknown interpretation '${interp}'`);
     let vs = parseView(view);
     // As the CLI does: the content view means nothing unscanned, so scan for it.
-    if (entry.needsZeroScan && !vs.zeroScan) vs = { ...vs, zeroScan: true };
+    if (catalogueEntry(interp)?.needsZeroScan && !vs.zeroScan) vs = { ...vs, zeroScan: true };
     const v = await this.viewHeard(formatView(vs), signal, progress);
     const st = v.status;
+    const entry = this.entryFor(interp, st);
     return {
       entry,
       view: vs,

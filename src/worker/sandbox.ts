@@ -43,6 +43,19 @@ export function describeSandboxOp(o: SandboxOp): string {
       return `qemu-img snapshot -c ${o.name} ${o.image}`;
     case 'commit':
       return `qemu-img commit ${o.image}`;
+    case 'bitmap': {
+      const args =
+        o.action === 'add'
+          ? [
+              '--add',
+              ...(o.granularity !== undefined ? [`-g ${o.granularity}`] : []),
+              ...(o.disabled ? ['--disable'] : []),
+            ]
+          : o.action === 'merge'
+            ? [`--merge ${o.source}`]
+            : [`--${o.action}`];
+      return `qemu-img bitmap ${args.join(' ')} ${o.image} ${o.name}`;
+    }
   }
 }
 
@@ -131,6 +144,20 @@ export class Sandbox {
       case 'commit':
         commit(this.qcow2(o.image, 'commit'));
         break;
+      case 'bitmap': {
+        const img = this.get(o.image);
+        if (!(img instanceof Qcow2Writer)) {
+          // bdrv_can_store_new_dirty_bitmap() on a raw node; any other action finds no bitmap.
+          throw new UnsupportedError(
+            { file: o.image, structure: `bitmap '${o.name}'` },
+            o.action === 'add'
+              ? `Operation add on bitmap ${o.name} failed: Can't store persistent bitmaps to ${o.image}: Operation not supported`
+              : `Operation ${o.action} on bitmap ${o.name} failed: Dirty bitmap '${o.action === 'merge' ? o.source : o.name}' not found`,
+          );
+        }
+        img.dirtyBitmap(o.name, o);
+        break;
+      }
     }
     this.log.push(describeSandboxOp(o));
   }

@@ -39,7 +39,15 @@ export interface MapSource {
     signal: AbortSignal,
     progress?: (phase: string, done: number, total: number) => void,
   ): Promise<ViewInfo>;
-  bins(view: string, start: number, end: number, n: number, signal: AbortSignal): Promise<Float32Array>;
+  /** `bitmap`: an image also bins that persistent bitmap's classes (others ignore it). */
+  bins(
+    view: string,
+    start: number,
+    end: number,
+    n: number,
+    signal: AbortSignal,
+    bitmap?: string,
+  ): Promise<Float32Array>;
   /** The source's lanes (names as info().lanes), rastered and hit-tested by the handler (core/raster/lanes.ts). */
   laneRuns(view: string, signal: AbortSignal): Promise<readonly (LaneRuns | undefined)[]>;
   hit(view: string, offset: number, signal: AbortSignal): Promise<Hit | null>;

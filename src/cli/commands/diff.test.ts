@@ -207,3 +207,47 @@ describe('clusterscope diff', () => {
     }
   });
 });
+
+describe('clusterscope diff: persistent bitmaps', () => {
+  const CHAIN = dir('bitmaps-chain');
+  const CP = dir('bitmaps-checkpoints');
+
+  it('--format=nbdinfo of a bitmap equals nbdinfo --map=qemu:dirty-bitmap:NAME (with -B NAME)', async () => {
+    const cases: [string, string][] = [
+      ['cp1', 'nbd-bitmap-cp1.txt'],
+      ['.44aily.2e.42ackup.3a1', 'nbd-bitmap-.44aily.2e.42ackup.3a1.txt'],
+    ];
+    for (const [name, file] of cases) {
+      const r = await runCli(['diff', `--a=nbd-dirty-bitmap-${name}`, '--format=nbdinfo', 'top.qcow2'], CP);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(golden('bitmaps-checkpoints', file));
+    }
+  });
+
+  it('a bitmap against written-in-top: where nbdinfo says dirty but allocation-depth not local, with reasons', async () => {
+    const r = await runCli(
+      ['diff', '--a=nbd-dirty-bitmap-top-only', '--b=written-in-top', '--output=json', 'top.qcow2'],
+      CHAIN,
+    );
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.stdout) as { extents: { start: number; length: number; reason: string }[] };
+    // top-only (128 KiB granules) is dirty over [0,256K), [384K,512K), [896K,1M); local: [0,64K), [128K,192K), [384K,512K), [960K,1M).
+    expect(d.extents.map((e) => [e.start, e.length])).toEqual([
+      [65536, 65536],
+      [196608, 65536],
+      [917504, 65536],
+    ]);
+    expect(d.extents[0]!.reason).toContain("bit 0 of bitmap 'top-only' of top.qcow2");
+  });
+
+  it('a bitmap the chain lacks is not found, as qemu-nbd -B says', async () => {
+    const r = await runCli(['diff', '--a=nbd-dirty-bitmap-nope', 'top.qcow2'], CP);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("Bitmap 'nope' is not found");
+    // backing: null leaves the base's bitmaps out (qemu-nbd on the top alone: not found).
+    const n = await runCli(['diff', '--a=nbd-dirty-bitmap-base-only@backing-null', 'top.qcow2'], CHAIN);
+    expect(n.stderr).toContain(
+      golden('bitmaps-chain', 'nbd-bitmap-base-only-nobacking.txt.err')!.replace('qemu-nbd: ', '').trim(),
+    );
+  });
+});

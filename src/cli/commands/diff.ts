@@ -7,8 +7,9 @@
  *   clusterscope diff --a=INTERP[@VIEW] --format=FORMAT FILE
  *   clusterscope diff --list
  *
- * INTERP is a catalogue id (core/interpret/catalogue.ts), VIEW a view text form
- * (core/interpret/viewSource.ts). Without --b, B is A (useful with FILE2); `--b=@VIEW` is A's
+ * INTERP is a catalogue id (core/interpret/catalogue.ts) or a persistent bitmap's
+ * (`nbd-dirty-bitmap-NAME`, core/interpret/ids.ts: the bitmap qemu-nbd -B NAME exports from the
+ * side's chain under its view), VIEW a view text form (core/interpret/viewSource.ts). Without --b, B is A (useful with FILE2); `--b=@VIEW` is A's
  * interpretation under another view. With FILE2, A reads FILE and B reads FILE2.
  *
  * By default the sides are compared by meaning (core/diff/diff.ts: the facts both state); with
@@ -21,12 +22,14 @@ import { meaningNotes } from '../../core/diff/meaning.ts';
 import { diffSides, explainDifference, topClusterSize } from '../../core/diff/reason.ts';
 import { sizeNote } from '../../core/diff/sizes.ts';
 import { formatFinding } from '../../core/findings.ts';
+import { dirtyBitmapEntry, loadDirtyBitmap } from '../../core/interpret/bitmap.ts';
 import {
   CATALOGUE,
   type CatalogueEntry,
   catalogueEntry,
   type NativeFormat,
 } from '../../core/interpret/catalogue.ts';
+import { dirtyBitmapName } from '../../core/interpret/ids.ts';
 import { formatNative, NATIVE_FORMATS } from '../../core/interpret/native.ts';
 import {
   describeView,
@@ -46,16 +49,26 @@ interface SideSpec {
   readonly view: ViewSource;
 }
 
-function parseSide(spec: string, fallback: SideSpec | undefined, flag: string): SideSpec {
+/** A side as given: a catalogue entry, or a bitmap's name to find in the side's chain once open. */
+interface SideArg {
+  readonly entry?: CatalogueEntry;
+  readonly bitmap?: string;
+  readonly view: ViewSource;
+}
+
+function parseSide(spec: string, fallback: SideArg | undefined, flag: string): SideArg {
   const at = spec.indexOf('@');
   const id = at < 0 ? spec : spec.slice(0, at);
   let entry: CatalogueEntry | undefined;
+  let bitmap: string | undefined;
   if (id === '') {
     if (!fallback) throw new UsageError(`${flag} needs an interpretation id (try: clusterscope diff --list)`);
     entry = fallback.entry;
+    bitmap = fallback.bitmap;
   } else {
     entry = catalogueEntry(id);
-    if (!entry)
+    bitmap = entry ? undefined : dirtyBitmapName(id);
+    if (!entry && bitmap === undefined)
       throw new UsageError(`${flag}: unknown interpretation '${id}' (try: clusterscope diff --list)`);
   }
   let view: ViewSource;
@@ -66,8 +79,18 @@ function parseSide(spec: string, fallback: SideSpec | undefined, flag: string): 
     throw e;
   }
   // The content view means nothing unscanned: scan for it rather than report "not read" everywhere.
-  if (entry.needsZeroScan && !view.zeroScan) view = { ...view, zeroScan: true };
-  return { entry, view };
+  if (entry?.needsZeroScan && !view.zeroScan) view = { ...view, zeroScan: true };
+  return { ...(entry && { entry }), ...(bitmap !== undefined && { bitmap }), view };
+}
+
+/** The side's interpretation: its catalogue entry, or the bitmap qemu-nbd -B would export from the chain. */
+async function resolveSide(s: SideArg, st: ChainStatus): Promise<SideSpec> {
+  if (s.entry) return { entry: s.entry, view: s.view };
+  const name = s.bitmap!;
+  const loaded = await loadDirtyBitmap(st.chain, name);
+  if (!loaded)
+    throw new UsageError(`Bitmap '${name}' is not found in ${st.chain.layers[0]?.name ?? 'the image'}`);
+  return { entry: dirtyBitmapEntry(loaded), view: s.view };
 }
 
 const listing = (): string =>
@@ -76,7 +99,9 @@ const listing = (): string =>
       `${e.id.padEnd(40)}${e.interpretation.title}\n${''.padEnd(40)}${e.provenance}: ${e.basis}${
         e.nativeFormats.length ? `; --format=${e.nativeFormats.join('|')}` : ''
       }\n`,
-  ).join('')}Views (INTERP@VIEW, comma-separated): chain (default), backing-null, snapshot:NAME, zero-scan\n`;
+  ).join(
+    '',
+  )}${'nbd-dirty-bitmap-NAME'.padEnd(40)}NBD qemu:dirty-bitmap:NAME: a persistent bitmap of the image (NAME spelled as ids.ts spells it)\nViews (INTERP@VIEW, comma-separated): chain (default), backing-null, snapshot:NAME, zero-scan\n`;
 
 const sideInfo = (s: SideSpec, st: ChainStatus): DiffSideInfo => ({
   interpretation: s.entry.id,
@@ -94,16 +119,16 @@ export async function runDiff(args: string[], io: CliIo): Promise<number> {
   const aOpt = options.get('a');
   if (typeof aOpt !== 'string')
     throw new UsageError('diff needs --a=INTERP[@VIEW] (try: clusterscope diff --list)');
-  const a = parseSide(aOpt, undefined, '--a');
+  const aArg = parseSide(aOpt, undefined, '--a');
   const bOpt = options.get('b');
   if (bOpt === true) throw new UsageError('--b needs a value, e.g. --b=@backing-null');
   const format = options.get('format');
   if (format !== undefined) {
     if (bOpt !== undefined || positionals.length !== 1)
       throw new UsageError('--format prints one interpretation: --a=INTERP[@VIEW] --format=FORMAT FILE');
-    return native(a, format, positionals[0]!, io);
+    return native(aArg, format, positionals[0]!, io);
   }
-  const b = bOpt === undefined ? a : parseSide(bOpt, a, '--b');
+  const bArg = bOpt === undefined ? aArg : parseSide(bOpt, aArg, '--b');
   const compare = options.get('compare') ?? 'meaning';
   if (compare !== 'meaning' && compare !== 'values')
     throw new UsageError(`--compare must be meaning or values, not '${compare}'`);
@@ -115,7 +140,7 @@ export async function runDiff(args: string[], io: CliIo): Promise<number> {
     throw new UsageError('diff takes FILE, or FILE and FILE2 (try: clusterscope --help)');
   const [fileA, fileB] = [positionals[0]!, positionals[1] ?? positionals[0]!];
 
-  const [sa, sb] = await statuses(fileA, a.view, fileB, b.view);
+  const [sa, sb, a, b] = await statuses(fileA, aArg, fileB, bArg);
   for (const f of [...sa.findings, ...(sb === sa ? [] : sb.findings)])
     io.err(`clusterscope: warning: ${formatFinding(f)}\n`);
   const A = { interpretation: a.entry.interpretation, status: sa };
@@ -158,13 +183,18 @@ export async function runDiff(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** Opens each file once (with backing files unless every view of it is backing: null). */
+/**
+ * Opens each file once (with backing files unless every view of it is backing: null), and
+ * reads each side's bitmap while its chain is open.
+ */
 async function statuses(
   fileA: string,
-  va: ViewSource,
+  a: SideArg,
   fileB: string,
-  vb: ViewSource,
-): Promise<[ChainStatus, ChainStatus]> {
+  b: SideArg,
+): Promise<[ChainStatus, ChainStatus, SideSpec, SideSpec]> {
+  const va = a.view;
+  const vb = b.view;
   const same = fileA === fileB;
   const chains: Chain[] = [];
   try {
@@ -177,27 +207,34 @@ async function statuses(
     const cb = same ? ca : await open(fileB, [vb]);
     const sa = await viewStatus(ca, va);
     const sb = same && formatView(va) === formatView(vb) ? sa : await viewStatus(cb, vb);
-    return [sa, sb];
+    return [sa, sb, await resolveSide(a, sa), await resolveSide(b, sb)];
   } finally {
     await Promise.all(chains.map(closeChain));
   }
 }
 
-async function native(a: SideSpec, formatOpt: string | true, file: string, io: CliIo): Promise<number> {
+async function native(arg: SideArg, formatOpt: string | true, file: string, io: CliIo): Promise<number> {
+  /** The format asked for, if the entry can print it. */
+  const formatFor = (e: CatalogueEntry): NativeFormat => {
+    const format: string | true = formatOpt === 'native' ? (e.nativeFormats[0] ?? 'native') : formatOpt;
+    if (
+      format === true ||
+      !(NATIVE_FORMATS as readonly string[]).includes(format) ||
+      !e.nativeFormats.includes(format as NativeFormat)
+    ) {
+      throw new UsageError(
+        `--format for ${e.id} must be ${[...e.nativeFormats, ...(e.nativeFormats.length ? ['native'] : [])].join(', ') || 'absent (no tool prints this view)'}`,
+      );
+    }
+    return format as NativeFormat;
+  };
+  // A catalogue entry is checked before the file is read; a bitmap once it is found.
+  if (arg.entry) formatFor(arg.entry);
+  const [st, , a] = await statuses(file, arg, file, arg);
   const e = a.entry;
-  const format: string | true = formatOpt === 'native' ? (e.nativeFormats[0] ?? 'native') : formatOpt;
-  if (
-    format === true ||
-    !(NATIVE_FORMATS as readonly string[]).includes(format) ||
-    !e.nativeFormats.includes(format as NativeFormat)
-  ) {
-    throw new UsageError(
-      `--format for ${e.id} must be ${[...e.nativeFormats, ...(e.nativeFormats.length ? ['native'] : [])].join(', ') || 'absent (no tool prints this view)'}`,
-    );
-  }
-  const [st] = await statuses(file, a.view, file, a.view);
+  const format = formatFor(e);
   for (const f of st.findings) io.err(`clusterscope: warning: ${formatFinding(f)}\n`);
-  const r = formatNative(e, st, format as NativeFormat, (layer) => dataFileName(st, layer));
+  const r = formatNative(e, st, format, (layer) => dataFileName(st, layer));
   io.out(r.text);
   if (r.error !== undefined) {
     io.err(`clusterscope: ${r.error}\n`);

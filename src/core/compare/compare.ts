@@ -13,9 +13,11 @@
  * against the same data in two host runs differs at offset 0 (checked with qemu-img 7.2).
  *
  * `differingRanges()` walks the same plan to the end and returns every differing byte range,
- * which qemu-img cannot.
+ * which qemu-img cannot; `planCompare()` walks it without reading, to say beforehand how many
+ * guest bytes that reads. Reads report progress and stop when their signal is aborted.
  */
 
+import { type Cancellation, throwIfCancelled } from '../cancel.ts';
 import { nbdFlags } from '../interpret/nbd.ts';
 import { RangeBuilder } from '../ranges.ts';
 import { readGuest } from '../read/guestRead.ts';
@@ -55,7 +57,13 @@ export interface CompareResult {
   readonly bytesRead: readonly [number, number];
 }
 
-export interface CompareOptions {
+/** How a compare reads: cancellable, with the guest bytes read so far reported after each read. */
+export interface CompareReading {
+  readonly signal?: Cancellation;
+  readonly onRead?: (bytesRead: number) => void;
+}
+
+export interface CompareOptions extends CompareReading {
   readonly strict?: boolean;
 }
 
@@ -132,6 +140,9 @@ function firstSame(x: Uint8Array, y: Uint8Array | undefined, from: number): numb
 interface Walk {
   readonly bytesRead: [number, number];
   stopped: boolean;
+  /** Plan only: count what would be read, read nothing. */
+  readonly dry: boolean;
+  readonly reading: CompareReading;
 }
 
 /** Compares [start, end) by reading `sides` (both, or the one allocated side against zero). */
@@ -144,7 +155,14 @@ async function compareRange(
   walk: Walk,
   onDiff: OnDiff,
 ): Promise<void> {
+  if (walk.dry) {
+    walk.bytesRead[sides === 'b' ? 1 : 0] += end - start;
+    if (sides === 'both') walk.bytesRead[1] += end - start;
+    return;
+  }
+  const { signal, onRead } = walk.reading;
   for (let pos = start; pos < end && !walk.stopped; pos += COMPARE_IO_BYTES) {
+    throwIfCancelled(signal);
     const n = Math.min(COMPARE_IO_BYTES, end - pos);
     const x = await readGuest(sides === 'b' ? b : a, pos, n);
     walk.bytesRead[sides === 'b' ? 1 : 0] += n;
@@ -153,6 +171,7 @@ async function compareRange(
       y = await readGuest(b, pos, n);
       walk.bytesRead[1] += n;
     }
+    onRead?.(walk.bytesRead[0] + walk.bytesRead[1]);
     for (let k = firstDiff(x, y, 0); k >= 0; k = firstDiff(x, y, k)) {
       const same = firstSame(x, y, k);
       if (!onDiff(pos + k, same - k)) {
@@ -173,8 +192,10 @@ async function walkCompare(
   onDiff: OnDiff,
   onStatusMismatch: (offset: number) => void,
   onStatusError: (side: 0 | 1) => void,
+  reading: CompareReading = {},
+  dry = false,
 ): Promise<Walk> {
-  const walk: Walk = { bytesRead: [0, 0], stopped: false };
+  const walk: Walk = { bytesRead: [0, 0], stopped: false, dry, reading };
   for (const s of overlapSegments(a, b, strict)) {
     const [sa, sb] = s.status;
     if (sa < 0 || sb < 0) {
@@ -243,6 +264,7 @@ export async function compareImages(
     (side) => {
       outcome = { kind: 'status-error', side };
     },
+    opts,
   );
   return { outcome, sizeWarning, tailStart: Math.min(a.length, b.length), bytesRead: walk.bytesRead };
 }
@@ -285,7 +307,11 @@ export interface DifferingRanges {
   readonly bytesRead: readonly [number, number];
 }
 
-export async function differingRanges(a: ChainStatus, b: ChainStatus): Promise<DifferingRanges> {
+export async function differingRanges(
+  a: ChainStatus,
+  b: ChainStatus,
+  reading: CompareReading = {},
+): Promise<DifferingRanges> {
   const out = new RangeBuilder({ file: a.chain.layers[0]!.name, structure: 'compare' }, 'differing ranges');
   let bytes = 0;
   const walk = await walkCompare(
@@ -301,7 +327,33 @@ export async function differingRanges(a: ChainStatus, b: ChainStatus): Promise<D
     (side) => {
       throw (side === 0 ? a : b).error;
     },
+    reading,
   );
   const r = out.finish();
   return { count: r.count, start: r.starts, length: r.lengths, bytes, bytesRead: walk.bytesRead };
+}
+
+/**
+ * What differingRanges() reads, without reading: guest bytes of each side, by the same plan
+ * (nothing where both are ZERO, one side where only it is allocated, the longer one's tail).
+ * `stopsAt`: a side's block status fails there, and the walk would stop.
+ */
+export async function planCompare(
+  a: ChainStatus,
+  b: ChainStatus,
+): Promise<{ readonly bytes: readonly [number, number]; readonly stopsAt?: 0 | 1 }> {
+  let stopsAt: 0 | 1 | undefined;
+  const walk = await walkCompare(
+    a,
+    b,
+    false,
+    () => true,
+    () => {},
+    (side) => {
+      stopsAt = side;
+    },
+    {},
+    true,
+  );
+  return { bytes: walk.bytesRead, ...(stopsAt !== undefined && { stopsAt }) };
 }

@@ -4,12 +4,11 @@
  * base:allocation and qemu:allocation-depth goldens), intersected byte range by byte range.
  */
 import { describe, expect, it } from 'vitest';
+import { goldenBackupRuns } from '../../testing/backupGolden.ts';
 import { openFixtureChain } from '../../testing/fixtureChain.ts';
-import { golden, parseNbdinfo } from '../../testing/fixtures.ts';
 import { chainStatus } from '../status/resolve.ts';
 import {
   BACKUP_ABSENT,
-  BACKUP_CLEAN,
   BACKUP_DATA,
   BACKUP_ZERO,
   dirtyBitmap,
@@ -41,32 +40,6 @@ describe('dirty-bitmap ids (ids.ts)', () => {
   });
 });
 
-/** Per-range classes from the three nbdinfo maps of one export. */
-function expectedBackup(caseName: string, bitmapFile: string, length: number): [number, number, number][] {
-  const dirty = parseNbdinfo(golden(caseName, bitmapFile)!);
-  const base = parseNbdinfo(golden(caseName, 'nbd-base.txt')!);
-  const depth = parseNbdinfo(golden(caseName, 'nbd-depth.txt')!);
-  const cuts = new Set<number>([0, length]);
-  for (const m of [dirty, base, depth]) for (const [o, l] of m) cuts.add(o).add(o + l);
-  const at = (m: typeof dirty, off: number) => m.find(([o, l]) => o <= off && off < o + l)![2];
-  const sorted = [...cuts].filter((c) => c <= length).sort((a, b) => a - b);
-  const out: [number, number, number][] = [];
-  for (let i = 0; i + 1 < sorted.length; i++) {
-    const s = sorted[i]!;
-    const v = !at(dirty, s)
-      ? BACKUP_CLEAN
-      : at(depth, s) === 0
-        ? BACKUP_ABSENT
-        : at(base, s) & 2
-          ? BACKUP_ZERO
-          : BACKUP_DATA;
-    const p = out.at(-1);
-    if (p && p[2] === v) p[1] += sorted[i + 1]! - s;
-    else out.push([s, sorted[i + 1]! - s, v]);
-  }
-  return out;
-}
-
 describe('incrementalBackupRead: dirty ∩ data / zero / absent, as nbdinfo sees the export', () => {
   const cases: [string, string, string][] = [
     ['bitmaps-checkpoints', 'cp1', 'nbd-bitmap-cp1.txt'],
@@ -88,7 +61,7 @@ describe('incrementalBackupRead: dirty ∩ data / zero / absent, as nbdinfo sees
       if (p && p[2] === r.runs.value[i]) p[1] += r.runs.length[i]!;
       else got.push([r.runs.start[i]!, r.runs.length[i]!, r.runs.value[i]!]);
     }
-    const want = expectedBackup(caseName, file, st.length);
+    const want = goldenBackupRuns(caseName, file, st.length);
     expect(got).toEqual(want);
     const sum = (v: number) => want.filter((w) => w[2] === v).reduce((a, w) => a + w[1], 0);
     expect(r.bytes).toEqual({

@@ -25,6 +25,7 @@ import {
 import { findExtent } from '../status/extents.ts';
 import { BDRV_BLOCK_ALLOCATED, BDRV_BLOCK_ZERO } from '../status/flags.ts';
 import type { ChainStatus } from '../status/resolve.ts';
+import type { CatalogueEntry } from './catalogue.ts';
 import { dirtyFact } from './facts.ts';
 import { DIRTY_BITMAP_ID_PREFIX, dirtyBitmapId } from './ids.ts';
 import type { Interpretation, Interpreted } from './interpretation.ts';
@@ -69,7 +70,19 @@ export interface LoadedDirtyBitmap extends ChainBitmap {
  */
 export async function loadDirtyBitmap(chain: Chain, name: string): Promise<LoadedDirtyBitmap | undefined> {
   const found = (await chainBitmaps(chain)).find((b) => b.bitmap.name === name);
-  if (!found) return undefined;
+  return found && loadChainBitmap(chain, found);
+}
+
+/**
+ * One bitmap of chainBitmaps() with its dirty ranges, whether or not qemu-nbd -B would export
+ * it (a bitmap of a lower layer shadowed by one of the same name above still has its bits).
+ * An in-use bitmap throws as qemu-nbd refuses it.
+ */
+export async function loadChainBitmap(
+  chain: Chain,
+  found: ChainBitmap,
+): Promise<LoadedDirtyBitmap | undefined> {
+  const name = found.bitmap.name;
   const img = chain.layers[found.layer]!;
   if (img.format !== 'qcow2') return undefined;
   if (found.bitmap.flags.inUse) {
@@ -172,6 +185,27 @@ function findRun(r: Interpreted, offset: number): number {
   return lo;
 }
 
+/**
+ * Whether qemu-nbd -B NAME exports this bitmap: it is the first of its name from the top
+ * (nbd_export_create() stops at the first layer that has one).
+ */
+export const isExported = (all: readonly ChainBitmap[], b: ChainBitmap): boolean =>
+  all.find((x) => x.bitmap.name === b.bitmap.name) === b;
+
+/** The catalogue's view of a loaded bitmap, so a diff side can read it like any interpretation. */
+export function dirtyBitmapEntry(b: LoadedDirtyBitmap): CatalogueEntry {
+  const interpretation = dirtyBitmap(b);
+  return {
+    id: interpretation.id,
+    interpretation,
+    provenance: 'recorded',
+    basis:
+      'qemu:dirty-bitmap:NAME, recorded from qemu-nbd 7.2 -B NAME + nbdinfo 1.14 (fixtures/golden nbd-bitmap-*.txt)',
+    nativeFormats: ['nbdinfo', 'nbdinfo-json'],
+    needsZeroScan: false,
+  };
+}
+
 /** What an incremental backup reads for one dirty range, by block status of the chain. */
 export const BACKUP_CLEAN = 0;
 /** Dirty and DATA without ZERO: bytes the backup copies. */
@@ -181,6 +215,41 @@ export const BACKUP_ZERO = 2;
 /** Dirty and allocated in no layer (allocation depth 0): reads as zero, e.g. discarded without backing. */
 export const BACKUP_ABSENT = 3;
 export const BACKUP_LABELS = ['clean', 'dirty data', 'dirty zero', 'dirty absent'] as const;
+
+/** What a backup finds in resolved extent i if it is dirty: data, zero or absent (BACKUP_*). */
+function backupClass(st: ChainStatus, i: number): number {
+  const f = nbdFlags(st, i);
+  return !(f & BDRV_BLOCK_ALLOCATED) ? BACKUP_ABSENT : f & BDRV_BLOCK_ZERO ? BACKUP_ZERO : BACKUP_DATA;
+}
+
+/**
+ * What a granule [start, end) holds by block status, as an incremental backup would find it
+ * were the granule dirty: bytes of data, zero and absent (a dirty bit covers its whole granule,
+ * which may hold far less data than its size); `unknown`: past where the status stops.
+ */
+export function granuleContent(
+  st: ChainStatus,
+  start: number,
+  end: number,
+): { data: number; zero: number; absent: number; unknown: number } {
+  const out = { data: 0, zero: 0, absent: 0, unknown: 0 };
+  const e = st.extents;
+  let pos = start;
+  for (let i = Math.max(0, findExtent(e, start)); i < e.count && pos < end; i++) {
+    const s = e.start[i]!;
+    const stop = Math.min(end, s + e.length[i]!);
+    if (stop <= pos) continue;
+    if (s > pos) break;
+    const n = stop - pos;
+    const c = backupClass(st, i);
+    if (c === BACKUP_DATA) out.data += n;
+    else if (c === BACKUP_ZERO) out.zero += n;
+    else out.absent += n;
+    pos = stop;
+  }
+  out.unknown = Math.max(0, end - pos);
+  return out;
+}
 
 export interface BackupRead {
   /** Runs over the image: BACKUP_* values. */
@@ -240,9 +309,7 @@ export function incrementalBackupRead(st: ChainStatus, b: LoadedDirtyBitmap): Ba
         break;
       }
       const stop = Math.min(de, e.start[j]! + e.length[j]!);
-      const f = nbdFlags(st, j);
-      const v = !(f & BDRV_BLOCK_ALLOCATED) ? BACKUP_ABSENT : f & BDRV_BLOCK_ZERO ? BACKUP_ZERO : BACKUP_DATA;
-      push(pos, stop - pos, v, e.layer[j]!);
+      push(pos, stop - pos, backupClass(st, j), e.layer[j]!);
       pos = stop;
       if (stop === e.start[j]! + e.length[j]!) j++;
     }

@@ -29,6 +29,7 @@ describe('catalogue', () => {
       'nbd-base-allocation-proposed-2021-06',
       'nbd-allocation-depth',
       'nbd-joint-allocation-proposed-2021-06',
+      'written-in-top',
       'reads-as-zero',
     ]);
     expect(catalogueEntry('nbd-base-allocation-proposed-2021-06')!.interpretation.title).toContain(

@@ -15,6 +15,7 @@ import { holeFromOffsetValid, jointAllocation } from './proposals.ts';
 import { qemuImgMap } from './qemuImgMap.ts';
 import { readsAsZero } from './readsAsZero.ts';
 import { QEMU_5_2, QEMU_6_0, QEMU_7_2, QEMU_8_2 } from './releases.ts';
+import { writtenInTop } from './topAllocation.ts';
 
 export type Provenance =
   | 'recorded'
@@ -106,6 +107,12 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'proposed, never merged',
     'qemu:joint-allocation, Eric Blake 9 June 2021, dropped 14 June 2021, reference §5.3',
     NBD,
+  ),
+  entry(
+    writtenInTop,
+    'derived',
+    'qemu:allocation-depth 1 (recorded, fixtures/golden nbd-depth.txt) read as "written since the top layer was made", to set against a dirty bitmap',
+    [],
   ),
   entry(
     readsAsZero,

@@ -25,6 +25,7 @@ import {
 } from '../status/kinds.ts';
 import type { ChainStatus } from '../status/resolve.ts';
 import { Binner, MAX_BINS } from './bins.ts';
+import { addBitmapBins, type BitmapRaster, bitmapLane } from './bitmap.ts';
 import {
   C_ABSENT,
   C_COMPRESSED,
@@ -63,8 +64,14 @@ export function chainClassifier(st: ChainStatus): (i: number, cls: Int32Array) =
   };
 }
 
-/** Heatmap bins of [start, end) over chainClassKeys(layers). */
-export function binChain(st: ChainStatus, start: number, end: number, n: number): Float32Array {
+/** Heatmap bins of [start, end) over chainClassKeys(layers), with one bitmap's classes when given. */
+export function binChain(
+  st: ChainStatus,
+  start: number,
+  end: number,
+  n: number,
+  bitmap?: BitmapRaster,
+): Float32Array {
   const b = new Binner(
     start,
     end,
@@ -74,6 +81,7 @@ export function binChain(st: ChainStatus, start: number, end: number, n: number)
   if (end <= start) return b.fractions;
   b.addRuns(st.extents, chainClassifier(st));
   if (st.error) b.add(mappedEnd(st), st.length, Int32Array.of(C_ERROR), 1);
+  if (bitmap) addBitmapBins(b, bitmap);
   return b.fractions;
 }
 
@@ -113,8 +121,16 @@ export interface ChainLaneMaps {
   readonly depth: Interpreted;
 }
 
-/** Lanes of a chain: each layer (top first), then qemu-img map, NBD base:allocation (6.0+), allocation depth. */
-export function chainLanes(st: ChainStatus, maps: ChainLaneMaps): LaneRuns[] {
+/**
+ * Lanes of a chain: each layer (top first), then qemu-img map, NBD base:allocation (6.0+),
+ * allocation depth, then one per persistent bitmap (`bitmaps`: their qemu:dirty-bitmap runs;
+ * undefined for one QEMU will not read, an in-use bitmap).
+ */
+export function chainLanes(
+  st: ChainStatus,
+  maps: ChainLaneMaps,
+  bitmaps: readonly (Interpreted | undefined)[] = [],
+): (LaneRuns | undefined)[] {
   const layers = st.chain.layers.length;
   const lanes: LaneRuns[] = st.layerStatus.map((ls) => ({
     runs: ls.extents,
@@ -123,7 +139,7 @@ export function chainLanes(st: ChainStatus, maps: ChainLaneMaps): LaneRuns[] {
   lanes.push({ runs: maps.map, classOf: (i) => mapValueClass(maps.map.value[i]!) });
   lanes.push({ runs: maps.nbd, classOf: (i) => nbdValueClass(maps.nbd.value[i]!) });
   lanes.push({ runs: maps.depth, classOf: (i) => depthValueClass(maps.depth.value[i]!, layers) });
-  return lanes;
+  return [...lanes, ...bitmaps.map((d) => d && bitmapLane(d))];
 }
 
 export const CHAIN_LANE_NAMES = ['qemu-img map', 'NBD base:allocation', 'allocation depth'] as const;

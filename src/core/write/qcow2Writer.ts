@@ -9,7 +9,8 @@
  * qcow2_update_header()), allocate.ts (qcow2_alloc_host_offset(): handle_copied(),
  * handle_alloc()), zeroDiscard.ts (qcow2_subcluster_zeroize(), qcow2_cluster_discard(),
  * qcow2_make_empty()), snapshot.ts (qcow2_snapshot_create()), blockStatus.ts (reads and
- * qcow2_co_block_status()), on the image and its tables (tables.ts).
+ * qcow2_co_block_status()), bitmaps.ts (qcow2-bitmap.c and the block layer's dirty tracking),
+ * on the image and its tables (tables.ts).
  *
  * Every public operation behaves like one qemu-io (or qemu-img) invocation: QEMU opens the image,
  * which resets the free-cluster search to the start of the file, does the operation, closes it.
@@ -19,12 +20,14 @@
 import { OutOfRangeError } from './errors.ts';
 import type { NodeStatus, WritableImage } from './image.ts';
 import { pwrite } from './qcow2/allocate.ts';
+import { type BitmapAction, bitmapAction, markDirty, storeBitmaps } from './qcow2/bitmaps.ts';
 import { nodeStatus, readGuest } from './qcow2/blockStatus.ts';
 import { createSize, layoutNewImage } from './qcow2/create.ts';
 import { type SnapshotOptions, snapshotCreate } from './qcow2/snapshot.ts';
 import { type Qcow2CreateOptions, Qcow2Tables } from './qcow2/tables.ts';
 import { makeEmpty, pdiscard, pwriteZeroes } from './qcow2/zeroDiscard.ts';
 
+export type { BitmapAction } from './qcow2/bitmaps.ts';
 export type { SnapshotOptions } from './qcow2/snapshot.ts';
 export type { BackingSpec, Qcow2CreateOptions } from './qcow2/tables.ts';
 
@@ -52,30 +55,45 @@ export class Qcow2Writer extends Qcow2Tables implements WritableImage {
   write(offset: number, data: Uint8Array): void {
     this.request(offset, data.length);
     pwrite(this, offset, data);
+    markDirty(this, offset, data.length);
+    this.close();
   }
 
   /** qemu-io `write -z [-u]`. */
   writeZeroes(offset: number, length: number, unmap = false): void {
     this.request(offset, length);
     pwriteZeroes(this, offset, length, unmap);
+    markDirty(this, offset, length);
+    this.close();
   }
 
-  /** qemu-io `discard`. */
+  /** qemu-io `discard`: the range is dirty even where qcow2 keeps the clusters. */
   discard(offset: number, length: number): void {
     this.request(offset, length);
     pdiscard(this, offset, length);
+    markDirty(this, offset, length);
+    this.close();
   }
 
   /** `qemu-img snapshot -c NAME`. */
   snapshot(name: string, opts: SnapshotOptions = {}): void {
     this.open();
     snapshotCreate(this, name, opts);
+    this.close();
   }
 
-  /** bdrv_make_empty() as `qemu-img commit` calls it on the top after copying. */
+  /** bdrv_make_empty() as `qemu-img commit` calls it on the top after copying (a driver call: no bitmap is dirtied). */
   makeEmpty(): void {
     this.open();
     makeEmpty(this);
+    this.close();
+  }
+
+  /** `qemu-img bitmap --ACTION FILE NAME` (one action per call). */
+  dirtyBitmap(name: string, action: BitmapAction): void {
+    this.open();
+    bitmapAction(this, name, action);
+    this.close();
   }
 
   /** A guest request inside the image, then one QEMU open. */
@@ -90,5 +108,10 @@ export class Qcow2Writer extends Qcow2Tables implements WritableImage {
   /** Each operation is one QEMU open: the free-cluster search starts over (s->free_cluster_index = 0). */
   private open(): void {
     this.st.freeClusterIndex = 0;
+  }
+
+  /** ... and one close, which stores the persistent bitmaps (qcow2_inactivate()). */
+  private close(): void {
+    storeBitmaps(this);
   }
 }

@@ -4,7 +4,10 @@
  * scenario is built twice, by clusterscope's writer and by real qemu-img / qemu-io, and both are
  * judged by QEMU: `qemu-img check` (no errors, no leaks), `qemu-img map` of the writer's files
  * equal to clusterscope's map of them, and per layer the same L2 entry kinds and the same guest
- * content (`qemu-img compare`) as QEMU's own images.
+ * content (`qemu-img compare`) as QEMU's own images. Persistent bitmaps: `qemu-img info` lists
+ * the same bitmaps (name, granularity, flags) on the writer's image as on QEMU's, and every
+ * bitmap's `nbdinfo --map=qemu:dirty-bitmap:NAME` of the writer's image equals QEMU's image's
+ * and clusterscope's nbd-map of the writer's image.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,15 +15,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../testing/cli.ts';
-import { FIXTURES } from '../../testing/fixtures.ts';
+import { FIXTURES, parseNbdinfo } from '../../testing/fixtures.ts';
 import { rng } from '../../testing/fuzz/prng.ts';
+import { nbdinfo } from '../../testing/qemuNbd.ts';
 import { openLayer } from '../chain/layer.ts';
 import { MemorySource } from '../io/byteSource.ts';
 import { kindName } from '../status/kinds.ts';
 import { layerStatus } from '../status/layerStatus.ts';
 import { commit } from './commit.ts';
 import type { WritableImage } from './image.ts';
-import { Qcow2Writer } from './qcow2Writer.ts';
+import { type BitmapAction, Qcow2Writer } from './qcow2Writer.ts';
 import { RawWriter } from './rawWriter.ts';
 
 interface LayerSpec {
@@ -52,7 +56,16 @@ type Op =
     }
   | { readonly op: 'discard'; readonly layer: string; readonly offset: number; readonly length: number }
   | { readonly op: 'snapshot'; readonly layer: string; readonly name: string }
-  | { readonly op: 'commit'; readonly layer: string };
+  | { readonly op: 'commit'; readonly layer: string }
+  | ({ readonly op: 'bitmap'; readonly layer: string; readonly name: string } & BitmapAction);
+
+/** The qemu-img bitmap arguments of one action. */
+const bitmapArgs = (o: Extract<Op, { op: 'bitmap' }>): string[] =>
+  o.action === 'add'
+    ? ['--add', ...(o.granularity ? ['-g', String(o.granularity)] : []), ...(o.disabled ? ['--disable'] : [])]
+    : o.action === 'merge'
+      ? ['--merge', o.source]
+      : [`--${o.action}`];
 
 interface Scenario {
   readonly layers: readonly LayerSpec[];
@@ -71,6 +84,8 @@ const describeOp = (o: Op): string => {
       return `${o.layer}: snapshot -c ${o.name}`;
     case 'commit':
       return `${o.layer}: commit`;
+    case 'bitmap':
+      return `${o.layer}: bitmap ${bitmapArgs(o).join(' ')} ${o.name}`;
   }
 };
 
@@ -133,6 +148,9 @@ function buildOurs(s: Scenario): Map<string, WritableImage> {
       case 'commit':
         commit(img as Qcow2Writer);
         break;
+      case 'bitmap':
+        (img as Qcow2Writer).dirtyBitmap(o.name, o);
+        break;
     }
   }
   return imgs;
@@ -193,6 +211,9 @@ function buildQemu(s: Scenario, dir: string): void {
         break;
       case 'commit':
         run('qemu-img', ['commit', '-f', 'qcow2', o.layer], dir);
+        break;
+      case 'bitmap':
+        run('qemu-img', ['bitmap', ...bitmapArgs(o), '-f', 'qcow2', o.layer, o.name], dir);
         break;
     }
     densify(dir);
@@ -257,6 +278,40 @@ async function kinds(dir: string, file: string): Promise<string[]> {
   return out.map((r) => `${r.start}+${r.length}: ${kindName(r.kind)}`);
 }
 
+interface InfoBitmap {
+  readonly name: string;
+  readonly granularity: number;
+  readonly flags: string[];
+}
+
+/** The persistent bitmaps `qemu-img info` lists for a qcow2 file (none: []). */
+function infoBitmaps(dir: string, file: string): InfoBitmap[] {
+  const info = JSON.parse(run('qemu-img', ['info', '--output=json', '-f', 'qcow2', file], dir));
+  return (info['format-specific']?.data?.bitmaps ?? []) as InfoBitmap[];
+}
+
+/**
+ * The bitmaps of `file` in the writer's folder against QEMU's: the same list, and for each one
+ * that QEMU would export the same nbdinfo map on both files and from clusterscope.
+ */
+async function sameBitmaps(ours: string, qemu: string, file: string, ctx: string): Promise<void> {
+  const list = infoBitmaps(ours, file);
+  expect(list, `${ctx}\nqemu-img info bitmaps of ${file}: writer vs qemu-img`).toEqual(
+    infoBitmaps(qemu, file),
+  );
+  for (const b of list) {
+    const context = `qemu:dirty-bitmap:${b.name}`;
+    const spec = ['-B', b.name, '-f', 'qcow2', file];
+    const q = parseNbdinfo(await nbdinfo(qemu, spec, context));
+    expect(
+      parseNbdinfo(await nbdinfo(ours, spec, context)),
+      `${ctx}\n${file} ${context}: writer vs qemu-img`,
+    ).toEqual(q);
+    const cs = await runCli(['nbd-map', `--context=${context}`, file], ours);
+    expect(parseNbdinfo(cs.stdout), `${ctx}\n${file} ${context}: clusterscope`).toEqual(q);
+  }
+}
+
 /** `qemu-img compare` of two images through their chains: true when the guest content is equal. */
 function sameContent(a: string, fa: string, b: string, fb: string): { same: boolean; text: string } {
   const r = spawnSync('qemu-img', ['compare', '-f', fa, '-F', fb, a, b], { encoding: 'utf8' });
@@ -305,6 +360,7 @@ async function verify(s: Scenario, tag: string, context = ''): Promise<Map<strin
     expect(await kinds(ours, l.name), `${ctx}\nL2 entry kinds of ${l.name}: writer vs qemu-io`).toEqual(
       await kinds(qemu, l.name),
     );
+    if (s.ops.some((o) => o.op === 'bitmap')) await sameBitmaps(ours, qemu, l.name, ctx);
   }
   return imgs;
 }
@@ -599,6 +655,116 @@ describe('writer scenarios against qemu-io (live oracle)', () => {
   });
 });
 
+describe('persistent bitmaps: qemu-img bitmap and dirty tracking against QEMU (live oracle)', () => {
+  const bm = (layer: string, name: string, a: BitmapAction): Op => ({ op: 'bitmap', layer, name, ...a });
+  it('checkpoints: granularities, a discard and a write -z dirty their granules, disable, merge, clear, remove', async () => {
+    const L = 'cp.qcow2';
+    await verify(
+      {
+        layers: [{ name: L, size: 4 * 1024 * K }],
+        ops: [
+          { op: 'write', layer: L, offset: 0, length: 192 * K, pattern: 0x11 },
+          bm(L, 'cp1', { action: 'add' }),
+          { op: 'write', layer: L, offset: 1024 * K + 1000, length: 1024, pattern: 0x12 },
+          bm(L, 'cp2', { action: 'add', granularity: 4096 }),
+          { op: 'write', layer: L, offset: 128 * K, length: 128 * K, pattern: 0x22 },
+          { op: 'zero', layer: L, offset: 512 * K, length: 128 * K },
+          { op: 'discard', layer: L, offset: 64 * K + 512, length: 512 },
+          bm(L, 'cp1', { action: 'disable' }),
+          bm(L, 'cp3', { action: 'add', granularity: 1024 * K }),
+          { op: 'zero', layer: L, offset: 1536 * K, length: 4 * K, unmap: true },
+          bm(L, 'cp4', { action: 'add', granularity: 512, disabled: true }),
+          bm(L, 'cp4', { action: 'merge', source: 'cp2' }),
+          bm(L, 'cp4', { action: 'enable' }),
+          { op: 'write', layer: L, offset: 3 * 1024 * K, length: 8 * K, pattern: 0x44 },
+          bm(L, 'cp2', { action: 'clear' }),
+          bm(L, 'all', { action: 'add', granularity: 2 * 1024 * K, disabled: true }),
+          bm(L, 'all', { action: 'merge', source: 'cp1' }),
+          bm(L, 'all', { action: 'merge', source: 'cp3' }),
+          bm(L, 'cp3', { action: 'remove' }),
+          { op: 'snapshot', layer: L, name: 's1' },
+          { op: 'write', layer: L, offset: 0, length: 64 * K, pattern: 0x55 },
+        ],
+      },
+      'bitmaps-checkpoints',
+    );
+  });
+
+  it('over a chain, with small clusters and a commit that dirties the base', async () => {
+    await verify(
+      {
+        layers: [
+          { name: 'base.qcow2', size: 512 * K, clusterBits: 12 },
+          { name: 'top.qcow2', backing: 'base.qcow2', clusterBits: 9 },
+        ],
+        ops: [
+          { op: 'write', layer: 'base.qcow2', offset: 0, length: 64 * K, pattern: 0x01 },
+          bm('base.qcow2', 'b', { action: 'add' }),
+          bm('top.qcow2', 't', { action: 'add', granularity: 512 }),
+          { op: 'write', layer: 'top.qcow2', offset: 100 * K, length: 3 * K, pattern: 0x02 },
+          { op: 'zero', layer: 'top.qcow2', offset: 300 * K, length: 16 * K },
+          { op: 'discard', layer: 'top.qcow2', offset: 4 * K, length: 2 * K },
+          bm('top.qcow2', 't2', { action: 'add' }),
+          { op: 'commit', layer: 'top.qcow2' },
+        ],
+      },
+      'bitmaps-chain',
+    );
+  });
+
+  it('refuses what qemu-img bitmap refuses, in its words', () => {
+    const dir = join(work, 'bitmap-refusals');
+    mkdirSync(dir, { recursive: true });
+    const cases: [string, { version?: 2 }, BitmapAction & { name: string }, string[]][] = [
+      ['v2', { version: 2 }, { name: 'x', action: 'add' }, ['--add']],
+      ['exists', {}, { name: 'b', action: 'add' }, ['--add']],
+      ['no such bitmap', {}, { name: 'nope', action: 'remove' }, ['--remove']],
+      ['merge from no such bitmap', {}, { name: 'b', action: 'merge', source: 'nope' }, ['--merge', 'nope']],
+      ['granularity', {}, { name: 'g', action: 'add', granularity: 1000 }, ['--add', '-g', '1000']],
+      ['empty name', {}, { name: '', action: 'add' }, ['--add']],
+    ];
+    for (const [what, o, a, args] of cases) {
+      const file = `${what.replace(/\W+/g, '-')}.qcow2`;
+      const w = Qcow2Writer.create({ name: file, size: 1024 * K, ...o });
+      run(
+        'qemu-img',
+        ['create', '-f', 'qcow2', '-o', `compat=${o.version === 2 ? '0.10' : '1.1'}`, file, '1M'],
+        dir,
+      );
+      if (o.version !== 2) {
+        w.dirtyBitmap('b', { action: 'add' });
+        run('qemu-img', ['bitmap', '--add', file, 'b'], dir);
+      }
+      const q = spawnSync('qemu-img', ['bitmap', ...args, file, a.name], { cwd: dir, encoding: 'utf8' });
+      expect(q.status, what).toBe(1);
+      let ours = '';
+      try {
+        w.dirtyBitmap(a.name, a);
+      } catch (e) {
+        ours = (e as { detail: string }).detail;
+      }
+      // QEMU names the node ('#block128'), the writer the file.
+      expect(`qemu-img: ${ours}\n`, what).toBe(q.stderr.replace(/'#block\d+'/, `'${file}'`));
+    }
+  });
+
+  it('the last bitmap removed takes the directory and the autoclear bit with it', async () => {
+    const L = 'rm.qcow2';
+    await verify(
+      {
+        layers: [{ name: L, size: 1024 * K }],
+        ops: [
+          bm(L, 'x', { action: 'add' }),
+          { op: 'write', layer: L, offset: 0, length: 128 * K, pattern: 0x0a },
+          bm(L, 'x', { action: 'remove' }),
+          { op: 'write', layer: L, offset: 256 * K, length: 64 * K, pattern: 0x0b },
+        ],
+      },
+      'bitmaps-removed',
+    );
+  });
+});
+
 function readGolden(c: string, f: string): string {
   return readFileSync(join(FIXTURES, 'golden', c, f), 'utf8');
 }
@@ -663,6 +829,73 @@ const START = Number(process.env.CS_WRITER_START ?? 5000);
 const SEEDS = process.env.CS_WRITER_SEED
   ? [Number(process.env.CS_WRITER_SEED)]
   : Array.from({ length: RUNS }, (_, i) => START + i);
+
+/**
+ * A random session with persistent bitmaps: randomSession(seed)'s chain and operations, with
+ * `qemu-img bitmap` actions on its v3 qcow2 layers interleaved (own stream of the seed: the
+ * sessions without bitmaps stay as they were).
+ */
+function randomBitmapSession(seed: number): Scenario {
+  const base = randomSession(seed);
+  const r = rng(seed ^ 0x5eed).next;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const v3 = base.layers.filter((l) => !l.raw && (l.version ?? 3) === 3);
+  if (!v3.length) return base;
+  const names = new Map(v3.map((l) => [l.name, [] as string[]]));
+  let next = 0;
+  const ops: Op[] = [];
+  const bitmapOp = (): Op | undefined => {
+    const l = pick(v3);
+    const have = names.get(l.name)!;
+    const x = r();
+    if (!have.length || x < 0.3) {
+      const name = pick(['cp', 'Daily.', 'b']) + next++;
+      have.push(name);
+      const cs = 2 ** (l.clusterBits ?? 16);
+      const granularity = r() < 0.5 ? undefined : pick([512, 4096, cs, 65536, 1024 * K]);
+      return {
+        op: 'bitmap',
+        layer: l.name,
+        name,
+        action: 'add',
+        ...(granularity && { granularity }),
+        ...(r() < 0.2 && { disabled: true }),
+      };
+    }
+    const name = pick(have);
+    if (x < 0.45) return { op: 'bitmap', layer: l.name, name, action: 'disable' };
+    if (x < 0.6) return { op: 'bitmap', layer: l.name, name, action: 'enable' };
+    if (x < 0.72) return { op: 'bitmap', layer: l.name, name, action: 'clear' };
+    if (x < 0.9) return { op: 'bitmap', layer: l.name, name, action: 'merge', source: pick(have) };
+    have.splice(have.indexOf(name), 1);
+    return { op: 'bitmap', layer: l.name, name, action: 'remove' };
+  };
+  for (const o of base.ops) {
+    while (r() < 0.35) {
+      const b = bitmapOp();
+      if (b) ops.push(b);
+    }
+    ops.push(o);
+  }
+  return { layers: base.layers, ops };
+}
+
+/** 6 seeds in `npm test`; CS_WRITER_BITMAP_RUNS=N and CS_WRITER_BITMAP_START=S explore further. */
+const BITMAP_RUNS = Number(process.env.CS_WRITER_BITMAP_RUNS ?? 6);
+const BITMAP_START = Number(process.env.CS_WRITER_BITMAP_START ?? 7000);
+const BITMAP_SEEDS = process.env.CS_WRITER_BITMAP_SEED
+  ? [Number(process.env.CS_WRITER_BITMAP_SEED)]
+  : Array.from({ length: BITMAP_RUNS }, (_, i) => BITMAP_START + i);
+
+describe('writer: seeded random sessions with persistent bitmaps against qemu-img bitmap (live oracle)', () => {
+  it.each(BITMAP_SEEDS)('seed %i', async (seed) => {
+    await verify(
+      randomBitmapSession(seed),
+      `bitmap seed ${seed}`,
+      ` (rerun: CS_WRITER_BITMAP_SEED=${seed} npx vitest run src/core/write/writer.oracle.test.ts)`,
+    );
+  });
+});
 
 describe('writer: seeded random sandbox sessions against qemu-io (live oracle)', () => {
   it.each(SEEDS)('seed %i', async (seed) => {

@@ -4,7 +4,7 @@
  */
 import { binarySize } from '../../core/format.ts';
 import type { DiffInfo } from '../../protocol/source.ts';
-import { Find } from '../Legend.tsx';
+import { Find } from '../Find.tsx';
 import { colourOf, type Palette } from '../palette.ts';
 
 /** The sides read two different files (B a second image, or another top). */

@@ -1,14 +1,19 @@
 /**
- * Choosing A and B: an interpretation from the catalogue and a view (the chain as opened,
- * `backing: null`, each internal snapshot's L1 as the worker lists them, the zero scan) for each. The choice lives in the store and
- * the URL; "Compare" enters the diff view, "Single map" leaves it.
+ * Choosing A and B: an interpretation from the catalogue, or a persistent bitmap of the image
+ * the side reads (qemu:dirty-bitmap:NAME, to diff against another bitmap or against what the top
+ * layer holds), and a view (the chain as opened, `backing: null`, each internal snapshot's L1 as
+ * the worker lists them, the zero scan) for each. The choice lives in the store and the URL;
+ * "Compare" enters the diff view, "Single map" leaves it.
  */
 import { useEffect, useState } from 'react';
 import { CATALOGUE } from '../../core/interpret/catalogue.ts';
 import { describeView, formatView } from '../../core/interpret/viewSource.ts';
 import type { SnapshotName } from '../../protocol/results.ts';
+import type { BitmapInfo } from '../../protocol/source.ts';
 import { DEFAULT_DIFF, type DiffSideState, type DiffSpec, secondFor } from '../../state/diff.ts';
 import { useApp, useServices } from '../appContext.ts';
+
+const NONE: readonly BitmapInfo[] = [];
 
 const VIEWS: readonly [string, string][] = [
   ['', 'with backing chain'],
@@ -54,15 +59,32 @@ function useSnapshots(chain: number | undefined): readonly SnapshotName[] {
   return got !== undefined && got.chain === chain ? got.snaps : [];
 }
 
+/** A side's interpretations: the catalogue, then the bitmaps qemu-nbd -B exports from its image. */
+function interpretations(bitmaps: readonly BitmapInfo[], current: string): [string, string][] {
+  const list: [string, string][] = [
+    ...CATALOGUE.map((c): [string, string] => [
+      c.id,
+      `${c.interpretation.title}${c.provenance.startsWith('proposed') ? ` (${c.provenance})` : ''}`,
+    ]),
+    ...bitmaps.flatMap((b): [string, string][] =>
+      b.id && !b.problem ? [[b.id, `NBD qemu:dirty-bitmap:${b.name} (persistent bitmap)`]] : [],
+    ),
+  ];
+  // A link may name a bitmap this image lacks: keep it listed (the diff says it is not found).
+  return list.some(([id]) => id === current) ? list : [...list, [current, current]];
+}
+
 function SidePicker({
   tag,
   side,
   snapshots,
+  bitmaps,
   onChange,
 }: {
   tag: 'A' | 'B';
   side: DiffSideState;
   snapshots: readonly SnapshotName[];
+  bitmaps: readonly BitmapInfo[];
   onChange: (s: DiffSideState) => void;
 }) {
   const known = [...VIEWS, ...snapshotViews(snapshots)];
@@ -77,10 +99,9 @@ function SidePicker({
           value={side.interp}
           onChange={(e) => onChange({ ...side, interp: e.currentTarget.value })}
         >
-          {CATALOGUE.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.interpretation.title}
-              {c.provenance.startsWith('proposed') ? ` (${c.provenance})` : ''}
+          {interpretations(bitmaps, side.interp).map(([id, label]) => (
+            <option key={id} value={id}>
+              {label}
             </option>
           ))}
         </select>
@@ -109,6 +130,8 @@ export function DiffPicker() {
   const setDiff = useApp((s) => s.setDiff);
   const openId = useApp((s) => (s.chain?.kind === 'image' && s.chain.complete ? s.chain.id : undefined));
   const bChain = useApp((s) => secondFor(s.diff, s.second)?.id);
+  const bitmapsA = useApp((s) => s.chain?.bitmaps ?? NONE);
+  const bitmapsB = useApp((s) => secondFor(s.diff, s.second)?.bitmaps ?? s.chain?.bitmaps ?? NONE);
   const snapsA = useSnapshots(openId);
   const snapsB = useSnapshots(bChain ?? openId);
   const [draft, setDraft] = useState<DiffSpec>(diff ?? DEFAULT_DIFF);
@@ -119,8 +142,20 @@ export function DiffPicker() {
   return (
     <section className="diff-picker" aria-label="Compare interpretations">
       <h2>Compare</h2>
-      <SidePicker tag="A" side={cur.a} snapshots={snapsA} onChange={(a) => change({ ...cur, a })} />
-      <SidePicker tag="B" side={cur.b} snapshots={snapsB} onChange={(b) => change({ ...cur, b })} />
+      <SidePicker
+        tag="A"
+        side={cur.a}
+        snapshots={snapsA}
+        bitmaps={bitmapsA}
+        onChange={(a) => change({ ...cur, a })}
+      />
+      <SidePicker
+        tag="B"
+        side={cur.b}
+        snapshots={snapsB}
+        bitmaps={bitmapsB}
+        onChange={(b) => change({ ...cur, b })}
+      />
       <label className="diff-mode">
         Compare by{' '}
         <select

@@ -11,6 +11,7 @@ import { binarySize, hex } from '../../core/format.ts';
 import type { NativeFormat } from '../../core/interpret/catalogue.ts';
 import type { ExportFormat } from '../../protocol/results.ts';
 import type { DiffInfo } from '../../protocol/source.ts';
+import { secondFor } from '../../state/diff.ts';
 import { cancelDiff } from '../../state/diffFollow.ts';
 import { useApp, useServices } from '../appContext.ts';
 import { download } from '../download.ts';
@@ -21,6 +22,7 @@ import { diffLook, diffSideLook } from '../looks.ts';
 import { colourOf, PALETTES, type ResolvedTheme, sideColours } from '../palette.ts';
 import { RowsTable } from '../RowsTable.tsx';
 import { diffMixWords } from '../words.ts';
+import { ContentCompare } from './ContentCompare.tsx';
 import { DiffLegend } from './DiffLegend.tsx';
 import { SecondImage } from './SecondImage.tsx';
 import './diff.css';
@@ -49,9 +51,17 @@ export function DiffView({ theme }: { theme: ResolvedTheme }) {
         </p>
       )}
       <SecondImage state={second} open={openSecond} />
+      <Content />
       <DiffBody theme={theme} />
     </div>
   );
+}
+
+/** When B reads a second image: the two images' content compared as qemu-img compare does. */
+function Content() {
+  const a = useApp((s) => (s.chain?.kind === 'image' && s.chain.complete ? s.chain : undefined));
+  const b = useApp((s) => secondFor(s.diff, s.second));
+  return a && b?.complete ? <ContentCompare a={a} b={b} /> : null;
 }
 
 /** The current difference: its index, range and words (one row of the diff source). */

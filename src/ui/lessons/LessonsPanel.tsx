@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef } from 'react';
 import { hex } from '../../core/format.ts';
-import { LESSONS, TOOL_TITLES } from '../../lessons/lessons.ts';
+import { LESSONS, toolTitle } from '../../lessons/lessons.ts';
 import { answerStep, leaveLesson, lessonOf, nextStep, startLesson, stepOf } from '../../state/lesson.ts';
 import { useApp, useServices } from '../appContext.ts';
 import './lessons.css';
@@ -81,7 +81,7 @@ export function LessonStep() {
           <p className="muted">
             Step {l.step + 1} of {lesson.steps.length} · {step.top}
             {step.view ? ` (${step.view.replace('snapshot:', 'snapshot ')})` : ''} · the selected cluster, at
-            guest offset {hex(step.offset)} · {TOOL_TITLES[step.tool]}
+            guest offset {hex(step.offset)} · {toolTitle(step.tool)}
           </p>
           <p className="lesson-question" aria-live="polite">
             {step.question}

@@ -1,7 +1,7 @@
 /**
- * The sandbox: create a base and overlays in the page, apply qemu-io-like operations, and watch
- * the views follow (each change reopens the shown chain in the worker). Images download as
- * files QEMU opens (core's writer; writer.oracle.test.ts).
+ * The sandbox: create a base and overlays in the page, apply qemu-io-like operations and
+ * `qemu-img bitmap` actions, and watch the views follow (each change reopens the shown chain in
+ * the worker). Images download as files QEMU opens (core's writer; writer.oracle.test.ts).
  */
 import { useState } from 'react';
 import { binarySize } from '../../core/format.ts';
@@ -10,7 +10,9 @@ import { openSource } from '../../state/loader.ts';
 import { useServices } from '../appContext.ts';
 import { downloadSandboxFile, runSandbox } from './openSource.ts';
 
-type OpKind = 'write' | 'zero' | 'discard' | 'snapshot' | 'commit';
+type OpKind = 'write' | 'zero' | 'discard' | 'snapshot' | 'commit' | 'bitmap';
+type BitmapActionKind = 'add' | 'remove' | 'clear' | 'enable' | 'disable' | 'merge';
+const BITMAP_ACTIONS: readonly BitmapActionKind[] = ['add', 'remove', 'clear', 'enable', 'disable', 'merge'];
 
 /** "64K", "1M", "0x10000" or plain bytes. */
 export function parseSize(s: string): number {
@@ -41,6 +43,11 @@ export function SandboxPanel() {
   const [pattern, setPattern] = useState('0xab');
   const [unmap, setUnmap] = useState(false);
   const [snap, setSnap] = useState('s1');
+  const [bmAction, setBmAction] = useState<BitmapActionKind>('add');
+  const [bmName, setBmName] = useState('checkpoint1');
+  const [bmGranularity, setBmGranularity] = useState('');
+  const [bmDisabled, setBmDisabled] = useState(false);
+  const [bmSource, setBmSource] = useState('');
 
   async function apply(ops: SandboxOp[], show?: string) {
     setError(undefined);
@@ -78,8 +85,26 @@ export function SandboxPanel() {
     if (!target) return setError('create an image first');
     const off = parseSize(offset);
     const len = parseSize(length);
-    if (op !== 'snapshot' && op !== 'commit' && !(off >= 0 && len >= 0)) {
+    if ((op === 'write' || op === 'zero' || op === 'discard') && !(off >= 0 && len >= 0)) {
       return setError('offset and length are sizes (e.g. 64K, 0x10000)');
+    }
+    if (op === 'bitmap') {
+      const g = bmGranularity.trim() === '' ? undefined : parseSize(bmGranularity);
+      if (g !== undefined && !(g > 0))
+        return setError(`granularity '${bmGranularity}' is not a size (e.g. 64K)`);
+      const base = { op, image: target, name: bmName } as const;
+      const b: SandboxOp =
+        bmAction === 'add'
+          ? {
+              ...base,
+              action: 'add',
+              ...(g !== undefined && { granularity: g }),
+              ...(bmDisabled && { disabled: true }),
+            }
+          : bmAction === 'merge'
+            ? { ...base, action: 'merge', source: bmSource }
+            : { ...base, action: bmAction };
+      return void apply([b]);
     }
     const o: SandboxOp =
       op === 'write'
@@ -163,8 +188,69 @@ export function SandboxPanel() {
             <option value="discard">discard</option>
             <option value="snapshot">snapshot -c</option>
             <option value="commit">commit</option>
+            <option value="bitmap">qemu-img bitmap</option>
           </select>
         </label>
+        {op === 'bitmap' && (
+          <>
+            <label>
+              action{' '}
+              <select
+                value={bmAction}
+                aria-label="bitmap action"
+                onChange={(e) => setBmAction(e.currentTarget.value as BitmapActionKind)}
+              >
+                {BITMAP_ACTIONS.map((a) => (
+                  <option key={a} value={a}>
+                    --{a}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              bitmap{' '}
+              <input
+                value={bmName}
+                aria-label="bitmap name"
+                onChange={(e) => setBmName(e.currentTarget.value)}
+                size={10}
+              />
+            </label>
+            {bmAction === 'add' && (
+              <>
+                <label>
+                  -g{' '}
+                  <input
+                    value={bmGranularity}
+                    placeholder="default"
+                    aria-label="granularity"
+                    onChange={(e) => setBmGranularity(e.currentTarget.value)}
+                    size={6}
+                  />
+                </label>
+                <label>
+                  <input
+                    type="checkbox"
+                    checked={bmDisabled}
+                    onChange={(e) => setBmDisabled(e.currentTarget.checked)}
+                  />{' '}
+                  --disable
+                </label>
+              </>
+            )}
+            {bmAction === 'merge' && (
+              <label>
+                from{' '}
+                <input
+                  value={bmSource}
+                  aria-label="source bitmap"
+                  onChange={(e) => setBmSource(e.currentTarget.value)}
+                  size={10}
+                />
+              </label>
+            )}
+          </>
+        )}
         {(op === 'write' || op === 'zero' || op === 'discard') && (
           <>
             <label>

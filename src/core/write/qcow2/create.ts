@@ -6,9 +6,9 @@
  */
 import { LimitError } from '../../errors.ts';
 import { MAX_BACKING_FORMAT_BYTES, MAX_BACKING_NAME_BYTES, MAX_L1_ENTRIES } from '../../limits.ts';
-import { EXT_BACKING_FORMAT, EXT_FEATURE_TABLE } from '../../qcow2/extensions.ts';
+import { EXT_BACKING_FORMAT, EXT_BITMAPS, EXT_FEATURE_TABLE } from '../../qcow2/extensions.ts';
 import { FEATURE_TYPES, QCOW2_FEATURES } from '../../qcow2/features.ts';
-import { INCOMPAT_EXTL2, QCOW_MAGIC } from '../../qcow2/header.ts';
+import { AUTOCLEAR_BITMAPS, INCOMPAT_EXTL2, QCOW_MAGIC } from '../../qcow2/header.ts';
 import { refuse } from '../errors.ts';
 import { roundUp } from '../image.ts';
 import { MAX_WRITER_VIRTUAL_SIZE } from '../limits.ts';
@@ -96,6 +96,8 @@ export function updateHeader(w: Qcow2Tables): void {
   let pos = 72;
   if (w.version === 3) {
     dv.setBigUint64(72, w.extendedL2 ? INCOMPAT_EXTL2 : 0n);
+    // The bitmaps autoclear bit is set exactly while a bitmap directory is stored.
+    dv.setBigUint64(88, w.storedBitmaps > 0 ? AUTOCLEAR_BITMAPS : 0n);
     dv.setUint32(96, w.refcountOrder);
     dv.setUint32(100, 112);
     pos = 112;
@@ -125,6 +127,15 @@ export function updateHeader(w: Qcow2Tables): void {
       t.set(enc.encode(name), i * 48 + 2);
     });
     ext(EXT_FEATURE_TABLE, t);
+  }
+  if (w.storedBitmaps > 0) {
+    // nb_bitmaps, reserved, bitmap_directory_size, bitmap_directory_offset (after the feature table, as QEMU orders them).
+    const bm = new Uint8Array(24);
+    const bv = new DataView(bm.buffer);
+    bv.setUint32(0, w.storedBitmaps);
+    bv.setBigUint64(8, BigInt(w.bitmapDirSize));
+    bv.setBigUint64(16, BigInt(w.bitmapDirOffset));
+    ext(EXT_BITMAPS, bm);
   }
   if (pos + 8 > cs) throw noSpace();
   pos += 8; // end marker

@@ -19,6 +19,7 @@ import { KIND_UNALLOCATED_PLAIN } from '../../status/kinds.ts';
 import type { WritableImage } from '../image.ts';
 import { MemoryFile } from '../memoryFile.ts';
 import { type RefcountState, Refcounts } from '../refcounts.ts';
+import type { WriterBitmap } from './bitmaps.ts';
 
 export interface BackingSpec {
   /** The name stored in the header (as `qemu-img create -b NAME`). */
@@ -84,6 +85,12 @@ export class Qcow2Tables {
   readonly snapshots: SnapshotRecord[] = [];
   snapshotsOffset = 0;
   snapshotsSize = 0;
+  /** The open image's persistent bitmaps (bitmaps.ts), in directory order. */
+  readonly bitmaps: WriterBitmap[] = [];
+  /** s->bitmap_directory_offset, s->bitmap_directory_size, s->nb_bitmaps: the directory in the file. */
+  bitmapDirOffset = 0;
+  bitmapDirSize = 0;
+  storedBitmaps = 0;
 
   protected constructor(o: Qcow2CreateOptions, size: number) {
     this.file = new MemoryFile(o.name);

@@ -177,13 +177,19 @@ export function discardInL2Table(w: Qcow2Node, offset: number, nb: number, full:
 /**
  * bdrv_make_empty() as `qemu-img commit` calls it on the top after copying
  * (qcow2_make_empty()): a v3 image without snapshots is reset to a fresh layout
- * (make_completely_empty()); otherwise every cluster is discarded with full_discard, which
+ * (make_completely_empty()) unless it has snapshots or persistent bitmaps; otherwise every cluster is discarded with full_discard, which
  * leaves L2 entries 0 so that the backing file shows through (and allocates L2 tables).
  */
 export function makeEmpty(w: Qcow2Node): void {
   const cs = w.clusterSize;
   const l1Clusters = Math.ceil(w.l1Size / (cs / 8));
-  if (w.version >= 3 && w.snapshots.length === 0 && 3 + l1Clusters <= w.rc.blockEntries) {
+  // Not with persistent bitmaps: emptying completely would drop them (s->nb_bitmaps).
+  if (
+    w.version >= 3 &&
+    w.snapshots.length === 0 &&
+    w.storedBitmaps === 0 &&
+    3 + l1Clusters <= w.rc.blockEntries
+  ) {
     w.file.fill(w.l1Offset, l1Clusters * cs, 0);
     w.file.fill(cs, (2 + l1Clusters) * cs, 0);
     w.l1Offset = 3 * cs;
