@@ -5,31 +5,9 @@
  * another origin than the image's (the image's bytes chose it). The question is store state (the
  * page shows it); the open that asked waits here for the answer.
  */
-import type { Store } from './store.ts';
+import type { RemoteAsk, Store } from './store.ts';
 
-export type RemoteAsk =
-  /** A link names an image by URL: nothing is requested before the person says so. */
-  | { readonly kind: 'link'; readonly url: string }
-  /** Image `from` (opened from `imageUrl`) names backing file `name`, which lies at `url` on another origin. */
-  | {
-      readonly kind: 'backing';
-      readonly url: string;
-      readonly name: string;
-      readonly from: string;
-      readonly imageUrl: string;
-    };
-
-export interface RemoteConsent {
-  /** The question on screen, if any. */
-  readonly ask?: RemoteAsk;
-  /**
-   * Origins the person typed ("Open by URL") or allowed in this page's life: links to them open
-   * without a question (Back and Forward between remote images too). Never in links or storage.
-   */
-  readonly origins: readonly string[];
-}
-
-export const NO_CONSENT: RemoteConsent = { origins: [] };
+export { NO_CONSENT, type RemoteAsk, type RemoteConsent } from './store.ts';
 
 /** The person's answer; 'gone' when the question went away unanswered (a newer open or question). */
 export type Answer = 'yes' | 'no' | 'gone';

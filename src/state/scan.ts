@@ -7,14 +7,10 @@
  * image or another snapshot ends it (a scan of another view is another read, never implied).
  */
 import { formatView, parseView } from '../core/interpret/viewSource.ts';
-import type { ScanInfo } from '../protocol/source.ts';
 import { type Client, Superseded } from './client.ts';
 import type { Store } from './store.ts';
 
-export type ScanState =
-  | { readonly status: 'running'; readonly done: number; readonly total: number; readonly view: string }
-  | { readonly status: 'done'; readonly info: ScanInfo; readonly view: string; readonly shown: boolean }
-  | { readonly status: 'cancelled' | 'failed'; readonly error?: string; readonly view: string };
+export type { ScanState } from './store.ts';
 
 /** The client channel the scan runs on (one scan at a time; cancel names it). */
 export const SCAN_CHANNEL = 'scan';

@@ -10,13 +10,11 @@ import { createStore } from 'zustand/vanilla';
 import type { Opened } from '../protocol/calls.ts';
 import type { ErrorInfo } from '../protocol/errors.ts';
 import type { Bins, GridBox, Hit } from '../protocol/results.ts';
-import type { ChainInfo, DiffInfo } from '../protocol/source.ts';
+import type { ChainInfo, DiffInfo, ScanInfo } from '../protocol/source.ts';
 import { type DiffSpec, diffLength } from './diff.ts';
 import { type Highlight, keepsHighlight } from './highlight.ts';
 import { DEFAULT_LAYERS, type LayerId, type LayerToggles } from './layers.ts';
 import { type LinkState, NO_LINK } from './link.ts';
-import { NO_CONSENT, type RemoteConsent } from './remoteConsent.ts';
-import type { ScanState } from './scan.ts';
 import { clampView, fullView, minViewLength, panView, type ViewRange, zoomView } from './view.ts';
 
 export type Theme = 'system' | 'light' | 'dark';
@@ -97,6 +95,37 @@ export interface AppState {
   /** Asking before reading from a host the person did not type (remoteConsent.ts). */
   readonly remote: RemoteConsent;
 }
+
+/** Asking before the page reads from a host the person did not type (remoteConsent.ts). */
+export type RemoteAsk =
+  /** A link names an image by URL: nothing is requested before the person says so. */
+  | { readonly kind: 'link'; readonly url: string }
+  /** Image `from` (opened from `imageUrl`) names backing file `name`, which lies at `url` on another origin. */
+  | {
+      readonly kind: 'backing';
+      readonly url: string;
+      readonly name: string;
+      readonly from: string;
+      readonly imageUrl: string;
+    };
+
+export interface RemoteConsent {
+  /** The question on screen, if any. */
+  readonly ask?: RemoteAsk;
+  /**
+   * Origins the person typed ("Open by URL") or allowed in this page's life: links to them open
+   * without a question (Back and Forward between remote images too). Never in links or storage.
+   */
+  readonly origins: readonly string[];
+}
+
+export const NO_CONSENT: RemoteConsent = { origins: [] };
+
+/** The content scan asked for (scan.ts): running, read (and shown or not), or stopped. */
+export type ScanState =
+  | { readonly status: 'running'; readonly done: number; readonly total: number; readonly view: string }
+  | { readonly status: 'done'; readonly info: ScanInfo; readonly view: string; readonly shown: boolean }
+  | { readonly status: 'cancelled' | 'failed'; readonly error?: string; readonly view: string };
 
 /** The lesson open as the page's mode (state/lesson.ts). */
 export interface LessonState {

@@ -19,7 +19,7 @@ import { KIND_UNALLOCATED_PLAIN } from '../../status/kinds.ts';
 import type { WritableImage } from '../image.ts';
 import { MemoryFile } from '../memoryFile.ts';
 import { type RefcountState, Refcounts } from '../refcounts.ts';
-import type { WriterBitmap } from './bitmaps.ts';
+import type { WriterBitmap } from './dirtyBitmap.ts';
 
 export interface BackingSpec {
   /** The name stored in the header (as `qemu-img create -b NAME`). */
