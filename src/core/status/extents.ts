@@ -7,9 +7,14 @@
  * of the first byte (-1 when there is none). Adjacent pushes merge when kind, flags and layer
  * are equal and the host offsets continue, so the result is canonical whatever the scan order
  * of L2 tables.
+ *
+ * Memory is charged to a MemoryBudget (budget.ts) in bytes, capacity included: a builder
+ * refuses to grow past it with a LimitError, so a hostile image (every L2 entry its own
+ * extent, L2 tables shared by many L1 entries) ends in a sentence instead of an out-of-memory
+ * crash. Builders of one computation share one budget (chainStatus()).
  */
-import { LimitError } from '../errors.ts';
-import { MAX_EXTENTS } from '../limits.ts';
+import { MemoryBudget } from '../budget.ts';
+import { EXTENT_BYTES, MAX_STATUS_BYTES } from '../limits.ts';
 
 export const NO_HOST = -1;
 
@@ -34,7 +39,20 @@ export class ExtentBuilder implements Extents {
   layer = new Uint16Array(INITIAL_CAPACITY);
   host = new Float64Array(INITIAL_CAPACITY);
 
-  constructor(private readonly file = 'image') {}
+  /**
+   * `budget`: what this builder's arrays are charged to; by default one of its own of
+   * MAX_STATUS_BYTES.
+   */
+  constructor(
+    private readonly file = 'image',
+    readonly budget: MemoryBudget = new MemoryBudget('MAX_STATUS_BYTES', MAX_STATUS_BYTES),
+  ) {
+    budget.charge(INITIAL_CAPACITY * EXTENT_BYTES, this.where(), 'block status');
+  }
+
+  private where() {
+    return { file: this.file, structure: 'block status' };
+  }
 
   push(start: number, length: number, kind: number, flags: number, layer: number, host: number): void {
     if (length <= 0) return;
@@ -78,14 +96,17 @@ export class ExtentBuilder implements Extents {
     else this.length[i] = pos - this.start[i]!;
   }
 
+  /** Empties the builder, keeping its arrays (the streaming walk reuses one per window). */
+  reset(): void {
+    this.count = 0;
+  }
+
   private grow(): void {
-    const cap = this.start.length * 2;
-    if (this.count >= MAX_EXTENTS) {
-      throw new LimitError(
-        { file: this.file, structure: 'block status' },
-        `more than ${MAX_EXTENTS} extents (MAX_EXTENTS)`,
-      );
-    }
+    const old = this.start.length;
+    const cap = old * 2;
+    // The new arrays are charged before they exist and the old ones released once copied:
+    // both are alive while the copy runs.
+    this.budget.charge(cap * EXTENT_BYTES, this.where(), `${this.count + 1} extents of block status`);
     const g = <T extends Float64Array | Uint8Array | Uint16Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);
       b.set(a);
@@ -97,11 +118,17 @@ export class ExtentBuilder implements Extents {
     this.flags = g(this.flags, (k) => new Uint8Array(k));
     this.layer = g(this.layer, (k) => new Uint16Array(k));
     this.host = g(this.host, (k) => new Float64Array(k));
+    this.budget.release(old * EXTENT_BYTES);
   }
 
-  /** Trims the arrays to `count` (copies), e.g. before transferring them to another thread. */
+  /**
+   * Trims the arrays to `count` (copies), e.g. before transferring them to another thread. The
+   * builder's own arrays are released from the budget: do not push after finishing.
+   */
   finish(): Extents {
     const n = this.count;
+    this.budget.charge(n * EXTENT_BYTES, this.where(), `${n} extents of block status`);
+    this.budget.release(this.start.length * EXTENT_BYTES);
     return {
       count: n,
       start: this.start.slice(0, n),
