@@ -4,14 +4,15 @@
  * skipped: `npm test` runs scripts/preflight.mjs first, which installs QEMU or stops.
  * A failure names the seed; rerun one with CS_ORACLE_SEED=<seed>.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../testing/cli.ts';
 import { parseNbdinfo } from '../testing/fixtures.ts';
 import { rng } from '../testing/fuzz/prng.ts';
+import { nbdinfo, run } from '../testing/qemu.ts';
 
 /** 16 seeds in `npm test` (~25 s); CS_ORACLE_RUNS=N and CS_ORACLE_START=S explore further. */
 const RUNS = Number(process.env.CS_ORACLE_RUNS ?? 16);
@@ -21,9 +22,6 @@ const SEEDS = process.env.CS_ORACLE_SEED
   : Array.from({ length: RUNS }, (_, i) => START + i);
 const work = mkdtempSync(join(tmpdir(), 'cs-oracle-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-const run = (cmd: string, args: string[], cwd: string) =>
-  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 interface Scenario {
   readonly dir: string;
@@ -85,17 +83,6 @@ function build(seed: number): Scenario {
     names.push(name);
   }
   return { dir, top: names.at(-1)!, layers: depth, log };
-}
-
-async function nbdinfo(dir: string, spec: string[], context: string): Promise<string> {
-  const sock = join(dir, `nbd-${Math.random().toString(36).slice(2)}.sock`);
-  const srv = spawn('qemu-nbd', ['-r', '-t', '-A', '-k', sock, ...spec], { cwd: dir, stdio: 'ignore' });
-  try {
-    for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((res) => setTimeout(res, 10));
-    return run('nbdinfo', [`--map=${context}`, `nbd+unix:///?socket=${sock}`], dir);
-  } finally {
-    srv.kill();
-  }
 }
 
 describe('live oracle: random qemu-io chains', () => {

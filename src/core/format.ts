@@ -4,6 +4,15 @@
  * 2^53 and `toString(16)` prints them exactly.
  */
 
+/**
+ * An integer in decimal, exactly. String(n) prints the shortest text that reads back as the
+ * same double, which past 2^53 is not the integer: String(2 ** 56) is "72057594037927940",
+ * qemu-img prints 72057594037927936. Sizes and offsets there are exact doubles (multiples of
+ * 512), so BigInt(n) is the integer itself.
+ */
+export const decimal = (n: number): string =>
+  Number.isSafeInteger(n) || !Number.isInteger(n) ? String(n) : BigInt(n).toString();
+
 /** An offset or a field in hex: `0x30000`. */
 export const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 

@@ -1,17 +1,14 @@
 /**
  * clusterscope nbd-map: what `nbdinfo --map[=CONTEXT]` prints against
  * `qemu-nbd -r -t -A -f qcow2 FILE`, with the server semantics of the chosen QEMU release.
+ * Written while it is computed (status/stream.ts, interpret/mapStream.ts), in bounded memory.
  */
 import { formatFinding } from '../../core/findings.ts';
-import {
-  allocationDepth,
-  baseAllocation,
-  formatNbdinfo,
-  formatNbdinfoJson,
-} from '../../core/interpret/nbd.ts';
+import { MapStream } from '../../core/interpret/mapStream.ts';
+import { allocationDepth, baseAllocation } from '../../core/interpret/nbd.ts';
 import { NEWEST_RELEASE } from '../../core/interpret/qemuImgMap.ts';
 import { type CliIo, parseArgs, UsageError } from '../io.ts';
-import { oneFile, releaseOption, statusFor } from './shared.ts';
+import { oneFile, releaseOption, streamStatus } from './shared.ts';
 
 export async function runNbdMap(args: string[], io: CliIo): Promise<number> {
   const { options, positionals } = parseArgs(
@@ -33,19 +30,25 @@ export async function runNbdMap(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--output must be text or json, not '${output}'`);
   const snapshot = options.get('snapshot');
   const format = options.get('format') ?? options.get('f');
-  const st = await statusFor({
-    format: typeof format === 'string' ? format : undefined,
-    path: oneFile(positionals, 'nbd-map'),
-    noBacking: options.has('no-backing'),
-    snapshot: typeof snapshot === 'string' ? snapshot : undefined,
-    zeroScan: options.has('zero-scan'),
+  const stream = new MapStream(interp, output === 'json' ? 'nbdinfo-json' : 'nbdinfo', {
+    write: (b) => io.out(b),
   });
-  for (const f of st.findings) io.err(`clusterscope: warning: ${formatFinding(f)}\n`);
-  if (st.error) {
-    io.err(`clusterscope: ${st.error.message}\n`);
+  const r = await streamStatus(
+    {
+      format: typeof format === 'string' ? format : undefined,
+      path: oneFile(positionals, 'nbd-map'),
+      noBacking: options.has('no-backing'),
+      snapshot: typeof snapshot === 'string' ? snapshot : undefined,
+      zeroScan: options.has('zero-scan'),
+    },
+    stream,
+    { onFinding: (f) => io.err(`clusterscope: warning: ${formatFinding(f)}\n`) },
+  );
+  if (r.error) {
+    stream.fail();
+    io.err(`clusterscope: ${r.error.message}\n`);
     return 1;
   }
-  const m = interp.compute(st);
-  io.out(output === 'json' ? formatNbdinfoJson(m, interp.label) : formatNbdinfo(m, interp.label));
+  stream.finish();
   return 0;
 }

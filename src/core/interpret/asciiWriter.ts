@@ -33,8 +33,13 @@ export class AsciiWriter {
     return this;
   }
 
-  /** Appends a non-negative integer below 2^53 in decimal. */
+  /**
+   * Appends a non-negative integer in decimal, exactly: past 2^53 a double is still an exact
+   * integer (qcow2 sizes and offsets are multiples of 512), but dividing it by 10 is not, so
+   * those go through BigInt.
+   */
   uint(n: number): this {
+    if (n > Number.MAX_SAFE_INTEGER) return this.bytes(encoder.encode(BigInt(n).toString()));
     if (this.len + 16 > this.buf.length) this.room(16);
     if (n < 10) {
       this.buf[this.len++] = 48 + n;
@@ -51,9 +56,26 @@ export class AsciiWriter {
     return this;
   }
 
+  /** Appends any text as UTF-8 (file names). */
+  text(s: string): this {
+    return this.bytes(encoder.encode(s));
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.len;
+  }
+
   /** The bytes written (a view: the writer must not be used afterwards). */
   result(): Uint8Array {
     return this.buf.subarray(0, this.len);
+  }
+
+  /** A copy of the bytes written, and the writer emptied for more (streamed output). */
+  take(): Uint8Array {
+    const out = this.buf.slice(0, this.len);
+    this.len = 0;
+    return out;
   }
 }
 

@@ -32,22 +32,30 @@ const INITIAL_CAPACITY = 64;
 
 export class ExtentBuilder implements Extents {
   count = 0;
-  start = new Float64Array(INITIAL_CAPACITY);
-  length = new Float64Array(INITIAL_CAPACITY);
-  kind = new Uint8Array(INITIAL_CAPACITY);
-  flags = new Uint8Array(INITIAL_CAPACITY);
-  layer = new Uint16Array(INITIAL_CAPACITY);
-  host = new Float64Array(INITIAL_CAPACITY);
+  start: Float64Array;
+  length: Float64Array;
+  kind: Uint8Array;
+  flags: Uint8Array;
+  layer: Uint16Array;
+  host: Float64Array;
 
   /**
    * `budget`: what this builder's arrays are charged to; by default one of its own of
-   * MAX_STATUS_BYTES.
+   * MAX_STATUS_BYTES. `capacity`: extents allocated at once (a streaming window knows its size).
    */
   constructor(
     private readonly file = 'image',
     readonly budget: MemoryBudget = new MemoryBudget('MAX_STATUS_BYTES', MAX_STATUS_BYTES),
+    capacity = INITIAL_CAPACITY,
   ) {
-    budget.charge(INITIAL_CAPACITY * EXTENT_BYTES, this.where(), 'block status');
+    const n = Math.max(1, capacity);
+    budget.charge(n * EXTENT_BYTES, this.where(), 'block status');
+    this.start = new Float64Array(n);
+    this.length = new Float64Array(n);
+    this.kind = new Uint8Array(n);
+    this.flags = new Uint8Array(n);
+    this.layer = new Uint16Array(n);
+    this.host = new Float64Array(n);
   }
 
   private where() {
@@ -94,6 +102,15 @@ export class ExtentBuilder implements Extents {
     if (i < 0) return;
     if (this.start[i]! >= pos) this.count = i;
     else this.length[i] = pos - this.start[i]!;
+  }
+
+  /** Drops everything at or after `pos` (anywhere: extents past it go, the one across it is cut). */
+  cutAt(pos: number): void {
+    let n = this.count;
+    while (n > 0 && this.start[n - 1]! >= pos) n--;
+    this.count = n;
+    if (n > 0 && this.start[n - 1]! + this.length[n - 1]! > pos)
+      this.length[n - 1] = pos - this.start[n - 1]!;
   }
 
   /** Empties the builder, keeping its arrays (the streaming walk reuses one per window). */

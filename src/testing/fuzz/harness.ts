@@ -136,6 +136,13 @@ function memoryResolver(input: FuzzInput, wrap: (s: ByteSource) => ByteSource): 
   };
 }
 
+/**
+ * An exact offset or length: an integer below 2^53, or beyond it a multiple of 512 (qcow2
+ * structures and guest ranges are; doubles hold those exactly up to 2^62).
+ */
+const exact = (v: number): boolean =>
+  Number.isSafeInteger(v) || (Number.isInteger(v) && v % 512 === 0 && v < 2 ** 62);
+
 /** Checks what a status result promises: sorted, contiguous, positive, exact integers, from 0. */
 export function extentProblems(
   e: Pick<Extents, 'count' | 'start' | 'length' | 'host' | 'layer'>,
@@ -149,8 +156,8 @@ export function extentProblems(
     const l = e.length[i]!;
     const h = e.host[i]!;
     if (s !== pos) return `extent ${i} starts at ${s}, expected ${pos}`;
-    if (!(l > 0) || !Number.isSafeInteger(l)) return `extent ${i} has length ${l}`;
-    if (h !== -1 && !(h >= 0 && Number.isSafeInteger(h))) return `extent ${i} has host offset ${h}`;
+    if (!(l > 0) || !exact(l)) return `extent ${i} has length ${l}`;
+    if (h !== -1 && !(h >= 0 && exact(h))) return `extent ${i} has host offset ${h}`;
     if (e.layer[i]! >= layers) return `extent ${i} names layer ${e.layer[i]} of ${layers}`;
     pos = s + l;
   }
