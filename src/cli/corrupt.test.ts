@@ -65,3 +65,37 @@ describe.each(broken)('$name', (c) => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+/**
+ * What qemu-img printed before it failed (fixtures/golden/<case>/map.json, map.txt with a
+ * .exit): the streamed map prints the same bytes, then the error and exit status 1. qemu-img
+ * leaves its JSON array open, and never prints the entry it was still merging (§4.6);
+ * nbdinfo prints nothing at all when a block-status request fails.
+ */
+const partial = allCases().filter(
+  (c) => golden(c, 'map.json.exit')?.trim() === '1' && golden(c, 'map.json') !== undefined,
+);
+
+describe.each(partial)('$name: output before the failure', (c) => {
+  it('map --output=json prints what qemu-img map --output=json printed, byte for byte', async () => {
+    const r = await runCli(['map', '--output=json', '--qemu=7.2', '--format=qcow2', c.top], imageDir(c));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(golden(c, 'map.json'));
+  });
+  it('map (human) prints what qemu-img map printed', async () => {
+    const r = await runCli(['map', '--qemu=7.2', '--format=qcow2', c.top], imageDir(c));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(golden(c, 'map.txt'));
+  });
+  it('nbd-map prints nothing, as nbdinfo', async () => {
+    expect(golden(c, 'nbd-base.txt')).toBeUndefined();
+    const r = await runCli(['nbd-map', '--qemu=7.2', '--format=qcow2', c.top], imageDir(c));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+  });
+});
+
+it('error-after-data has entries before its failure (the case the partial output is about)', () => {
+  expect(partial.map((c) => c.name)).toContain('error-after-data');
+  expect(golden('error-after-data', 'map.json')!.split('\n').length).toBe(4);
+});
