@@ -1,7 +1,9 @@
 /** Opens an image and its backing chain from the file system, resolving names as QEMU does. */
 import { realpath } from 'node:fs/promises';
 import { type Chain, openChain } from '../core/chain/chain.ts';
-import { NodeFileSource } from './nodeSource.ts';
+import type { Layer } from '../core/chain/layer.ts';
+import { IoError } from '../core/errors.ts';
+import { NodeFileSource, OpenError } from './nodeSource.ts';
 
 /**
  * QEMU's path_combine(): a relative backing name is taken relative to the directory part of
@@ -25,6 +27,52 @@ async function keyOf(path: string): Promise<string> {
 export interface CliChainOptions {
   readonly format?: string;
   readonly noBacking?: boolean;
+  /**
+   * Open external data files (default). qemu-img info does not: it opens images without I/O,
+   * and a missing data file is no error there.
+   */
+  readonly dataFiles?: boolean;
+}
+
+/**
+ * Opens a file a layer names. Not being there is the resolver's "not found" (chain.ts words
+ * it as QEMU does); any other refusal (a directory, a FIFO, /proc/self/mem) is QEMU's sentence
+ * about the named file, prefixed as QEMU prefixes it for that reference.
+ */
+async function openNamed(
+  path: string,
+  from: Layer,
+  structure: string,
+  prefix: string,
+): Promise<NodeFileSource | undefined> {
+  try {
+    return await NodeFileSource.open(path);
+  } catch (e) {
+    if (e instanceof OpenError && e.code === 'ENOENT') return undefined;
+    if (e instanceof IoError) {
+      const offset =
+        structure === 'backing file name' && from.format === 'qcow2'
+          ? from.header.backingFileOffset
+          : undefined;
+      throw new IoError(
+        { file: from.name, structure, ...(offset !== undefined && { offset }) },
+        `${prefix}${e.detail}`,
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * The external data file `name` of `layer`, opened as qcow2_do_open() opens it with the image:
+ * missing or refused, the image cannot be opened (QEMU's words, e.g. "Could not open 'd.raw':
+ * No such file or directory").
+ */
+export async function openDataFile(layer: Layer, name: string): Promise<NodeFileSource> {
+  const where = { file: layer.name, structure: 'data file header extension' };
+  const source = await openNamed(pathCombine(layer.name, name), layer, where.structure, '');
+  if (!source) throw new IoError(where, `Could not open '${name}': No such file or directory`);
+  return source;
 }
 
 export async function openChainFromPath(path: string, opts: CliChainOptions = {}): Promise<Chain> {
@@ -36,23 +84,23 @@ export async function openChainFromPath(path: string, opts: CliChainOptions = {}
       {
         async resolve(name, from) {
           const p = pathCombine(from.name, name);
-          try {
-            const source = await NodeFileSource.open(p);
-            opened.push(source);
-            return { source, key: await keyOf(p) };
-          } catch {
-            return undefined;
-          }
+          const source = await openNamed(p, from, 'backing file name', 'Could not open backing file: ');
+          if (!source) return undefined;
+          opened.push(source);
+          return { source, key: await keyOf(p) };
         },
-        async dataFile(name, from) {
-          try {
-            const source = await NodeFileSource.open(pathCombine(from.name, name));
-            opened.push(source);
+        ...(opts.dataFiles !== false && {
+          async dataFile(name: string, from: Layer) {
+            const source = await openNamed(
+              pathCombine(from.name, name),
+              from,
+              'data file header extension',
+              '',
+            );
+            if (source) opened.push(source);
             return source;
-          } catch {
-            return undefined;
-          }
-        },
+          },
+        }),
       },
       {
         topKey: await keyOf(path),

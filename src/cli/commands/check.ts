@@ -8,6 +8,7 @@ import { checkImage } from '../../core/check/checkImage.ts';
 import { formatHumanCheck, formatQemuCheckJson, qemuCheckExitStatus } from '../../core/check/result.ts';
 import { type CliIo, parseArgs, UsageError } from '../io.ts';
 import { NodeFileSource } from '../nodeSource.ts';
+import { openDataFile } from '../openChain.ts';
 
 export async function runCheck(args: string[], io: CliIo): Promise<number> {
   const { options, positionals } = parseArgs(args, new Set(['output', 'format']));
@@ -26,6 +27,8 @@ export async function runCheck(args: string[], io: CliIo): Promise<number> {
       io.err('clusterscope: This image format does not support checks\n');
       return 63;
     }
+    // qcow2_do_open() opens the external data file with the image: without it there is no check.
+    if (layer.dataFileName !== undefined) await (await openDataFile(layer, layer.dataFileName)).close();
     const result = await checkImage(layer, { filename: path });
     for (const m of result.messages) io.err(`${m}\n`);
     if (result.messagesDropped) io.err(`(${result.messagesDropped} more messages not shown)\n`);

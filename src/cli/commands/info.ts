@@ -31,6 +31,8 @@ export async function runInfo(args: string[], io: CliIo): Promise<number> {
   // backing file is no error.
   const chain = await openChainFromPath(positionals[0]!, {
     noBacking: !chainWanted,
+    // qemu-img info opens images without I/O (BDRV_O_NO_IO): a missing data file is no error.
+    dataFiles: false,
     ...(format !== undefined && { format }),
   });
   try {
