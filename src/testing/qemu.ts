@@ -16,7 +16,16 @@ export async function nbdinfo(dir: string, spec: string[], context: string): Pro
   const srv = spawn('qemu-nbd', ['-r', '-t', '-A', '-k', sock, ...spec], { cwd: dir, stdio: 'ignore' });
   try {
     for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((res) => setTimeout(res, 10));
-    return run('nbdinfo', [`--map=${context}`, `nbd+unix:///?socket=${sock}`], dir);
+    // qemu-nbd creates the socket before it listens: on a loaded machine the first connection
+    // can be refused, so try again for a while (a real failure fails every time).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return run('nbdinfo', [`--map=${context}`, `nbd+unix:///?socket=${sock}`], dir);
+      } catch (e) {
+        if (attempt >= 20 || !/connect|refused/i.test(String((e as { stderr?: string }).stderr ?? e))) throw e;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
   } finally {
     srv.kill();
   }
