@@ -3,6 +3,7 @@
  * computed by the same engine as the browser inspector.
  */
 import { isClusterscopeError } from '../core/errors.ts';
+import { escapeControls } from '../core/format.ts';
 import { HELP } from './help.ts';
 import { type CliIo, EXIT_OUTPUT_CLOSED, OutputClosed, processIo, UsageError } from './io.ts';
 
@@ -32,11 +33,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   } catch (e) {
     if (e instanceof OutputClosed) return EXIT_OUTPUT_CLOSED;
     if (isClusterscopeError(e) || e instanceof UsageError) {
-      io.err(`clusterscope: ${e.message}\n`);
+      // Usage errors quote names from the image too (snapshot names): one line, always.
+      io.err(`clusterscope: ${escapeControls(e.message)}\n`);
       return 1;
     }
     // An engine bug, not bad input: still one line, never a stack trace for the user.
-    io.err(`clusterscope: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`clusterscope: internal error: ${escapeControls(e instanceof Error ? e.message : String(e))}\n`);
     return 2;
   }
 }

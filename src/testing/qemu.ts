@@ -22,7 +22,8 @@ export async function nbdinfo(dir: string, spec: string[], context: string): Pro
       try {
         return run('nbdinfo', [`--map=${context}`, `nbd+unix:///?socket=${sock}`], dir);
       } catch (e) {
-        if (attempt >= 20 || !/connect|refused/i.test(String((e as { stderr?: string }).stderr ?? e))) throw e;
+        if (attempt >= 20 || !/connect|refused/i.test(String((e as { stderr?: string }).stderr ?? e)))
+          throw e;
         await new Promise((res) => setTimeout(res, 50));
       }
     }

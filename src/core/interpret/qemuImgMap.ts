@@ -3,7 +3,7 @@
  * reference §4. Depth is 0-based: the index of the layer that answered. The field set depends
  * on the release: `present` since 6.1, `compressed` since 8.2.
  */
-import { decimal, hex } from '../format.ts';
+import { decimal, escapeControls, hex } from '../format.ts';
 import { describeResolved, resolvedAt } from '../status/describe.ts';
 import {
   BDRV_BLOCK_ALLOCATED,
@@ -240,6 +240,7 @@ export interface HumanMapResult {
  */
 export class MapHumanWriter {
   error?: string;
+  private readonly names: string[] = [];
   constructor(
     readonly w: AsciiWriter,
     private readonly fileName: (layer: number) => string,
@@ -259,7 +260,17 @@ export class MapHumanWriter {
     // Entries qemu-img rewrites to zero-only before merging (not data, or zero) are never
     // printed; the rewrite changes only how unprinted runs merge.
     if (data && !(v & MAP_ZERO))
-      this.w.text(`${cHex(start)}${cHex(length)}${cHex(host)}${this.fileName(layer)}\n`);
+      this.w.text(`${cHex(start)}${cHex(length)}${cHex(host)}${this.name(layer)}\n`);
+  }
+
+  /** The file name comes from the image (a backing or data-file name): one line whatever it says. */
+  private name(layer: number): string {
+    let n = this.names[layer];
+    if (n === undefined) {
+      n = escapeControls(this.fileName(layer));
+      this.names[layer] = n;
+    }
+    return n;
   }
 }
 
