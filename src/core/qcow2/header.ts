@@ -38,7 +38,7 @@ export interface Qcow2Header {
   readonly clusterSize: number;
   /** Virtual size as QEMU uses it: the header value rounded down to 512 (reference §1.1). */
   readonly size: number;
-  /** The raw header value, before rounding. */
+  /** The raw header value, before rounding (exact below 2^53 or when a multiple of 512). */
   readonly headerSize: number;
   readonly cryptMethod: number;
   readonly l1Size: number;
@@ -64,6 +64,9 @@ export interface Qcow2Header {
 
 /** Bytes to read to see any header: the largest header QEMU accepts is one cluster (2 MiB). */
 export const HEADER_PROBE_BYTES = 4096;
+
+/** QEMU's BDRV_MAX_LENGTH: INT64_MAX aligned down to BDRV_MAX_ALIGNMENT (1 GiB). */
+const BDRV_MAX_LENGTH = (2n ** 63n - 1n) & ~(2n ** 30n - 1n);
 
 /** The number of L1 entries QEMU requires to cover `size` (size_to_l1()). */
 export const l1EntriesFor = (size: number, clusterBits: number, l2Bits: number): number =>
@@ -202,8 +205,12 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
     throw new CorruptError(at('header backing_file_size', 16), 'Backing file name too long');
   }
 
-  const headerSize = field64(24, 'size');
-  const size = headerSize - (headerSize % 512);
+  // The virtual size is any u64 (QEMU keeps size / 512 sectors): past 2^53 a double still holds
+  // it exactly once rounded down to 512 (multiples of 512 are exact up to 2^62, and QEMU refuses
+  // more than 2^61 below). It is checked against the L1 size with QEMU's arithmetic, below.
+  const sizeBig = u64Big(b, 24);
+  const headerSize = Number(sizeBig);
+  const size = Number(sizeBig - (sizeBig % 512n));
   const cryptMethod = u32(b, 32);
   if (cryptMethod > CRYPT_LUKS) {
     throw new UnsupportedError(
@@ -243,8 +250,19 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
   if (l1Size > MAX_L1_ENTRIES) {
     throw new LimitError(at('header l1_size', 36), 'Active L1 table too large (MAX_L1_ENTRIES)');
   }
-  if (l1Size < l1EntriesFor(size, clusterBits, l2Bits)) {
+  // size_to_l1() is DIV_ROUND_UP() in 64-bit unsigned arithmetic: it wraps for sizes within one
+  // L2 span of 2^64, and such an image passes the L1 check and fails on its sector count.
+  const span = 1n << BigInt(clusterBits + l2Bits);
+  const l1Needed = BigInt.asUintN(64, sizeBig + span - 1n) / span;
+  if (l1Needed > 0x7fffffffn) {
+    throw new UnsupportedError(at('header size', 24), 'Image is too big');
+  }
+  if (BigInt(l1Size) < l1Needed) {
     throw new CorruptError(at('header l1_size', 36), 'L1 table is too small');
+  }
+  if (sizeBig / 512n > BDRV_MAX_LENGTH / 512n) {
+    // bdrv_refresh_total_sectors(): more sectors than BDRV_MAX_LENGTH (EFBIG).
+    throw new UnsupportedError(at('header size', 24), 'Could not refresh total sector count: File too large');
   }
   if (l1TableOffset % clusterSize) {
     throw new CorruptError(at('header l1_table_offset', 40), 'Active L1 table offset invalid');
