@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./commands/info.ts')).runInfo,
   check: async () => (await import('./commands/check.ts')).runCheck,
   diff: async () => (await import('./commands/diff.ts')).runDiff,
+  'map-file': async () => (await import('./commands/mapFile.ts')).runMapFile,
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
