@@ -60,7 +60,7 @@ try {
     for (const [fmt, text] of Object.entries(texts(n))) {
       const f = join(dir, `${n}-${fmt.replace(/\W+/g, '_')}.txt`);
       writeFileSync(f, text);
-      (files[fmt] ??= {})[n] = f;
+      files[fmt] = { ...files[fmt], [n]: f };
     }
   }
   console.log(
