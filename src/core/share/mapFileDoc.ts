@@ -36,7 +36,7 @@ export interface MapFileDocument {
   readonly hash: string;
 }
 
-const describe = (v: unknown): string =>
+const typeWords = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 
 /**
@@ -74,7 +74,7 @@ export function readMapFileDocument(file: string, text: string): MapFileDocument
     throw new FormatError({ file, structure: `clusterscope map file "${member}"` }, why);
   };
   const str = (member: string, v: unknown, max = MAX_MAP_FILE_DOC_STRING): string => {
-    if (typeof v !== 'string') bad(member, `must be a string, not ${describe(v)}`);
+    if (typeof v !== 'string') bad(member, `must be a string, not ${typeWords(v)}`);
     if ((v as string).length > max) bad(member, `is longer than ${max} characters`);
     return v as string;
   };
@@ -88,7 +88,7 @@ export function readMapFileDocument(file: string, text: string): MapFileDocument
   if (!/^[\w-]*$/.test(map)) bad('map', 'is not base64url text (was it re-encoded?)');
   let files: string[] = [];
   if (o.files !== undefined) {
-    if (!Array.isArray(o.files)) bad('files', `must be a list of file names, not ${describe(o.files)}`);
+    if (!Array.isArray(o.files)) bad('files', `must be a list of file names, not ${typeWords(o.files)}`);
     if ((o.files as unknown[]).length > MAX_CHAIN_DEPTH)
       bad('files', `names more than ${MAX_CHAIN_DEPTH} files`);
     files = (o.files as unknown[]).map((f, i) => str(`files[${i}]`, f));
@@ -97,7 +97,7 @@ export function readMapFileDocument(file: string, text: string): MapFileDocument
   if (o.image !== undefined) {
     const im = o.image;
     if (typeof im !== 'object' || im === null || Array.isArray(im)) {
-      bad('image', `must be an object {name, size, fingerprint}, not ${describe(im)}`);
+      bad('image', `must be an object {name, size, fingerprint}, not ${typeWords(im)}`);
     }
     const m = im as Record<string, unknown>;
     const name = str('image.name', m.name);
@@ -108,7 +108,7 @@ export function readMapFileDocument(file: string, text: string): MapFileDocument
       size < 0 ||
       (size > Number.MAX_SAFE_INTEGER && size % 512 !== 0)
     ) {
-      bad('image.size', `must be a size in bytes, not ${typeof size === 'number' ? size : describe(size)}`);
+      bad('image.size', `must be a size in bytes, not ${typeof size === 'number' ? size : typeWords(size)}`);
     }
     let fingerprint: string | undefined;
     if (m.fingerprint !== undefined) {
