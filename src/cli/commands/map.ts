@@ -6,6 +6,7 @@
  */
 import type { Chain } from '../../core/chain/chain.ts';
 import { formatFinding } from '../../core/findings.ts';
+import { escapeControls } from '../../core/format.ts';
 import { MapStream } from '../../core/interpret/mapStream.ts';
 import { NEWEST_RELEASE, qemuImgMap } from '../../core/interpret/qemuImgMap.ts';
 import { type CliIo, parseArgs, UsageError } from '../io.ts';
@@ -41,6 +42,9 @@ export async function runMap(args: string[], io: CliIo): Promise<number> {
     stream,
     {
       onFinding: (f) => io.err(`clusterscope: warning: ${formatFinding(f)}\n`),
+      onProbedRaw: (note) => {
+        if (note) io.err(`clusterscope: note: ${escapeControls(note)}\n`);
+      },
       onOpen: (c) => {
         chain = c;
       },

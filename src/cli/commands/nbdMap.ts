@@ -4,6 +4,7 @@
  * Written while it is computed (status/stream.ts, interpret/mapStream.ts), in bounded memory.
  */
 import { formatFinding } from '../../core/findings.ts';
+import { escapeControls } from '../../core/format.ts';
 import { MapStream } from '../../core/interpret/mapStream.ts';
 import { allocationDepth, baseAllocation } from '../../core/interpret/nbd.ts';
 import { NEWEST_RELEASE } from '../../core/interpret/qemuImgMap.ts';
@@ -42,7 +43,12 @@ export async function runNbdMap(args: string[], io: CliIo): Promise<number> {
       zeroScan: options.has('zero-scan'),
     },
     stream,
-    { onFinding: (f) => io.err(`clusterscope: warning: ${formatFinding(f)}\n`) },
+    {
+      onFinding: (f) => io.err(`clusterscope: warning: ${formatFinding(f)}\n`),
+      onProbedRaw: (note) => {
+        if (note) io.err(`clusterscope: note: ${escapeControls(note)}\n`);
+      },
+    },
   );
   if (r.error) {
     stream.fail();

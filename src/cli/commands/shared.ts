@@ -2,6 +2,7 @@
 import { type Chain, closeChain } from '../../core/chain/chain.ts';
 import type { ClusterscopeError } from '../../core/errors.ts';
 import type { Finding } from '../../core/findings.ts';
+import { probedAsRawNote } from '../../core/info/probe.ts';
 import { parseRelease } from '../../core/interpret/releases.ts';
 import type { Qcow2Image } from '../../core/qcow2/image.ts';
 import { CancelledError, layerStatus } from '../../core/status/layerStatus.ts';
@@ -87,6 +88,15 @@ export interface StreamHooks {
   readonly onOpen?: (chain: Chain) => void;
   /** Set when the sink wants no more (qemu-img map human stopped): the walk ends early. */
   readonly stopped?: () => boolean;
+  /** The sentence saying the top was probed and taken for raw (undefined: it was not). */
+  readonly onProbedRaw?: (note: string | undefined) => void | Promise<void>;
+}
+
+/** Why the top of `chain`, opened without a format, is raw (core/info/probe.ts), or undefined. */
+export async function probeNote(chain: Chain): Promise<string | undefined> {
+  const top = chain.layers[0]!;
+  if (top.format !== 'raw') return undefined;
+  return probedAsRawNote(top.name, await top.source.read(0, 4));
 }
 
 /**
@@ -106,6 +116,7 @@ export async function streamStatus(
     ...(req.format !== undefined && { format: req.format }),
   });
   hooks.onOpen?.(chain);
+  if (req.format === undefined && hooks.onProbedRaw) await hooks.onProbedRaw(await probeNote(chain));
   const stopped = hooks.stopped;
   try {
     if (req.zeroScan) {
