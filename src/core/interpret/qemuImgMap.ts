@@ -220,9 +220,6 @@ export function formatMapJsonBytes(m: Interpreted, release = NEWEST_RELEASE, sta
 export const formatMapJson = (m: Interpreted, release = NEWEST_RELEASE, start = 0): string =>
   new TextDecoder().decode(formatMapJsonBytes(m, release, start));
 
-/** C's printf("%#-16x"): "0" for zero, else 0x-prefixed hex, left-justified in 16 columns. */
-const cHex = (n: number) => (n === 0 ? '0' : `0x${n.toString(16)}`).padEnd(16);
-
 /** The words qemu-img map (human) stops with at an entry that has data but no offset. */
 export const HUMAN_MAP_NO_OFFSET = 'File contains external, encrypted or compressed clusters.';
 
@@ -240,7 +237,7 @@ export interface HumanMapResult {
  */
 export class MapHumanWriter {
   error?: string;
-  private readonly names: string[] = [];
+  private readonly names: Uint8Array[] = [];
   constructor(
     readonly w: AsciiWriter,
     private readonly fileName: (layer: number) => string,
@@ -259,15 +256,19 @@ export class MapHumanWriter {
     }
     // Entries qemu-img rewrites to zero-only before merging (not data, or zero) are never
     // printed; the rewrite changes only how unprinted runs merge.
+    // printf("%#-16"PRIx64"%#-16"PRIx64"%#-16"PRIx64"%s\n", start, length, offset, filename)
     if (data && !(v & MAP_ZERO))
-      this.w.text(`${cHex(start)}${cHex(length)}${cHex(host)}${this.name(layer)}\n`);
+      this.w.hexColumn(start).hexColumn(length).hexColumn(host).bytes(this.name(layer));
   }
 
-  /** The file name comes from the image (a backing or data-file name): one line whatever it says. */
-  private name(layer: number): string {
+  /**
+   * The file name and newline, encoded once per layer. The name comes from the image (a backing
+   * or data-file name): one line whatever it says.
+   */
+  private name(layer: number): Uint8Array {
     let n = this.names[layer];
     if (n === undefined) {
-      n = escapeControls(this.fileName(layer));
+      n = new TextEncoder().encode(`${escapeControls(this.fileName(layer))}\n`);
       this.names[layer] = n;
     }
     return n;
