@@ -147,6 +147,14 @@ class Builder {
     }
     this.end = end;
     if (length === 0) return;
+    if (this.count === 0 && start !== 0) {
+      // The views cover [0, length): a map of part of an image (qemu-img map --start-offset)
+      // would show its start as nothing at all.
+      throw new FormatError(
+        where,
+        `the map starts at ${decimal(start)}, not 0: clusterscope reads maps of whole images`,
+      );
+    }
     if (this.count === this.cap) this.grow(where);
     const n = this.count++;
     this.start[n] = start;
