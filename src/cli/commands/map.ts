@@ -5,12 +5,10 @@
  * map of any number of extents needs the same few MiB, as qemu-img's does.
  */
 import type { Chain } from '../../core/chain/chain.ts';
-import { formatFinding } from '../../core/findings.ts';
-import { escapeControls } from '../../core/format.ts';
 import { MapStream } from '../../core/interpret/mapStream.ts';
 import { NEWEST_RELEASE, qemuImgMap } from '../../core/interpret/qemuImgMap.ts';
 import { type CliIo, parseArgs, UsageError } from '../io.ts';
-import { dataFileName, oneFile, releaseOption, streamStatus } from './shared.ts';
+import { dataFileName, oneFile, releaseOption, stderrHooks, streamStatus } from './shared.ts';
 
 export async function runMap(args: string[], io: CliIo): Promise<number> {
   const { options, positionals } = parseArgs(args, new Set(['output', 'qemu', 'snapshot', 'format', 'f']));
@@ -41,10 +39,7 @@ export async function runMap(args: string[], io: CliIo): Promise<number> {
     },
     stream,
     {
-      onFinding: (f) => io.err(`clusterscope: warning: ${formatFinding(f)}\n`),
-      onProbedRaw: (note) => {
-        if (note) io.err(`clusterscope: note: ${escapeControls(note)}\n`);
-      },
+      ...stderrHooks(io),
       onOpen: (c) => {
         chain = c;
       },

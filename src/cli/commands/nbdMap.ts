@@ -3,13 +3,11 @@
  * `qemu-nbd -r -t -A -f qcow2 FILE`, with the server semantics of the chosen QEMU release.
  * Written while it is computed (status/stream.ts, interpret/mapStream.ts), in bounded memory.
  */
-import { formatFinding } from '../../core/findings.ts';
-import { escapeControls } from '../../core/format.ts';
 import { MapStream } from '../../core/interpret/mapStream.ts';
 import { allocationDepth, baseAllocation } from '../../core/interpret/nbd.ts';
 import { NEWEST_RELEASE } from '../../core/interpret/qemuImgMap.ts';
 import { type CliIo, parseArgs, UsageError } from '../io.ts';
-import { oneFile, releaseOption, streamStatus } from './shared.ts';
+import { oneFile, releaseOption, stderrHooks, streamStatus } from './shared.ts';
 
 export async function runNbdMap(args: string[], io: CliIo): Promise<number> {
   const { options, positionals } = parseArgs(
@@ -44,10 +42,7 @@ export async function runNbdMap(args: string[], io: CliIo): Promise<number> {
     },
     stream,
     {
-      onFinding: (f) => io.err(`clusterscope: warning: ${formatFinding(f)}\n`),
-      onProbedRaw: (note) => {
-        if (note) io.err(`clusterscope: note: ${escapeControls(note)}\n`);
-      },
+      ...stderrHooks(io),
     },
   );
   if (r.error) {

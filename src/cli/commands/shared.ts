@@ -1,7 +1,8 @@
 /** Pieces every map-like command shares: opening the chain, the --qemu release, errors. */
 import { type Chain, closeChain } from '../../core/chain/chain.ts';
 import type { ClusterscopeError } from '../../core/errors.ts';
-import type { Finding } from '../../core/findings.ts';
+import { type Finding, formatFinding } from '../../core/findings.ts';
+import { escapeControls } from '../../core/format.ts';
 import { probedAsRawNote } from '../../core/info/probe.ts';
 import { parseRelease } from '../../core/interpret/releases.ts';
 import type { Qcow2Image } from '../../core/qcow2/image.ts';
@@ -9,7 +10,7 @@ import { CancelledError, layerStatus } from '../../core/status/layerStatus.ts';
 import { type ChainStatus, chainStatus, type ExtentSink } from '../../core/status/resolve.ts';
 import { streamChainStatus } from '../../core/status/stream.ts';
 import { zeroScan } from '../../core/status/zeroScan.ts';
-import { UsageError } from '../io.ts';
+import { type CliIo, UsageError } from '../io.ts';
 import { openChainFromPath, pathCombine } from '../openChain.ts';
 
 export function releaseOption(v: string | true | undefined, fallback: number): number {
@@ -90,6 +91,16 @@ export interface StreamHooks {
   readonly stopped?: () => boolean;
   /** The sentence saying the top was probed and taken for raw (undefined: it was not). */
   readonly onProbedRaw?: (note: string | undefined) => void | Promise<void>;
+}
+
+/** Warnings and the probe note on stderr, as every map-like command prints them. */
+export function stderrHooks(io: CliIo): Pick<StreamHooks, 'onFinding' | 'onProbedRaw'> {
+  return {
+    onFinding: (f) => io.err(`clusterscope: warning: ${formatFinding(f)}\n`),
+    onProbedRaw: (note) => {
+      if (note) io.err(`clusterscope: note: ${escapeControls(note)}\n`);
+    },
+  };
 }
 
 /** Why the top of `chain`, opened without a format, is raw (core/info/probe.ts), or undefined. */

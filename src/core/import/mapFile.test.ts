@@ -219,17 +219,18 @@ describe('nbdinfo --map text (golden) and --json parse into the engine’s NBD e
   });
 });
 
-describe('hostile map files are refused with the line named', () => {
-  const refusal = (f: () => unknown): FormatError | LimitError => {
-    try {
-      f();
-    } catch (e) {
-      if (e instanceof FormatError || e instanceof LimitError) return e;
-      throw e;
-    }
-    throw new Error('accepted');
-  };
+/** The FormatError or LimitError `f` throws (anything else, or nothing, fails the test). */
+function refusal(f: () => unknown): FormatError | LimitError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof FormatError || e instanceof LimitError) return e;
+    throw e;
+  }
+  throw new Error('accepted');
+}
 
+describe('hostile map files are refused with the line named', () => {
   it('a qemu-img map cut short by an error (no closing bracket)', () => {
     const e = refusal(() =>
       parseQemuImgMapJson(
@@ -381,15 +382,6 @@ describe('qemu-img map human output (golden map.txt) parses into the mapped rang
 });
 
 describe('every member is checked, with the line and the expected formats named', () => {
-  const refusal = (f: () => unknown): Error => {
-    try {
-      f();
-    } catch (e) {
-      if (e instanceof FormatError || e instanceof LimitError) return e;
-      throw e;
-    }
-    throw new Error('accepted');
-  };
   const entry = (extra: string) =>
     `[{ "start": 0, "length": 512, "depth": 0, "zero": true, "data": false${extra}}]`;
 
