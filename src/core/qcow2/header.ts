@@ -100,15 +100,20 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
   if (version !== 2 && version !== 3) {
     throw new FormatError(at('header version', 4), `Unsupported qcow2 version ${version}`);
   }
-  const field64 = (offset: number, name: string): number => {
-    const v = u64Safe(b, offset);
-    if (v === undefined) {
-      throw new LimitError(
-        at(`header ${name}`, offset),
-        `value ${u64Big(b, offset)} exceeds 2^53 (MAX_SAFE_OFFSET)`,
-      );
-    }
-    return v;
+  /**
+   * A 64-bit offset field. QEMU checks these for cluster alignment (and ends below INT64_MAX),
+   * not for size, and reads zeros past the end of the file: offsets past 2^53 are kept, exact
+   * when they are multiples of 512 (any aligned one is) and below 2^62. An unaligned value is
+   * kept as an unaligned number (its alignment check then refuses it in QEMU's words); an
+   * aligned one at or past 2^62 (4 EiB) is the one thing refused for size.
+   */
+  const offset64 = (offset: number, name: string): number => {
+    const exact = u64Safe(b, offset);
+    if (exact !== undefined) return exact;
+    const big = u64Big(b, offset);
+    if (big % 512n !== 0n) return Number.MAX_SAFE_INTEGER; // odd: fails every alignment check
+    if (big < 1n << 62n) return Number(big);
+    throw new LimitError(at(`header ${name}`, offset), `value ${big} reaches 2^62, past any file`);
   };
   const clusterBits = u32(b, 20);
   // qcow2_do_open(): MIN_CLUSTER_BITS 9 .. MAX_CLUSTER_BITS 21.
@@ -196,7 +201,7 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
   const l2EntryBytes = extendedL2 ? 16 : 8;
   const l2Bits = clusterBits - (extendedL2 ? 4 : 3);
 
-  const backingFileOffset = field64(8, 'backing_file_offset');
+  const backingFileOffset = offset64(8, 'backing_file_offset');
   const backingFileSize = u32(b, 16);
   if (backingFileOffset > clusterSize) {
     throw new CorruptError(at('header backing_file_offset', 8), 'Invalid backing file offset');
@@ -219,11 +224,11 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
     );
   }
   const l1Size = u32(b, 36);
-  const l1TableOffset = field64(40, 'l1_table_offset');
-  const refcountTableOffset = field64(48, 'refcount_table_offset');
+  const l1TableOffset = offset64(40, 'l1_table_offset');
+  const refcountTableOffset = offset64(48, 'refcount_table_offset');
   const refcountTableClusters = u32(b, 56);
   const nbSnapshots = u32(b, 60);
-  const snapshotsOffset = field64(64, 'snapshots_offset');
+  const snapshotsOffset = offset64(64, 'snapshots_offset');
 
   // The order of the following checks is qcow2_do_open()'s.
   if (refcountTableClusters === 0 && !mode.check) {
