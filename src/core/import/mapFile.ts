@@ -179,6 +179,12 @@ class Builder {
     this.cap = cap;
   }
 
+  /** Where the extents end: 0 when there are none (a zero-length entry alone maps nothing). */
+  get covered(): number {
+    const n = this.count;
+    return n ? this.start[n - 1]! + this.length[n - 1]! : 0;
+  }
+
   finish(): Interpreted {
     const n = this.count;
     return {
@@ -494,7 +500,7 @@ export function parseQemuImgMapJson(file: string, text: string, opts: NbdImportO
     fieldSet: set,
     release,
     extents: b.finish(),
-    length: Math.max(0, b.end),
+    length: b.covered,
   };
 }
 
@@ -601,7 +607,7 @@ export function parseQemuImgMapHuman(file: string, text: string, opts: NbdImport
     kind: 'qemu-img-map-human',
     interpretationId: QEMU_IMG_MAP_HUMAN_ID,
     extents: b.finish(),
-    length: Math.max(0, b.end),
+    length: b.covered,
     fileNames: names,
   };
 }
@@ -707,7 +713,7 @@ class NbdRows {
       interpretationId,
       context: ctx,
       extents: this.b.finish(),
-      length: Math.max(0, this.b.end),
+      length: this.b.covered,
     };
   }
 }

@@ -36,7 +36,7 @@ export interface LayerStatus {
   /** Extents over [0, length): kind and host offset; flags and layer are 0 here. */
   readonly extents: Extents;
   /** Errors QEMU raises when a read touches a KIND_ERROR extent; the extent's host is the index. */
-  readonly errors: readonly ClusterscopeError[];
+  readonly errors: ErrorList;
   readonly findings: readonly Finding[];
   readonly length: number;
 }
@@ -77,7 +77,7 @@ export async function layerStatus(layer: Layer, opts: LayerStatusOptions = {}): 
   if (layer.format === 'raw') {
     const scanner = new LayerScanner(layer, { budget });
     await scanner.scan(0, scanner.length, out);
-    return { extents: out.finish(), errors: [], findings: [], length: layer.length };
+    return { extents: out.finish(), errors: new ErrorList(), findings: [], length: layer.length };
   }
   // Pass 1: the L2 tables the scan will read (allocated, aligned, inside the file), so that the
   // reader can coalesce and prefetch them in scan order.
@@ -106,6 +106,46 @@ export async function layerStatus(layer: Layer, opts: LayerStatusOptions = {}): 
     opts.onPartial?.({ extents: out, errors: scanner.errors, findings: scanner.findings, length }, end);
   });
   return { extents: out.finish(), errors: scanner.errors, findings: scanner.allFindings(), length };
+}
+
+/**
+ * The errors KIND_ERROR extents name, made when asked for. A hostile image can have one per
+ * entry, and an Error object costs its stack trace: 450 k of them took 7-10 s to make, where
+ * the walk reads one (it stops at the first it reaches).
+ */
+export class ErrorList {
+  private readonly makers: (() => ClusterscopeError)[] = [];
+  private readonly made = new Map<number, ClusterscopeError>();
+
+  get length(): number {
+    return this.makers.length;
+  }
+
+  /** Adds an error to make later; returns its index (the extent's `host`). */
+  push(make: () => ClusterscopeError): number {
+    this.makers.push(make);
+    return this.makers.length - 1;
+  }
+
+  /** Error `i`, made once. */
+  at(i: number): ClusterscopeError {
+    let e = this.made.get(i);
+    if (!e) {
+      e = this.makers[i]!();
+      this.made.set(i, e);
+    }
+    return e;
+  }
+
+  clear(): void {
+    this.makers.length = 0;
+    this.made.clear();
+  }
+
+  /** Every error, made (for the page's lists; a hostile image's can be many). */
+  all(): ClusterscopeError[] {
+    return this.makers.map((_, i) => this.at(i));
+  }
 }
 
 /** Where a scan gets L2 tables: the whole-image scan's prefetching reader, or the stream's cache. */
@@ -140,7 +180,7 @@ export interface LayerScannerOptions {
 export class LayerScanner {
   readonly length: number;
   /** Errors named by KIND_ERROR extents (their `host` is the index here). */
-  readonly errors: ClusterscopeError[] = [];
+  readonly errors = new ErrorList();
   /** Findings kept, at most MAX_FINDINGS; `findingsDropped` counts the rest. */
   readonly findings: Finding[] = [];
   findingsDropped = 0;
@@ -168,7 +208,7 @@ export class LayerScanner {
   /** The errors and findings of the scans so far are forgotten (a streaming window's are written). */
   clearErrors(): void {
     if (this.budget) this.budget.release(this.errors.length * ERROR_BYTES);
-    this.errors.length = 0;
+    this.errors.clear();
   }
 
   /** Findings, with one more saying how many were not kept. */
@@ -189,10 +229,9 @@ export class LayerScanner {
     else this.findingsDropped++;
   }
 
-  addError(err: ClusterscopeError): number {
+  addError(make: () => ClusterscopeError): number {
     this.budget?.charge(ERROR_BYTES, { file: this.layer.name, structure: 'block status' }, 'errors kept');
-    this.errors.push(err);
-    return this.errors.length - 1;
+    return this.errors.push(make);
   }
 
   /**
@@ -256,10 +295,8 @@ export class LayerScanner {
       const where = { file, structure: `L2 table (L1[${i}])`, offset: l2Offset };
       if (l2Offset % cs) {
         // qcow2_get_host_offset(): "L2 table offset ... unaligned" is a corruption event (EIO).
-        const err = new CorruptError(
-          where,
-          `L2 table offset ${hex(l2Offset)} unaligned (L1 index: ${hex(i)})`,
-        );
+        const err = () =>
+          new CorruptError(where, `L2 table offset ${hex(l2Offset)} unaligned (L1 index: ${hex(i)})`);
         this.fail(out, lo, hi - lo, err);
         continue;
       }
@@ -291,7 +328,7 @@ export class LayerScanner {
     out: ExtentBuilder,
     start: number,
     len: number,
-    err: ClusterscopeError,
+    err: () => ClusterscopeError,
     lookAheadFloor?: number,
   ): void {
     if (lookAheadFloor !== undefined) {
@@ -336,7 +373,7 @@ export class LayerScanner {
 
     const run = new RunAccumulator(out, lo, hi);
     const emit = (start: number, len: number, kind: number, host: number) => run.add(start, len, kind, host);
-    const failHere = (start: number, len: number, err: ClusterscopeError, lookAhead = false) => {
+    const failHere = (start: number, len: number, err: () => ClusterscopeError, lookAhead = false) => {
       run.flush();
       const a = Math.max(start, lo);
       const b = Math.min(start + len, hi);
@@ -371,10 +408,11 @@ export class LayerScanner {
           failHere(
             guest,
             len,
-            new CorruptError(
-              entryWhere(j),
-              'Compressed cluster entry found in image with external data file',
-            ),
+            () =>
+              new CorruptError(
+                entryWhere(j),
+                'Compressed cluster entry found in image with external data file',
+              ),
           );
           continue;
         }
@@ -387,7 +425,11 @@ export class LayerScanner {
       const copied = (ehi & 0x80000000) !== 0;
       if (!ext && elo & 1) {
         if (h.version === 2) {
-          failHere(guest, len, new CorruptError(entryWhere(j), 'Zero cluster entry found in pre-v3 image'));
+          failHere(
+            guest,
+            len,
+            () => new CorruptError(entryWhere(j), 'Zero cluster entry found in pre-v3 image'),
+          );
           continue;
         }
         if (host === 0) {
@@ -404,10 +446,11 @@ export class LayerScanner {
           failHere(
             guest,
             len,
-            new CorruptError(
-              entryWhere(j),
-              `Invalid cluster entry found (L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: allocation bits set in an unallocated cluster)`,
-            ),
+            () =>
+              new CorruptError(
+                entryWhere(j),
+                `Invalid cluster entry found (L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: allocation bits set in an unallocated cluster)`,
+              ),
             true,
           );
           continue;
@@ -427,10 +470,11 @@ export class LayerScanner {
         failHere(
           guest,
           len,
-          new CorruptError(
-            entryWhere(j),
-            `Cluster allocation offset ${hex(host)} unaligned (L2 offset: ${hex(guest)})`,
-          ),
+          () =>
+            new CorruptError(
+              entryWhere(j),
+              `Cluster allocation offset ${hex(host)} unaligned (L2 offset: ${hex(guest)})`,
+            ),
         );
         continue;
       }
@@ -438,10 +482,11 @@ export class LayerScanner {
         failHere(
           guest,
           len,
-          new CorruptError(
-            entryWhere(j),
-            `External data file host cluster offset ${hex(host)} does not match guest cluster offset: ${hex(guest)}`,
-          ),
+          () =>
+            new CorruptError(
+              entryWhere(j),
+              `External data file host cluster offset ${hex(host)} does not match guest cluster offset: ${hex(guest)}`,
+            ),
         );
         continue;
       }
@@ -482,10 +527,11 @@ export class LayerScanner {
         failHere(
           guest,
           len,
-          new CorruptError(
-            entryWhere(j),
-            `Invalid cluster entry found (L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: a subcluster is both allocated and zero)`,
-          ),
+          () =>
+            new CorruptError(
+              entryWhere(j),
+              `Invalid cluster entry found (L2 bitmap 0x${hex32(zeroBits)}${hex32(allocBits)}: a subcluster is both allocated and zero)`,
+            ),
           true,
         );
         continue;

@@ -115,7 +115,8 @@ export interface ExtentSink {
 /** A layer's extents over (at least) the range being walked, with the errors they name. */
 export interface LayerExtents {
   readonly extents: Extents;
-  readonly errors: readonly ClusterscopeError[];
+  /** Error `i` of a KIND_ERROR extent whose `host` is i (layerStatus.ts ErrorList). */
+  readonly errors: { at(i: number): ClusterscopeError };
 }
 
 class StopWalk extends Error {
@@ -206,7 +207,7 @@ export function walkChain(
       const a = Math.max(s, from);
       const b = Math.min(s + e.length[k]!, to);
       const kind = e.kind[k]!;
-      if (kind === KIND_ERROR) throw new StopWalk(st.errors[e.host[k]!]!);
+      if (kind === KIND_ERROR) throw new StopWalk(st.errors.at(e.host[k]!));
       const f = kindFlags(kind, encrypted);
       const h = e.host[k]! === NO_HOST || !(f & BDRV_BLOCK_OFFSET_VALID) ? NO_HOST : e.host[k]! + (a - s);
       if (f & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO)) {
