@@ -63,9 +63,10 @@ export const EXTENT_BYTES = 28;
 export const MAX_STATUS_BYTES = 1024 * 1024 * 1024;
 
 /**
- * Bytes an error kept for a (sub)cluster QEMU refuses to read costs (the error object, its
- * where and its sentence), charged to the same budget: a hostile backing file whose every
- * entry is invalid would otherwise keep one error per entry.
+ * Bytes an error kept for a (sub)cluster QEMU refuses to read is charged, to the same budget:
+ * the closure that makes it when the walk reaches it (layerStatus.ts ErrorList, ~100 bytes),
+ * and room for the error once made (its where, its sentence). A hostile image can have one per
+ * entry: 450 k once took 6.4 s to make eagerly.
  */
 export const ERROR_BYTES = 512;
 
