@@ -44,23 +44,48 @@ console.log(
   `fuzz: ${runs} mutations + ${Math.max(1, Math.round(runs / 3))} generated chains + ${mapRuns} map texts from seed ${seed}`,
 );
 const t0 = Date.now();
+// Its own process group, so that a hang kills vitest and its workers, not only npx.
 const child = spawn('npx', ['vitest', 'run', 'src/cli/fuzz.test.ts', 'src/cli/fuzzMaps.test.ts'], {
   cwd: root,
   env,
   stdio: 'inherit',
+  detached: true,
+});
+const killChild = () => {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
+process.on('SIGINT', () => {
+  killChild();
+  process.exit(130);
 });
 
+// Each test file marks the input in flight (image inputs: inflight/input.json, map texts:
+// inflight-maps/map-input.json) and removes its marker when done; a marker older than --stall
+// seconds is a hang. A marker being rewritten may vanish between the checks: skipped.
 let hung = false;
+const markers = [
+  { dir: inflight, file: 'input.json' },
+  { dir: `${inflight}-maps`, file: 'map-input.json' },
+];
 const watchdog = setInterval(() => {
-  const marker = join(inflight, 'input.json');
-  if (!existsSync(marker)) return;
-  if (Date.now() - statSync(marker).mtimeMs > stall * 1000) {
+  for (const m of markers) {
+    const marker = join(m.dir, m.file);
+    let meta;
+    try {
+      if (Date.now() - statSync(marker).mtimeMs <= stall * 1000) continue;
+      meta = JSON.parse(readFileSync(marker, 'utf8'));
+    } catch {
+      continue;
+    }
     hung = true;
-    const meta = JSON.parse(readFileSync(marker, 'utf8'));
-    const dest = join(root, 'fixtures', 'fuzz-regressions', `hang-${meta.origin}`);
-    cpSync(inflight, dest, { recursive: true });
-    console.error(`fuzz: HANG: no progress for ${stall} s on ${meta.origin}; saved to ${dest}`);
-    child.kill('SIGKILL');
+    const dest = join(root, 'fixtures', 'fuzz-regressions', `hang-${meta.origin ?? meta.what}`);
+    cpSync(m.dir, dest, { recursive: true });
+    console.error(`fuzz: HANG: no progress for ${stall} s on ${meta.origin ?? meta.what}; saved to ${dest}`);
+    killChild();
   }
 }, 1000);
 

@@ -111,6 +111,8 @@ async function one(
 }
 
 afterAll(() => {
+  // Done: no input is in flight any more (scripts/fuzz.mjs would take a stale marker for a hang).
+  if (INFLIGHT) rmSync(INFLIGHT, { recursive: true, force: true });
   const line = (k: string, s: Stats) =>
     `${k}: ${s.inputs} inputs in ${(s.ms / 1000).toFixed(1)} s (${(s.inputs / Math.max(s.ms / 1000, 1e-3)).toFixed(1)} inputs/s), outcomes ${JSON.stringify(s.outcomes)}, failures ${s.failures.length}, slowest ${s.maxInputMs} ms, most bytes asked ${s.maxBytesRequested}, most engine bytes ${s.maxEngineBytes}`;
   console.log(

@@ -5,7 +5,7 @@
  * CS_FUZZ_MAP_RUNS inputs. A failing input is saved under fixtures/fuzz-regressions/ as its
  * text when that is small, else as the seed that makes it again from the golden maps.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from '../testing/fixtures.ts';
@@ -17,6 +17,8 @@ const RUNS = Number(process.env.CS_FUZZ_MAP_RUNS ?? 300);
 const SEED = Number(process.env.CS_FUZZ_SEED ?? 1);
 const SAVE = process.env.CS_FUZZ_SAVE === '1';
 const REPORT = process.env.CS_FUZZ_REPORT;
+/** scripts/fuzz.mjs watches this marker for a hang (the input in flight, as a regression). */
+const INFLIGHT = process.env.CS_FUZZ_INFLIGHT && `${process.env.CS_FUZZ_INFLIGHT}-maps`;
 
 const root = join(FIXTURES, 'golden');
 const MAPS = readdirSync(root)
@@ -41,6 +43,15 @@ const stats = {
   peakRssBytes: 0,
 };
 
+/** The input about to run, as the regression a hang leaves (its seed and number). */
+function markInFlight(n: number, input: MapInput): void {
+  mkdirSync(INFLIGHT!, { recursive: true });
+  writeFileSync(
+    join(INFLIGHT!, 'map-input.json'),
+    `${JSON.stringify({ kind: input.kind, what: `map-${SEED}-${n}: ${input.what}`, seed: SEED, n })}\n`,
+  );
+}
+
 /** The input number `n` of seed `seed`: the same text for the same golden maps. */
 const inputOf = (seed: number, n: number): MapInput => mapInput(rng(seed * 1_000_003 + n), MAPS, LINKS);
 
@@ -54,6 +65,7 @@ function save(n: number, input: MapInput): string {
 }
 
 afterAll(() => {
+  if (INFLIGHT) rmSync(INFLIGHT, { recursive: true, force: true });
   console.log(
     `map fuzz: ${stats.inputs} inputs in ${(stats.ms / 1000).toFixed(1)} s, outcomes ${JSON.stringify(stats.outcomes)}, failures ${stats.failures.length}, slowest ${stats.maxInputMs.toFixed(0)} ms`,
   );
@@ -68,6 +80,7 @@ describe('fuzz: map files, link maps, clusterscope map files', () => {
   it(`${RUNS} inputs from seed ${SEED} end in a result or a typed error, in time and memory`, () => {
     for (let n = 0; n < RUNS; n++) {
       const input = inputOf(SEED, n);
+      if (INFLIGHT) markInFlight(n, input);
       const o = runMapInput(input);
       stats.inputs++;
       stats.ms += o.ms;
