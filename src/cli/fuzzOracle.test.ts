@@ -94,8 +94,13 @@ describe('live oracle: qemu-img map on fuzzed fixtures', () => {
         const want = classesForQemuError(q.stderr);
         // The in-memory harness has no file system, so a refusal only the CLI can make (a missing
         // external data file) leaves the engine 'ok' while the CLI refuses, as QEMU does.
+        // The CLI says QEMU's own sentence (after its prefix naming file, structure, offset): the
+        // harness's engine, which opens no data file, may meet other damage first.
+        const sentence = /Could not open '[^']*': (.*)$/m.exec(q.stderr)?.[1]?.trim();
+        const saysQemu = sentence !== undefined && ours.stderr.includes(sentence);
         if (ours.code !== 0) {
-          verdict = want.includes(engine.outcome) || engine.outcome === 'ok' ? 'both refuse' : 'DISAGREE';
+          verdict =
+            want.includes(engine.outcome) || engine.outcome === 'ok' || saysQemu ? 'both refuse' : 'DISAGREE';
         } else verdict = warned ? 'qemu refuses, map flagged suspect' : 'DISAGREE';
       }
       const known = verdict === 'DISAGREE' ? KNOWN.find((k) => k.qemu.test(q.stderr)) : undefined;

@@ -56,6 +56,11 @@ Usage:
       (qemu-img map of that release), nbdinfo, nbdinfo-json (nbdinfo --map [--json]),
       or native (the first of those the interpretation has).
 
+  clusterscope map-file [--output=summary|native] [--context=CONTEXT] [--qemu=X.Y] FILE
+      Reads a map another tool printed (qemu-img map --output=json or human, nbdinfo --map
+      or --map --json) as the page reads a dropped one and says what it holds; native prints
+      it back in its own format.
+
 Backing files are found as QEMU finds them: relative names relative to the image's directory.
 
 Host holes: qemu-img also asks the host file system where a file has holes. On a raw layer

@@ -1,8 +1,10 @@
 /** Opens an image and its backing chain from the file system, resolving names as QEMU does. */
 import { realpath } from 'node:fs/promises';
 import { type Chain, openChain } from '../core/chain/chain.ts';
+import type { Layer } from '../core/chain/layer.ts';
+import { IoError } from '../core/errors.ts';
 import type { OpenMode } from '../core/qcow2/header.ts';
-import { NodeFileSource } from './nodeSource.ts';
+import { NodeFileSource, OpenError } from './nodeSource.ts';
 
 /**
  * QEMU's path_combine(): a relative backing name is taken relative to the directory part of
@@ -30,6 +32,35 @@ export interface CliChainOptions {
   readonly purpose?: 'io' | 'info';
 }
 
+/**
+ * Opens a file a layer names. Not being there is the resolver's "not found" (chain.ts words
+ * it as QEMU does); any other refusal (a directory, a FIFO, /proc/self/mem) is QEMU's sentence
+ * about the named file, prefixed as QEMU prefixes it for that reference.
+ */
+async function openNamed(
+  path: string,
+  from: Layer,
+  structure: string,
+  prefix: string,
+): Promise<NodeFileSource | undefined> {
+  try {
+    return await NodeFileSource.open(path);
+  } catch (e) {
+    if (e instanceof OpenError && e.code === 'ENOENT') return undefined;
+    if (e instanceof IoError) {
+      const offset =
+        structure === 'backing file name' && from.format === 'qcow2'
+          ? from.header.backingFileOffset
+          : undefined;
+      throw new IoError(
+        { file: from.name, structure, ...(offset !== undefined && { offset }) },
+        `${prefix}${e.detail}`,
+      );
+    }
+    throw e;
+  }
+}
+
 export async function openChainFromPath(path: string, opts: CliChainOptions = {}): Promise<Chain> {
   const top = await NodeFileSource.open(path);
   const opened: NodeFileSource[] = [top];
@@ -39,22 +70,20 @@ export async function openChainFromPath(path: string, opts: CliChainOptions = {}
       {
         async resolve(name, from) {
           const p = pathCombine(from.name, name);
-          try {
-            const source = await NodeFileSource.open(p);
-            opened.push(source);
-            return { source, key: await keyOf(p) };
-          } catch {
-            return undefined;
-          }
+          const source = await openNamed(p, from, 'backing file name', 'Could not open backing file: ');
+          if (!source) return undefined;
+          opened.push(source);
+          return { source, key: await keyOf(p) };
         },
-        async dataFile(name: string, from: { name: string }) {
-          try {
-            const source = await NodeFileSource.open(pathCombine(from.name, name));
-            opened.push(source);
-            return source;
-          } catch {
-            return undefined;
-          }
+        async dataFile(name: string, from: Layer) {
+          const source = await openNamed(
+            pathCombine(from.name, name),
+            from,
+            'data file header extension',
+            '',
+          );
+          if (source) opened.push(source);
+          return source;
         },
       },
       {

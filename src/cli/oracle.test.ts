@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../testing/cli.ts';
 import { parseNbdinfo } from '../testing/fixtures.ts';
 import { rng } from '../testing/fuzz/prng.ts';
-import { nbdinfo } from '../testing/qemuNbd.ts';
+import { nbdinfo, run } from '../testing/qemu.ts';
 
 /** 16 seeds in `npm test` (~25 s); CS_ORACLE_RUNS=N and CS_ORACLE_START=S explore further. */
 const RUNS = Number(process.env.CS_ORACLE_RUNS ?? 16);
@@ -22,9 +22,6 @@ const SEEDS = process.env.CS_ORACLE_SEED
   : Array.from({ length: RUNS }, (_, i) => START + i);
 const work = mkdtempSync(join(tmpdir(), 'cs-oracle-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-const run = (cmd: string, args: string[], cwd: string) =>
-  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 interface Scenario {
   readonly dir: string;

@@ -3,7 +3,7 @@
  * structure it was reading and the byte offset of that structure (ARCHITECTURE.md).
  * The message reads as one line: `top.qcow2: L2 table (L1[3]) at 0x50000: lies past end of file`.
  */
-import { hex } from './format.ts';
+import { escapeControls, hex } from './format.ts';
 
 export type ErrorKind = 'format' | 'unsupported' | 'corrupt' | 'io' | 'limit';
 
@@ -23,9 +23,13 @@ export abstract class ClusterscopeError extends Error implements ErrorWhere {
   readonly offset: number | undefined;
   readonly detail: string;
 
+  /**
+   * The message is one line whatever the image says: control characters in names read from it
+   * (a backing file called "a\nb\x1b]0;...") are escaped as QEMU's JSON escapes them.
+   */
   constructor(where: ErrorWhere, detail: string) {
     const at = where.offset === undefined ? '' : ` at ${hex(where.offset)}`;
-    super(`${where.file}: ${where.structure}${at}: ${detail}`);
+    super(escapeControls(`${where.file}: ${where.structure}${at}: ${detail}`));
     this.file = where.file;
     this.structure = where.structure;
     this.offset = where.offset;

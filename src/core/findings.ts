@@ -3,7 +3,7 @@
  * unallocated), a data cluster past EOF, reserved bits set. Errors stop a computation;
  * findings travel beside its result.
  */
-import { hex } from './format.ts';
+import { escapeControls, hex } from './format.ts';
 
 export interface Finding {
   readonly file: string;
@@ -12,5 +12,8 @@ export interface Finding {
   readonly message: string;
 }
 
+/** One line (control characters from the image escaped, see escapeControls()). */
 export const formatFinding = (f: Finding): string =>
-  `${f.file}: ${f.structure}${f.offset === undefined ? '' : ` at ${hex(f.offset)}`}: ${f.message}`;
+  escapeControls(
+    `${f.file}: ${f.structure}${f.offset === undefined ? '' : ` at ${hex(f.offset)}`}: ${f.message}`,
+  );

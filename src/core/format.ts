@@ -4,6 +4,15 @@
  * 2^53 and `toString(16)` prints them exactly.
  */
 
+/**
+ * An integer in decimal, exactly. String(n) prints the shortest text that reads back as the
+ * same double, which past 2^53 is not the integer: String(2 ** 56) is "72057594037927940",
+ * qemu-img prints 72057594037927936. Sizes and offsets there are exact doubles (multiples of
+ * 512), so BigInt(n) is the integer itself.
+ */
+export const decimal = (n: number): string =>
+  Number.isSafeInteger(n) || !Number.isInteger(n) ? String(n) : BigInt(n).toString();
+
 /** An offset or a field in hex: `0x30000`. */
 export const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
@@ -30,3 +39,46 @@ export function binarySize(n: number, exact = false): string {
   const s = Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1).replace(/\.?0+$/, '');
   return `${s} ${UNITS[u]}`;
 }
+
+/**
+ * One character as QEMU's JSON writer escapes it (qobject/json-writer.c): the short escapes
+ * \b \f \n \r \t, else \uXXXX with upper-case hex, surrogate pairs beyond the BMP.
+ */
+export function escapeCodePoint(cp: number): string {
+  switch (cp) {
+    case 8:
+      return '\\b';
+    case 12:
+      return '\\f';
+    case 10:
+      return '\\n';
+    case 13:
+      return '\\r';
+    case 9:
+      return '\\t';
+  }
+  if (cp > 0xffff) {
+    return `\\u${hex4(0xd800 + ((cp - 0x10000) >> 10))}\\u${hex4(0xdc00 + ((cp - 0x10000) & 0x3ff))}`;
+  }
+  return `\\u${hex4(cp)}`;
+}
+
+const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, '0');
+
+/**
+ * Characters that must not reach a terminal raw from an image: C0 controls (a newline splits a
+ * one-line error in two, ESC starts ANSI/OSC sequences that recolour, retitle or rewrite the
+ * terminal), DEL, C1 controls (0x9B is a one-byte CSI), line and paragraph separators and the
+ * bidirectional overrides that reorder what is shown.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from an image (backing and data-file names, snapshot and bitmap names) made safe for a
+ * human line: each control character escaped as QEMU's JSON escapes it, everything else kept,
+ * so `evil\nname` prints as qemu-img info --output=json shows it. Escaping again changes
+ * nothing, so a message built from escaped parts may be escaped whole.
+ */
+export const escapeControls = (s: string): string =>
+  s.replace(CONTROL, (c) => escapeCodePoint(c.codePointAt(0)!));

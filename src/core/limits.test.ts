@@ -1,9 +1,9 @@
 /**
  * One test per limit the issue names (src/core/limits.ts): each exceeded input is built in
  * memory and must fail with a LimitError whose message names the constant. Limits that are
- * cheap to reach are tested at their real value; MAX_EXTENTS and MAX_METADATA_BYTES (gigabytes
- * at their real values) and MAX_HEADER_EXTENSIONS (unreachable in a 2 MiB cluster, a backstop)
- * are tested with the constant lowered through vi.mock, which exercises the same check.
+ * cheap to reach are tested at their real value; MAX_STATUS_BYTES and MAX_METADATA_BYTES
+ * (gigabytes at their real values) and MAX_HEADER_EXTENSIONS (unreachable in a 2 MiB cluster, a
+ * backstop) are tested with the constant lowered through vi.mock, which exercises the same check.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { buildImage, type ImageSpec } from '../testing/fuzz/generate.ts';
@@ -17,7 +17,7 @@ import { layerStatus } from './status/layerStatus.ts';
 
 vi.mock(import('./limits.ts'), async (importOriginal) => ({
   ...(await importOriginal()),
-  MAX_EXTENTS: 1024,
+  MAX_STATUS_BYTES: 64 * 1024,
   MAX_METADATA_BYTES: 4 * 65536,
   MAX_HEADER_EXTENSIONS: 4,
 }));
@@ -105,15 +105,20 @@ describe('limits', () => {
     expect(limits.MAX_HEADER_EXTENSIONS).toBe(4);
   });
 
-  it('MAX_EXTENTS: an ExtentBuilder past the (lowered) limit', () => {
+  it('MAX_STATUS_BYTES: an ExtentBuilder holds what fits its (lowered) budget and refuses one extent more', () => {
+    // Growing from c to 2c extents holds both arrays at once: 3c x EXTENT_BYTES must fit. With
+    // 64 KiB that allows c = 512 -> 1024 extents and refuses the step to 2048.
+    expect(3 * 512 * limits.EXTENT_BYTES).toBeLessThanOrEqual(limits.MAX_STATUS_BYTES);
+    expect(3 * 1024 * limits.EXTENT_BYTES).toBeGreaterThan(limits.MAX_STATUS_BYTES);
     const x = new ExtentBuilder('frag.qcow2');
     // Alternating kinds never merge, so every push is a new extent.
-    const fill = () => {
-      for (let i = 0; i < 2 * limits.MAX_EXTENTS; i++) x.push(i * 512, 512, i % 2, 0, 0, -1);
-    };
-    expect(fill).toThrow(LimitError);
-    expect(fill).toThrow(/MAX_EXTENTS/);
-    expect(x.count).toBeLessThanOrEqual(limits.MAX_EXTENTS);
+    const push = (i: number) => x.push(i * 512, 512, i % 2, 0, 0, -1);
+    for (let i = 0; i < 1024; i++) push(i);
+    expect(x.count).toBe(1024);
+    expect(x.budget.peak).toBeLessThanOrEqual(limits.MAX_STATUS_BYTES);
+    expect(() => push(1024)).toThrow(LimitError);
+    expect(() => push(1024)).toThrow(/MAX_STATUS_BYTES \(65536 bytes\)/);
+    expect(x.count).toBe(1024);
   });
 
   it('MAX_METADATA_BYTES (tables read): a status walk reading more L2 tables than the (lowered) limit', async () => {

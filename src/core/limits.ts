@@ -41,11 +41,74 @@ export const MAX_HEADER_EXTENSIONS = (2 * 1024 * 1024) / 8;
 export const MAX_CHAIN_DEPTH = 256;
 
 /**
- * Extents one status computation may produce. Each extent costs 34 bytes in the typed arrays,
- * so 32 Mi extents is ~1.1 GiB: the most a browser tab can hold beside the page. A 1 TiB image
- * fully fragmented at 64 KiB clusters has 16 Mi extents and fits.
+ * Ranges a bitmap's dirty map or a diff may hold: a count, for those arrays (block status is
+ * bounded in bytes, by MAX_STATUS_BYTES). 32 Mi ranges of a diff are ~1 GiB.
  */
 export const MAX_EXTENTS = 32 * 1024 * 1024;
+
+/**
+ * Bytes one extent costs in an ExtentBuilder: start, length and host offset (Float64), kind and
+ * flags (Uint8), layer (Uint16).
+ */
+export const EXTENT_BYTES = 28;
+
+/**
+ * Bytes of block-status arrays one whole-image computation may hold at once (every layer's
+ * extents, the resolved chain, the arrays being grown and their trimmed copies), charged to
+ * one MemoryBudget (budget.ts). 1 GiB: the most a browser tab holds beside the page, and what
+ * MAX_EXTENTS promised before it counted one array at a time (four arrays of 32 Mi extents
+ * took 4 GiB). An image past it is refused with a LimitError naming this constant; the CLI's
+ * map and nbd-map stream instead and never hold a whole status.
+ */
+export const MAX_STATUS_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Bytes an error kept for a (sub)cluster QEMU refuses to read is charged, to the same budget:
+ * the closure that makes it when the walk reaches it (layerStatus.ts ErrorList, ~100 bytes),
+ * and room for the error once made (its where, its sentence). A hostile image can have one per
+ * entry: 450 k once took 6.4 s to make eagerly.
+ */
+export const ERROR_BYTES = 512;
+
+/**
+ * Bytes of extents the streaming walk (status/stream.ts) holds per window, over all layers:
+ * each layer scans at most its share of this before the window is resolved and written.
+ * QEMU's qemu-img map streams a 12 M-extent map in ~8 MiB; 4 MiB keeps the walk in that range
+ * and each window large enough (150 k extents for one layer) that its fixed costs vanish.
+ */
+export const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Fewest extents a layer's share of a window holds, whatever the chain's depth: each window
+ * must advance, and a held-back last extent leaves at least one.
+ */
+export const STREAM_MIN_LAYER_EXTENTS = 64;
+
+/**
+ * Bytes of L2 tables the streaming walk keeps between windows (least recently used dropped
+ * first): four of the largest tables (2 MiB clusters), so a table split across windows is read
+ * once, not once per window.
+ */
+export const STREAM_TABLE_CACHE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Text the CLI buffers before one write(2): large enough that the system call costs nothing
+ * per line, small enough to be nothing beside the walk's windows.
+ */
+export const OUTPUT_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * nbdinfo prints nothing when a block-status request fails (it prints the map at the end);
+ * nbd-map holds back this much text so that a failure within it prints nothing either, and
+ * streams beyond it (the failure then ends a partial map, with exit status 1).
+ */
+export const NBDINFO_HOLD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Findings (warnings) one status computation keeps; past this they are counted, not kept. A
+ * hostile image can have one per L2 table (4 Mi tables).
+ */
+export const MAX_FINDINGS = 1000;
 
 /**
  * Largest single read the engine issues. Reading a File through Blob.slice is fastest at

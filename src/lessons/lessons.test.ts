@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseNbdinfo } from '../testing/fixtures.ts';
-import { nbdinfo } from '../testing/qemuNbd.ts';
+import { nbdinfo } from '../testing/qemu.ts';
 import { fixtureFile } from '../testing/testFiles.ts';
 import { workerHarness } from '../testing/workerHarness.ts';
 import { engineAnswer, LESSONS } from './lessons.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Chain, openChain } from '../core/chain/chain.ts';
 import { fullBackingFilename } from '../core/info/paths.ts';
 import type { ByteSource } from '../core/io/byteSource.ts';
-import { FIXTURES } from './fixtures.ts';
+import { FIXTURES, imageDir } from './fixtures.ts';
 
 /** A file read on demand under the name QEMU knew it by. */
 export class FileSource implements ByteSource {
@@ -33,7 +33,8 @@ export class FileSource implements ByteSource {
   }
 }
 
-export const fixtureImageDir = (caseName: string): string => join(FIXTURES, 'images', caseName);
+/** The case's image directory, built first for the cases whose images are not committed. */
+export const fixtureImageDir = (caseName: string): string => imageDir(caseName);
 
 /** The whole file, for tests that patch bytes and reopen from memory. */
 export const fixtureBytes = (caseName: string, file: string): Uint8Array =>
@@ -89,7 +90,7 @@ export interface GoldenInfoCase {
   readonly qemuStderr: string;
   /** The case's errorClass from case.json, when it is a deliberately broken image. */
   readonly errorClass: string | null;
-  /** case.json "covers"; `limit` marks images beyond what the engine represents (2^53). */
+  /** case.json "covers". */
   readonly covers: readonly string[];
 }
 

@@ -22,6 +22,7 @@ import { meaningNotes } from '../../core/diff/meaning.ts';
 import { diffSides, explainDifference, topClusterSize } from '../../core/diff/reason.ts';
 import { sizeNote } from '../../core/diff/sizes.ts';
 import { formatFinding } from '../../core/findings.ts';
+import { escapeControls } from '../../core/format.ts';
 import { dirtyBitmapEntry, loadDirtyBitmap } from '../../core/interpret/bitmap.ts';
 import {
   CATALOGUE,
@@ -152,7 +153,7 @@ export async function runDiff(args: string[], io: CliIo): Promise<number> {
   else if (output === 'csv') io.out(formatDiffCsv(d, exportOpts));
   else {
     const side = (tag: string, s: SideSpec, st: ChainStatus) =>
-      `${tag}: ${s.entry.interpretation.title} [${s.entry.id}${formatView(s.view) ? `@${formatView(s.view)}` : ''}]; ${st.chain.layers[0]!.name}, ${describeView(s.view)}; ${st.length} bytes\n`;
+      `${tag}: ${s.entry.interpretation.title} [${s.entry.id}${formatView(s.view) ? `@${formatView(s.view)}` : ''}]; ${escapeControls(st.chain.layers[0]!.name)}, ${describeView(s.view)}; ${st.length} bytes\n`;
     let t = side('A', a, sa) + side('B', b, sb);
     const sizes = sizeNote(d);
     if (sizes) t += `${sizes}\n`;

@@ -5,11 +5,13 @@
  */
 import { stat } from 'node:fs/promises';
 import { closeChain } from '../../core/chain/chain.ts';
+import { escapeControls } from '../../core/format.ts';
 import { formatInfoHuman } from '../../core/info/human.ts';
 import { imageInfo } from '../../core/info/info.ts';
 import { toQemuJson } from '../../core/info/qemuJson.ts';
 import { type CliIo, parseArgs, UsageError } from '../io.ts';
 import { openChainFromPath } from '../openChain.ts';
+import { probeNote } from './shared.ts';
 
 /** qemu-img info's options that apply here; -U/--force-share is accepted and has nothing to do. */
 const KNOWN = new Set(['output', 'backing-chain', 'format', 'f', 'U', 'force-share']);
@@ -37,6 +39,10 @@ export async function runInfo(args: string[], io: CliIo): Promise<number> {
     ...(format !== undefined && { format }),
   });
   try {
+    if (format === undefined) {
+      const note = await probeNote(chain);
+      if (note) io.err(`clusterscope: note: ${escapeControls(note)}\n`);
+    }
     const infos = await imageInfo(chain, {
       async actualSize(layer) {
         const path = (layer.source as { path?: string }).path ?? layer.name;

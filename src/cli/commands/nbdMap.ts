@@ -1,10 +1,12 @@
 /**
  * clusterscope nbd-map: what `nbdinfo --map[=CONTEXT]` prints against
  * `qemu-nbd -r -t -A [-B NAME] -f qcow2 FILE`, with the server semantics of the chosen QEMU release.
+ * base:allocation and allocation depth are written while they are computed (status/stream.ts,
+ * interpret/mapStream.ts), in bounded memory; a dirty bitmap's map is the bitmap's own runs.
  */
-import { formatFinding } from '../../core/findings.ts';
 import { dirtyBitmap, loadDirtyBitmap } from '../../core/interpret/bitmap.ts';
 import type { Interpretation } from '../../core/interpret/interpretation.ts';
+import { MapStream } from '../../core/interpret/mapStream.ts';
 import {
   allocationDepth,
   baseAllocation,
@@ -13,7 +15,7 @@ import {
 } from '../../core/interpret/nbd.ts';
 import { NEWEST_RELEASE } from '../../core/interpret/qemuImgMap.ts';
 import { type CliIo, parseArgs, UsageError } from '../io.ts';
-import { oneFile, releaseOption, withStatus } from './shared.ts';
+import { oneFile, releaseOption, stderrHooks, streamStatus, withStatus } from './shared.ts';
 
 const DIRTY_BITMAP_CONTEXT = 'qemu:dirty-bitmap:';
 
@@ -50,21 +52,28 @@ export async function runNbdMap(args: string[], io: CliIo): Promise<number> {
     snapshot: typeof snapshot === 'string' ? snapshot : undefined,
     zeroScan: options.has('zero-scan'),
   };
-  return withStatus(req, async (st) => {
-    for (const f of st.findings) io.err(`clusterscope: warning: ${formatFinding(f)}\n`);
-    let interp = fixed;
-    if (bitmapName !== undefined) {
-      // qemu-nbd -B NAME: nbd_export_create() refuses a missing or inconsistent bitmap.
+  if (bitmapName !== undefined)
+    return withStatus(req, async (st) => {
+      const hooks = stderrHooks(io);
+      for (const x of st.findings) hooks.onFinding(x);
+      // qemu-nbd -B NAME: nbd_export_create() refuses a missing or inconsistent bitmap. The
+      // bitmap's map never reads L2 tables: it is the bitmap's runs, bounded by the bitmap.
       const loaded = await loadDirtyBitmap(st.chain, bitmapName);
       if (!loaded) throw new UsageError(`Bitmap '${bitmapName}' is not found`);
-      interp = dirtyBitmap(loaded);
-    } else if (st.error) {
-      // The dirty bitmap's map never reads L2 tables; block status stops where QEMU fails.
-      io.err(`clusterscope: ${st.error.message}\n`);
-      return 1;
-    }
-    const m = interp!.compute(st);
-    io.out(output === 'json' ? formatNbdinfoJson(m, interp!.label) : formatNbdinfo(m, interp!.label));
-    return 0;
+      const interp = dirtyBitmap(loaded);
+      const m = interp.compute(st);
+      io.out(output === 'json' ? formatNbdinfoJson(m, interp.label) : formatNbdinfo(m, interp.label));
+      return 0;
+    });
+  const stream = new MapStream(fixed!, output === 'json' ? 'nbdinfo-json' : 'nbdinfo', {
+    write: (b) => io.out(b),
   });
+  const r = await streamStatus(req, stream, { ...stderrHooks(io) });
+  if (r.error) {
+    stream.fail();
+    io.err(`clusterscope: ${r.error.message}\n`);
+    return 1;
+  }
+  stream.finish();
+  return 0;
 }

@@ -42,9 +42,11 @@ function diffMaps(a: ImportedMap, b: ImportedMap, mode?: 'meaning' | 'values'): 
   });
 }
 
-/** qemu-img map 6.0's output for the same image: 7.2's without "present" (reference §4.2). */
-const as60 = (json: string): string =>
-  JSON.stringify((JSON.parse(json) as MapEntry[]).map(({ present: _, ...e }) => e));
+/**
+ * qemu-img map 6.0's output for the same image: 7.2's without "present" (reference §4.2), cut
+ * from the text (numbers past 2^53 stay as QEMU printed them; a JSON round trip would not).
+ */
+const as60 = (json: string): string => json.replace(/, "present": (?:true|false)/g, '');
 
 const usable = (c: FixtureCase, map: string, nbd: string) =>
   c.error === null &&

@@ -9,11 +9,22 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, INTENDED_REFUSALS } from '../../testing/fixtures.ts';
 import { fixtureStatus } from '../../testing/openFixture.ts';
+import { MemoryBudget } from '../budget.ts';
 import { FormatError, LimitError } from '../errors.ts';
+import { decimal } from '../format.ts';
 import type { Interpreted } from '../interpret/interpretation.ts';
 import { allocationDepth, baseAllocation } from '../interpret/nbd.ts';
 import { qemuImgMap } from '../interpret/qemuImgMap.ts';
-import { parseMapFile, parseNbdinfoJson, parseNbdinfoText, parseQemuImgMapJson } from './mapFile.ts';
+import {
+  HUMAN_MAPPED,
+  MAP_EXTENT_BYTES,
+  MAX_MAP_DEPTH,
+  parseMapFile,
+  parseNbdinfoJson,
+  parseNbdinfoText,
+  parseQemuImgMapHuman,
+  parseQemuImgMapJson,
+} from './mapFile.ts';
 
 interface Row {
   start: number;
@@ -77,7 +88,7 @@ interface MapJsonEntry {
 
 const fmtEntry = (e: MapJsonEntry) =>
   `{ ${Object.entries(e)
-    .map(([k, v]) => `"${k}": ${v}`)
+    .map(([k, v]) => `"${k}": ${typeof v === 'number' ? decimal(v) : v}`)
     .join(', ')}}`;
 const fmtMap = (es: MapJsonEntry[]) => `[${es.map(fmtEntry).join(',\n')}]\n`;
 
@@ -208,17 +219,18 @@ describe('nbdinfo --map text (golden) and --json parse into the engine’s NBD e
   });
 });
 
-describe('hostile map files are refused with the line named', () => {
-  const refusal = (f: () => unknown): FormatError | LimitError => {
-    try {
-      f();
-    } catch (e) {
-      if (e instanceof FormatError || e instanceof LimitError) return e;
-      throw e;
-    }
-    throw new Error('accepted');
-  };
+/** The FormatError or LimitError `f` throws (anything else, or nothing, fails the test). */
+function refusal(f: () => unknown): FormatError | LimitError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof FormatError || e instanceof LimitError) return e;
+    throw e;
+  }
+  throw new Error('accepted');
+}
 
+describe('hostile map files are refused with the line named', () => {
   it('a qemu-img map cut short by an error (no closing bracket)', () => {
     const e = refusal(() =>
       parseQemuImgMapJson(
@@ -273,14 +285,23 @@ describe('hostile map files are refused with the line named', () => {
       ),
     ).toBeInstanceOf(LimitError);
     expect(refusal(() => parseQemuImgMapJson('o.json', '{"start": 0}')).message).toMatch(/JSON array/);
+    // Past 2^53 only multiples of 512 are exact (and every qcow2 offset is one).
     expect(
       refusal(() =>
         parseQemuImgMapJson(
           'h.json',
           `[{ "start": 9007199254740000, "length": 9007199254740000, "depth": 0, "zero": true, "data": false}]`,
         ),
-      ),
-    ).toBeInstanceOf(LimitError);
+      ).message,
+    ).toMatch(/line 1.*ends at 18014398509480000: past 2\^53 only multiples of 512/);
+    expect(
+      refusal(() =>
+        parseQemuImgMapJson(
+          'i.json',
+          '[{ "start": 0, "length": 9007199254740993, "depth": 0, "zero": true, "data": false}]',
+        ),
+      ).message,
+    ).toMatch(/"length" must be .* exact .* not 9007199254740993/);
   });
 
   it('nbdinfo text: a line that is not an extent, a description that contradicts the type, a context change', () => {
@@ -309,5 +330,145 @@ describe('hostile map files are refused with the line named', () => {
       '[{ "start": 300000, "length": 0, "depth": 0, "present": false, "zero": false, "data": false}]\n',
     );
     expect(m.extents.count).toBe(0);
+  });
+});
+
+describe('qemu-img map human output (golden map.txt) parses into the mapped ranges of map.json', () => {
+  // Every map.txt QEMU printed, those of failed runs included (the lines before the failure).
+  const HUMANS = goldens(/^map(-nobacking)?\.txt$/).concat(
+    ['error-after-data', 'data-unaligned'].map((c) => ({
+      caseName: c,
+      top: 'top.qcow2',
+      file: 'map.txt',
+      noBacking: false,
+      text: readFileSync(join(FIXTURES, 'golden', c, 'map.txt'), 'utf8'),
+    })),
+  );
+  it('has human maps to read', () => expect(HUMANS.length).toBeGreaterThan(60));
+  it.each(HUMANS.map((g) => [`${g.caseName}/${g.file}`, g] as const))('%s', (_, g) => {
+    const m = parseMapFile(g.file, g.text);
+    expect(m.kind).toBe('qemu-img-map-human');
+    const jsonFile = join(FIXTURES, 'golden', g.caseName, g.file.replace('.txt', '.json'));
+    const json = readFileSync(jsonFile, 'utf8');
+    // qemu-img's partial JSON (after an error) is closed to read it; the pending entry is in neither.
+    const entries = JSON.parse(
+      json.trimEnd().endsWith(',') ? `${json.trimEnd().slice(0, -1)}]` : json.trimEnd() === '[' ? '[]' : json,
+    ) as MapJsonEntry[];
+    const mapped = entries.filter((e) => e.data && !e.zero && e.offset !== undefined);
+    const lines = rows(m.extents).filter((r) => r.value === HUMAN_MAPPED);
+    expect(lines.map(({ start, length, host }) => ({ start, length, offset: host }))).toEqual(
+      mapped.map(({ start, length, offset }) => ({ start, length, offset })),
+    );
+    // Every range between is there, unmapped, and every line names a file.
+    expect(m.length).toBe(lines.length ? lines.at(-1)!.start + lines.at(-1)!.length : 0);
+    for (let i = 0; i < m.extents.count; i++) {
+      if (m.extents.value[i] === HUMAN_MAPPED)
+        expect(m.fileNames![m.extents.layer[i]!]!.length).toBeGreaterThan(0);
+    }
+  });
+  it('reads columns of 16 characters that touch (offsets past 2^52)', () => {
+    const m = parseQemuImgMapHuman(
+      'big.txt',
+      'Offset          Length          Mapped to       File\n0x1fffffffc000000x400000        0xe00000        top.qcow2\n',
+    );
+    expect(rows(m.extents).at(-1)).toEqual({
+      start: 0x1fffffffc00000,
+      length: 0x400000,
+      value: HUMAN_MAPPED,
+      host: 0xe00000,
+    });
+    expect(m.fileNames).toEqual(['top.qcow2']);
+  });
+});
+
+describe('every member is checked, with the line and the expected formats named', () => {
+  const entry = (extra: string) =>
+    `[{ "start": 0, "length": 512, "depth": 0, "zero": true, "data": false${extra}}]`;
+
+  it('a depth beyond the deepest chain clusterscope opens (a 94-byte map once took the page 11 s)', () => {
+    const e = refusal(() =>
+      parseMapFile(
+        'd.json',
+        '[{"start":0,"length":512,"depth":65535,"present":true,"zero":true,"data":false}]',
+      ),
+    );
+    expect(e).toBeInstanceOf(LimitError);
+    expect(e.message).toMatch(
+      /^d\.json: qemu-img map JSON line 1 at 0x1: depth 65535 names a backing chain deeper than 256 layers/,
+    );
+    expect(
+      parseMapFile('ok.json', entry('').replace('"depth": 0', `"depth": ${MAX_MAP_DEPTH}`)).extents.layer[0],
+    ).toBe(MAX_MAP_DEPTH);
+    expect(
+      refusal(() => parseNbdinfoText('a.txt', '         0       65536  300  backing depth 300\n')),
+    ).toBeInstanceOf(LimitError);
+  });
+  it('a member that is an object, an array, a string, null, unknown or repeated', () => {
+    expect(refusal(() => parseMapFile('o.json', entry(', "offset": {}'))).message).toMatch(
+      /"offset" is an object/,
+    );
+    expect(refusal(() => parseMapFile('a.json', entry(', "offset": [1]'))).message).toMatch(
+      /"offset" is an array/,
+    );
+    expect(refusal(() => parseMapFile('s.json', entry(', "offset": "0"'))).message).toMatch(
+      /"offset" must be a non-negative integer, not a string/,
+    );
+    expect(refusal(() => parseMapFile('n.json', entry(', "offset": null'))).message).toMatch(/not null/);
+    expect(refusal(() => parseMapFile('u.json', entry(', "image": {"name": "x"}'))).message).toMatch(
+      /"image" is an object/,
+    );
+    expect(refusal(() => parseMapFile('u.json', entry(', "image": 1'))).message).toMatch(
+      /member "image" is not one qemu-img map prints/,
+    );
+    expect(refusal(() => parseMapFile('r.json', entry(', "zero": false'))).message).toMatch(
+      /"zero" appears twice/,
+    );
+    expect(
+      refusal(() => parseMapFile('m.json', '[{ "start": 0, "length": 512, "zero": true, "data": false}]'))
+        .message,
+    ).toMatch(/"depth" is missing/);
+  });
+  it('text that is no map names the formats it could have been', () => {
+    for (const [name, text] of [
+      ['obj.json', '{"format": "something"}'],
+      ['arr.json', '[{"name": "x"}]'],
+      ['words.txt', 'hello world\n'],
+      ['csv.csv', 'offset,length,type\n0,512,0\n'],
+    ] as const) {
+      const e = refusal(() => parseMapFile(name, text));
+      expect(e).toBeInstanceOf(FormatError);
+      expect(e.message).toMatch(new RegExp(`^${name.replace('.', '\\.')}: `));
+      expect(e.message).toMatch(
+        /qemu-img map --output=json, qemu-img map \(human\), nbdinfo --map or nbdinfo --map --json/,
+      );
+      expect(e.message).not.toMatch(/not an nbdinfo --map line/);
+    }
+  });
+  it('MAX_MAP_IMPORT_BYTES: a map just under its (lowered) budget opens, one row more is refused', () => {
+    // The builder grows by doubling from 1024 extents: 2048 extents' arrays fit a budget of
+    // exactly 2048 x MAP_EXTENT_BYTES, the 2049th would need 4096.
+    const map = (n: number) =>
+      `${Array.from({ length: n }, (_, i) => `${String(i * 512).padStart(10)}  ${'512'.padStart(10)}    ${i % 2}  ${i % 2 ? 'hole' : 'data'}`).join('\n')}\n`;
+    const budget = () => new MemoryBudget('MAX_MAP_IMPORT_BYTES', 2048 * MAP_EXTENT_BYTES);
+    expect(parseNbdinfoText('under.txt', map(2048), { budget: budget() }).extents.count).toBe(2048);
+    const e = refusal(() => parseNbdinfoText('over.txt', map(2049), { budget: budget() }));
+    expect(e).toBeInstanceOf(LimitError);
+    expect(e.message).toMatch(
+      /^over\.txt: nbdinfo --map line 2049 at 0x[0-9a-f]+: 2049 map extents would need .* MAX_MAP_IMPORT_BYTES/,
+    );
+  });
+  it('opens in time linear in its rows (finding each line from the start was quadratic)', () => {
+    const text = (n: number) =>
+      `[${Array.from({ length: n }, (_, i) => `{ "start": ${i * 65536}, "length": 65536, "depth": 0, "present": true, "zero": false, "data": true, "offset": ${(2 * i + 5) * 65536}}`).join(',\n')}]\n`;
+    const time = (t: string) => {
+      const t0 = performance.now();
+      parseMapFile('m.json', t);
+      return performance.now() - t0;
+    };
+    const [small, big] = [text(5000), text(50000)];
+    time(small); // warm up
+    const ratio = Math.min(...[0, 1, 2].map(() => time(big))) / Math.min(...[0, 1, 2].map(() => time(small)));
+    // Linear: ~10 (10x the rows); quadratic was ~100.
+    expect(ratio).toBeLessThan(30);
   });
 });

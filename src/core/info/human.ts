@@ -3,7 +3,12 @@
  * dump_qobject() in block/qapi.c). Format-specific data is printed from the same QDict-ordered
  * members as the JSON, keys with '-' turned into ' '. Snapshot dates are local time, as QEMU's
  * localtime_r(), so they depend on the time zone of the machine that prints them.
+ *
+ * One deliberate difference: names from the image (file names, snapshot and bitmap names)
+ * have their control characters escaped as QEMU's JSON escapes them (escapeControls()), where
+ * qemu-img prints them raw and a backing file name can move the cursor or retitle the terminal.
  */
+import { decimal, escapeControls as esc } from '../format.ts';
 import type { ImageInfo, SnapshotInfo } from './info.ts';
 import type { QemuJson } from './qemuJson.ts';
 
@@ -44,12 +49,12 @@ export function snapshotRow(sn: SnapshotInfo): string {
   const secs = sn['vm-clock-sec'];
   const clock = `${pad2(Math.floor(secs / 3600))}:${pad2(Math.floor(secs / 60) % 60)}:${pad2(secs % 60)}.${String(Math.floor(sn['vm-clock-nsec'] / 1000000) % 1000).padStart(3, '0')}`;
   const icount = sn.icount === undefined ? '' : String(sn.icount);
-  return `${padR(sn.id, 9)} ${padR(sn.name, 16)} ${padL(sizeToStr(sn['vm-state-size']), 8)}${padL(date, 20)}${padL(clock, 13)}${padL(icount, 11)}`;
+  return `${padR(esc(sn.id), 9)} ${padR(esc(sn.name), 16)} ${padL(sizeToStr(sn['vm-state-size']), 8)}${padL(date, 20)}${padL(clock, 13)}${padL(icount, 11)}`;
 }
 
 function dumpValue(indent: number, v: QemuJson): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return esc(v);
+  if (typeof v === 'number') return decimal(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (Array.isArray(v)) {
     let out = '';
@@ -64,7 +69,7 @@ function dumpValue(indent: number, v: QemuJson): string {
   for (const k of Object.keys(obj)) {
     const item = obj[k]!;
     const composite = typeof item === 'object';
-    out += `${' '.repeat(indent * 4)}${k.replaceAll('-', ' ')}:${composite ? '\n' : ' '}${dumpValue(indent + 1, item)}${composite ? '' : '\n'}`;
+    out += `${' '.repeat(indent * 4)}${esc(k.replaceAll('-', ' '))}:${composite ? '\n' : ' '}${dumpValue(indent + 1, item)}${composite ? '' : '\n'}`;
   }
   return out;
 }
@@ -73,9 +78,9 @@ function dumpValue(indent: number, v: QemuJson): string {
 export function formatImageInfoHuman(info: ImageInfo): string {
   const actual = info['actual-size'];
   let s =
-    `image: ${info.filename}\n` +
+    `image: ${esc(info.filename)}\n` +
     `file format: ${info.format}\n` +
-    `virtual size: ${sizeToStr(info['virtual-size'])} (${info['virtual-size']} bytes)\n` +
+    `virtual size: ${sizeToStr(info['virtual-size'])} (${decimal(info['virtual-size'])} bytes)\n` +
     `disk size: ${actual === undefined ? 'unavailable' : sizeToStr(actual)}\n`;
   if (info.encrypted) s += 'encrypted: yes\n';
   if (info['cluster-size'] !== undefined) s += `cluster_size: ${info['cluster-size']}\n`;
@@ -83,12 +88,12 @@ export function formatImageInfoHuman(info: ImageInfo): string {
   const bf = info['backing-filename'];
   if (bf !== undefined) {
     const full = info['full-backing-filename'];
-    s += `backing file: ${bf}`;
+    s += `backing file: ${esc(bf)}`;
     if (full === undefined) s += ' (cannot determine actual path)';
-    else if (full !== bf) s += ` (actual path: ${full})`;
+    else if (full !== bf) s += ` (actual path: ${esc(full)})`;
     s += '\n';
     if (info['backing-filename-format'] !== undefined)
-      s += `backing file format: ${info['backing-filename-format']}\n`;
+      s += `backing file format: ${esc(info['backing-filename-format'])}\n`;
   }
   if (info.snapshots) {
     s += `Snapshot list:\n${SNAPSHOT_LIST_HEADER}\n`;

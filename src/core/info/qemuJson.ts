@@ -7,6 +7,8 @@
  * the writer walks it bucket by bucket, the newest entry first within a bucket
  * (qobject/qdict.c). `qdictOrder` reproduces that order so output matches byte for byte.
  */
+import { decimal, escapeCodePoint } from '../format.ts';
+
 export type QemuJson = string | number | boolean | readonly QemuJson[] | { readonly [key: string]: QemuJson };
 
 const QDICT_BUCKET_MAX = 512;
@@ -39,22 +41,11 @@ function quoted(s: string): string {
     const cp = ch.codePointAt(0)!;
     if (ch === '"') out += '\\"';
     else if (ch === '\\') out += '\\\\';
-    else if (ch === '\b') out += '\\b';
-    else if (ch === '\f') out += '\\f';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (cp > 0xffff) {
-      const hi = 0xd800 + ((cp - 0x10000) >> 10);
-      const lo = 0xdc00 + ((cp - 0x10000) & 0x3ff);
-      out += `\\u${hex4(hi)}\\u${hex4(lo)}`;
-    } else if (cp < 0x20 || cp >= 0x7f) out += `\\u${hex4(cp)}`;
+    else if (cp < 0x20 || cp >= 0x7f) out += escapeCodePoint(cp);
     else out += ch;
   }
   return `${out}"`;
 }
-
-const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, '0');
 
 /**
  * qobject_to_json_pretty(): the text qemu-img prints (without its trailing newline). Takes any
@@ -64,7 +55,8 @@ const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, '0'
 export function toQemuJson(value: QemuJson | object, depth = 0): string {
   const pad = (d: number) => `\n${' '.repeat(4 * d)}`;
   if (typeof value === 'string') return quoted(value);
-  if (typeof value === 'number') return String(value);
+  // Exactly, past 2^53 too ("virtual-size" of a 64 PiB image): qemu-img prints int64 values.
+  if (typeof value === 'number') return decimal(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (Array.isArray(value)) {
     const items = (value as readonly (QemuJson | object)[]).map(

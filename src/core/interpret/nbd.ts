@@ -4,9 +4,11 @@
  * Both walk the chain as bdrv_co_common_block_status_above() does; a byte past the end of a
  * shorter backing file is ZERO|ALLOCATED attributed to that backing layer (§3.7).
  */
+import { decimal } from '../format.ts';
 import { describeResolved, resolvedAt } from '../status/describe.ts';
 import { BDRV_BLOCK_ALLOCATED, BDRV_BLOCK_DATA, BDRV_BLOCK_ZERO } from '../status/flags.ts';
 import { type ChainStatus, SYNTH_BEYOND_BACKING_EOF } from '../status/resolve.ts';
+import { AsciiWriter } from './asciiWriter.ts';
 import {
   bit,
   FACT_DATA,
@@ -18,7 +20,7 @@ import {
   UNKNOWN,
 } from './facts.ts';
 import { ALLOCATION_DEPTH_ID, baseAllocationId } from './ids.ts';
-import { collapse, type Interpretation, type Interpreted } from './interpretation.ts';
+import { collapseBy, type Interpretation, type Interpreted } from './interpretation.ts';
 import { QEMU_6_0, QEMU_NEWEST } from './releases.ts';
 
 export const NBD_STATE_HOLE = 1;
@@ -27,17 +29,19 @@ export const NBD_STATE_ZERO = 2;
 export const RELEASE_HOLE_IS_NOT_DATA = QEMU_6_0;
 
 /** Resolved flags as the NBD walk sees them: the synthesized beyond-EOF case is ZERO|ALLOCATED. */
-export function nbdFlags(st: ChainStatus, i: number): number {
-  const f = st.extents.flags[i]!;
-  return f & SYNTH_BEYOND_BACKING_EOF ? BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED : f;
+export const nbdFlagsOf = (f: number): number =>
+  f & SYNTH_BEYOND_BACKING_EOF ? BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED : f;
+
+export const nbdFlags = (st: ChainStatus, i: number): number => nbdFlagsOf(st.extents.flags[i]!);
+
+/** qemu:allocation-depth of resolved flags and layer: 1 = top, N = the N-th layer, 0 = found in no layer. */
+export function nbdDepthOf(f: number, layer: number): number {
+  if (f & SYNTH_BEYOND_BACKING_EOF) return layer + 2;
+  return f & BDRV_BLOCK_ALLOCATED ? layer + 1 : 0;
 }
 
-/** qemu:allocation-depth: 1 = top, N = the N-th layer, 0 = found in no layer. */
-export function nbdDepth(st: ChainStatus, i: number): number {
-  const f = st.extents.flags[i]!;
-  if (f & SYNTH_BEYOND_BACKING_EOF) return st.extents.layer[i]! + 2;
-  return f & BDRV_BLOCK_ALLOCATED ? st.extents.layer[i]! + 1 : 0;
-}
+export const nbdDepth = (st: ChainStatus, i: number): number =>
+  nbdDepthOf(st.extents.flags[i]!, st.extents.layer[i]!);
 
 export const baseAllocationValue = (flags: number, release: number): number => {
   const hole =
@@ -50,6 +54,7 @@ export const BASE_ALLOCATION_LABELS = ['data', 'hole', 'zero', 'hole,zero'] as c
 
 export function baseAllocation(release = QEMU_NEWEST): Interpretation {
   const newer = release >= RELEASE_HOLE_IS_NOT_DATA;
+  const extentValue = (flags: number) => baseAllocationValue(nbdFlagsOf(flags), release);
   return {
     id: baseAllocationId(release),
     title: `NBD base:allocation (qemu-nbd ${newer ? '6.0 and newer' : '5.2 and older'})`,
@@ -68,7 +73,9 @@ export function baseAllocation(release = QEMU_NEWEST): Interpretation {
     // not ALLOCATED (5.2 and older).
     facts: [FACT_HOLE, FACT_ZERO, newer ? FACT_DATA : FACT_PRESENT],
     factsOf: (v) => [v & NBD_STATE_HOLE, (v & NBD_STATE_ZERO) >>> 1, bit(!(v & NBD_STATE_HOLE))],
-    compute: (st) => collapse(st.extents, (i) => baseAllocationValue(nbdFlags(st, i), release), false),
+    extentValue,
+    keepsHost: false,
+    compute: (st) => collapseBy(st.extents, extentValue, false),
     explain(st, offset) {
       const r = resolvedAt(st, offset);
       if (!r) return describeResolved(st, offset);
@@ -109,7 +116,9 @@ export const allocationDepth: Interpretation = {
   // Depth N >= 1 is layer N - 1 in qemu-img map's counting; 0 (absent) names no layer.
   facts: [FACT_PRESENT, FACT_LOCAL, FACT_DEPTH],
   factsOf: (d) => [bit(d > 0), bit(d === 1), d > 0 ? d - 1 : UNKNOWN],
-  compute: (st) => collapse(st.extents, (i) => nbdDepth(st, i), false),
+  extentValue: nbdDepthOf,
+  keepsHost: false,
+  compute: (st) => collapseBy(st.extents, nbdDepthOf, false),
   explain(st, offset) {
     const r = resolvedAt(st, offset);
     if (!r) return describeResolved(st, offset);
@@ -123,26 +132,57 @@ export const allocationDepth: Interpretation = {
   },
 };
 
-/** nbdinfo --map text: printf("%10" PRIu64 "  %10" PRIu64 "  %3" PRIu32 "  %s\n"). */
-export function formatNbdinfo(m: Interpreted, label: (v: number) => string): string {
-  let s = '';
-  for (let i = 0; i < m.count; i++) {
-    const v = m.value[i]!;
-    s += `${String(m.start[i]).padStart(10)}  ${String(m.length[i]).padStart(10)}  ${String(v).padStart(3)}  ${label(v)}\n`;
-  }
-  return s;
-}
-
-/** nbdinfo --map --json text. */
-export function formatNbdinfoJson(m: Interpreted, label: (v: number) => string): string {
-  const rows: string[] = [];
-  for (let i = 0; i < m.count; i++) {
-    const v = m.value[i]!;
-    rows.push(
-      `{ "offset": ${m.start[i]}, "length": ${m.length[i]}, "type": ${v}, "description": "${label(v)}"}`,
+/**
+ * nbdinfo --map text, line by line: printf("%10" PRIu64 "  %10" PRIu64 "  %3" PRIu32 "  %s\n")
+ * (libnbd info/map.c), numbers printed exactly past 2^53.
+ */
+export class NbdinfoTextWriter {
+  constructor(
+    readonly w: AsciiWriter,
+    private readonly label: (v: number) => string,
+  ) {}
+  begin(): void {}
+  entry(start: number, length: number, v: number): void {
+    this.w.text(
+      `${decimal(start).padStart(10)}  ${decimal(length).padStart(10)}  ${String(v).padStart(3)}  ${this.label(v)}\n`,
     );
   }
-  return `[\n${rows.join(',\n')}\n]\n`;
+  end(_count: number): void {}
+}
+
+/** nbdinfo --map --json, row by row: "[\n", rows joined by ",\n", "\n]\n". */
+export class NbdinfoJsonWriter {
+  constructor(
+    readonly w: AsciiWriter,
+    private readonly label: (v: number) => string,
+  ) {}
+  begin(): void {
+    this.w.text('[\n');
+  }
+  entry(start: number, length: number, v: number, last: boolean): void {
+    this.w.text(
+      `{ "offset": ${decimal(start)}, "length": ${decimal(length)}, "type": ${v}, "description": "${this.label(v)}"}${last ? '' : ',\n'}`,
+    );
+  }
+  end(_count: number): void {
+    this.w.text('\n]\n');
+  }
+}
+
+/** nbdinfo --map text of a computed map. */
+export function formatNbdinfo(m: Interpreted, label: (v: number) => string): string {
+  const tw = new NbdinfoTextWriter(new AsciiWriter(), label);
+  for (let i = 0; i < m.count; i++) tw.entry(m.start[i]!, m.length[i]!, m.value[i]!);
+  return new TextDecoder().decode(tw.w.result());
+}
+
+/** nbdinfo --map --json text of a computed map. */
+export function formatNbdinfoJson(m: Interpreted, label: (v: number) => string): string {
+  const jw = new NbdinfoJsonWriter(new AsciiWriter(), label);
+  jw.begin();
+  for (let i = 0; i < m.count; i++) jw.entry(m.start[i]!, m.length[i]!, m.value[i]!, i === m.count - 1);
+  jw.end(m.count);
+  return new TextDecoder().decode(jw.w.result());
 }
 
 export type { Interpreted };

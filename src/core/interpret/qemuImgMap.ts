@@ -5,7 +5,7 @@
  */
 
 import { hostFileName } from '../chain/describe.ts';
-import { hex } from '../format.ts';
+import { decimal, escapeControls, hex } from '../format.ts';
 import { describeResolved, resolvedAt } from '../status/describe.ts';
 import {
   BDRV_BLOCK_ALLOCATED,
@@ -27,7 +27,7 @@ import {
   UNKNOWN,
 } from './facts.ts';
 import { qemuImgMapId } from './ids.ts';
-import { collapse, type Interpretation, type Interpreted } from './interpretation.ts';
+import { collapseBy, type Interpretation, type Interpreted } from './interpretation.ts';
 import { QEMU_6_1, QEMU_8_2, QEMU_NEWEST, releaseName } from './releases.ts';
 
 export const RELEASE_PRESENT = QEMU_6_1;
@@ -58,19 +58,22 @@ const inFile = (st: ChainStatus, layer: number): string => {
   return l && hostFileName(l) !== l.name ? ` in ${hostFileName(l)}` : '';
 };
 
+/** The value of a resolved extent (its flags and deciding layer) in qemu-img map of `release`. */
+export function mapValue(f: number, layer: number, release: number): number {
+  return (
+    ((f & BDRV_BLOCK_DATA ? MAP_DATA : 0) |
+      (f & BDRV_BLOCK_ZERO ? MAP_ZERO : 0) |
+      (release >= RELEASE_PRESENT && f & BDRV_BLOCK_ALLOCATED ? MAP_PRESENT : 0) |
+      (release >= RELEASE_COMPRESSED && f & BDRV_BLOCK_COMPRESSED ? MAP_COMPRESSED : 0) |
+      (layer << MAP_DEPTH_SHIFT)) >>>
+    0
+  );
+}
+
 export function qemuImgMap(release = NEWEST_RELEASE): Interpretation {
   const hasPresent = release >= RELEASE_PRESENT;
   const hasCompressed = release >= RELEASE_COMPRESSED;
-  const valueAt = (st: ChainStatus) => (i: number) => {
-    const f = st.extents.flags[i]!;
-    return (
-      (f & BDRV_BLOCK_DATA ? MAP_DATA : 0) |
-      (f & BDRV_BLOCK_ZERO ? MAP_ZERO : 0) |
-      (hasPresent && f & BDRV_BLOCK_ALLOCATED ? MAP_PRESENT : 0) |
-      (hasCompressed && f & BDRV_BLOCK_COMPRESSED ? MAP_COMPRESSED : 0) |
-      (st.extents.layer[i]! << MAP_DEPTH_SHIFT)
-    );
-  };
+  const extentValue = (flags: number, layer: number) => mapValue(flags, layer, release);
   const label = (v: number) =>
     [
       `depth ${v >>> MAP_DEPTH_SHIFT}`,
@@ -146,7 +149,9 @@ export function qemuImgMap(release = NEWEST_RELEASE): Interpretation {
         : []),
     ],
     label,
-    compute: (st) => collapse(st.extents, valueAt(st), true),
+    extentValue,
+    keepsHost: true,
+    compute: (st) => collapseBy(st.extents, extentValue, true),
     explain(st, offset) {
       const r = resolvedAt(st, offset);
       if (!r) return describeResolved(st, offset);
@@ -157,7 +162,7 @@ export function qemuImgMap(release = NEWEST_RELEASE): Interpretation {
         `"zero": ${(f & BDRV_BLOCK_ZERO) !== 0}`,
         `"data": ${(f & BDRV_BLOCK_DATA) !== 0}`,
         ...(hasCompressed ? [`"compressed": ${(f & BDRV_BLOCK_COMPRESSED) !== 0}`] : []),
-        ...(r.host >= 0 ? [`"offset": ${r.host} (${hex(r.host)}${inFile(st, r.layer)})`] : []),
+        ...(r.host >= 0 ? [`"offset": ${decimal(r.host)} (${hex(r.host)}${inFile(st, r.layer)})`] : []),
       ];
       const depthWhy =
         r.layer === 0
@@ -206,46 +211,68 @@ const J_OPEN = ascii('[');
 const J_END = ascii(']\n');
 
 /**
- * qemu-img map --output=json text, byte for byte (reference §4.2), as ASCII bytes written
- * straight from the typed arrays: no object or string per entry.
+ * qemu-img map --output=json, entry by entry (dump_map_entry() OFORMAT_JSON, reference §4.2):
+ * each entry is followed by ",\n" when another follows, the array closed by end(). Writes into
+ * an AsciiWriter straight from the numbers: no object or string per entry. The streamed map
+ * (mapStream.ts) and formatMapJsonBytes() both write through it.
  */
-export function formatMapJsonBytes(m: Interpreted, release = NEWEST_RELEASE, start = 0): Uint8Array {
-  const present = release >= RELEASE_PRESENT;
-  const compressed = release >= RELEASE_COMPRESSED;
-  if (m.count === 0) {
-    // The loop never ran: qemu-img prints one zero-length entry (reference §4.5).
-    return ascii(
-      `[{ "start": ${start}, "length": 0, "depth": 0${present ? ', "present": false' : ''}, "zero": false, "data": false${compressed ? ', "compressed": false' : ''}}]\n`,
-    );
+export class MapJsonWriter {
+  private readonly present: boolean;
+  private readonly compressed: boolean;
+  constructor(
+    readonly w: AsciiWriter,
+    release = NEWEST_RELEASE,
+  ) {
+    this.present = release >= RELEASE_PRESENT;
+    this.compressed = release >= RELEASE_COMPRESSED;
   }
-  const w = new AsciiWriter(m.count * 96 + 16);
-  w.bytes(J_OPEN);
-  for (let i = 0; i < m.count; i++) {
-    const v = m.value[i]!;
-    const host = m.host[i]!;
-    if (i > 0) w.bytes(J_SEP);
+
+  begin(): void {
+    this.w.bytes(J_OPEN);
+  }
+
+  entry(start: number, length: number, v: number, host: number, last: boolean): void {
+    const w = this.w;
     w.bytes(J_START)
-      .uint(m.start[i]!)
+      .uint(start)
       .bytes(J_LENGTH)
-      .uint(m.length[i]!)
+      .uint(length)
       .bytes(J_DEPTH)
       .uint(v >>> MAP_DEPTH_SHIFT);
-    if (present) w.bytes(J_PRESENT[v & MAP_PRESENT ? 1 : 0]);
+    if (this.present) w.bytes(J_PRESENT[v & MAP_PRESENT ? 1 : 0]);
     w.bytes(J_ZERO[v & MAP_ZERO ? 1 : 0]).bytes(J_DATA[v & MAP_DATA ? 1 : 0]);
-    if (compressed) w.bytes(J_COMPRESSED[v & MAP_COMPRESSED ? 1 : 0]);
+    if (this.compressed) w.bytes(J_COMPRESSED[v & MAP_COMPRESSED ? 1 : 0]);
     if (host >= 0) w.bytes(J_OFFSET).uint(host);
     w.bytes(J_CLOSE);
+    if (!last) w.bytes(J_SEP);
   }
-  w.bytes(J_END);
-  return w.result();
+
+  /**
+   * Closes the array after `count` entries. With none, the loop never ran and qemu-img prints
+   * its initial zero-length entry at `start` (reference §4.5).
+   */
+  end(count: number, start = 0): void {
+    if (count === 0) this.entry(start, 0, 0, -1, true);
+    this.w.bytes(J_END);
+  }
+}
+
+/** qemu-img map --output=json text, byte for byte (reference §4.2), as ASCII bytes. */
+export function formatMapJsonBytes(m: Interpreted, release = NEWEST_RELEASE, start = 0): Uint8Array {
+  const jw = new MapJsonWriter(new AsciiWriter(m.count * 96 + 128), release);
+  jw.begin();
+  for (let i = 0; i < m.count; i++)
+    jw.entry(m.start[i]!, m.length[i]!, m.value[i]!, m.host[i]!, i === m.count - 1);
+  jw.end(m.count, start);
+  return jw.w.result();
 }
 
 /** qemu-img map --output=json text (see formatMapJsonBytes). */
 export const formatMapJson = (m: Interpreted, release = NEWEST_RELEASE, start = 0): string =>
   new TextDecoder().decode(formatMapJsonBytes(m, release, start));
 
-/** C's printf("%#-16x"): "0" for zero, else 0x-prefixed hex, left-justified in 16 columns. */
-const cHex = (n: number) => (n === 0 ? '0' : `0x${n.toString(16)}`).padEnd(16);
+/** The words qemu-img map (human) stops with at an entry that has data but no offset. */
+export const HUMAN_MAP_NO_OFFSET = 'File contains external, encrypted or compressed clusters.';
 
 export interface HumanMapResult {
   readonly text: string;
@@ -254,32 +281,67 @@ export interface HumanMapResult {
 }
 
 /**
- * qemu-img map's human output (dump_map_entry() OFORMAT_HUMAN, reference §4.4): only
- * data && !zero entries are printed, and an entry with data but no offset stops the output.
- * `fileName(layer)` gives the name qemu-img prints for the file that holds a layer's data.
+ * qemu-img map's human output, entry by entry (dump_map_entry() OFORMAT_HUMAN, reference
+ * §4.4): only data && !zero entries are printed, and an entry with data but no offset stops
+ * the output (`error` is then set and later entries are ignored). `fileName(layer)` gives the
+ * name qemu-img prints for the file that holds a layer's data, as the caller wants it shown.
+ */
+export class MapHumanWriter {
+  error?: string;
+  private readonly names: Uint8Array[] = [];
+  constructor(
+    readonly w: AsciiWriter,
+    private readonly fileName: (layer: number) => string,
+  ) {}
+
+  begin(): void {
+    this.w.text(`${'Offset'.padEnd(16)}${'Length'.padEnd(16)}${'Mapped to'.padEnd(16)}File\n`);
+  }
+
+  entry(start: number, length: number, v: number, host: number, layer: number): void {
+    if (this.error !== undefined) return;
+    const data = (v & MAP_DATA) !== 0;
+    if (data && host < 0) {
+      this.error = HUMAN_MAP_NO_OFFSET;
+      return;
+    }
+    // Entries qemu-img rewrites to zero-only before merging (not data, or zero) are never
+    // printed; the rewrite changes only how unprinted runs merge.
+    // printf("%#-16"PRIx64"%#-16"PRIx64"%#-16"PRIx64"%s\n", start, length, offset, filename)
+    if (data && !(v & MAP_ZERO))
+      this.w.hexColumn(start).hexColumn(length).hexColumn(host).bytes(this.name(layer));
+  }
+
+  /**
+   * The file name and newline, encoded once per layer. The name comes from the image (a backing
+   * or data-file name): one line whatever it says.
+   */
+  private name(layer: number): Uint8Array {
+    let n = this.names[layer];
+    if (n === undefined) {
+      n = new TextEncoder().encode(`${escapeControls(this.fileName(layer))}\n`);
+      this.names[layer] = n;
+    }
+    return n;
+  }
+}
+
+/**
+ * qemu-img map's human output for a computed map. qemu-img prints an entry once the next,
+ * unmergeable one is known; when a later query fails the pending entry is never printed
+ * (reference §4.6), hence `stoppedByError`.
  */
 export function formatMapHuman(
   m: Interpreted,
   fileName: (layer: number) => string,
   stoppedByError = false,
 ): HumanMapResult {
-  let text = `${'Offset'.padEnd(16)}${'Length'.padEnd(16)}${'Mapped to'.padEnd(16)}File\n`;
-  // Entries after the first that are not data (or are zero) are rewritten to zero-only so
-  // they coalesce; that changes nothing printed, only how non-printed runs merge.
-  // qemu-img prints an entry once the next, unmergeable one is known; when a later query fails
-  // the pending entry is never printed (reference §4.6).
+  const hw = new MapHumanWriter(new AsciiWriter(), fileName);
+  hw.begin();
   const printable = stoppedByError ? m.count - 1 : m.count;
-  for (let i = 0; i < printable; i++) {
-    const v = m.value[i]!;
-    const data = (v & MAP_DATA) !== 0;
-    const zero = (v & MAP_ZERO) !== 0;
-    const hasOffset = m.host[i]! >= 0;
-    if (data && !hasOffset) {
-      return { text, error: 'File contains external, encrypted or compressed clusters.' };
-    }
-    if (data && !zero) {
-      text += `${cHex(m.start[i]!)}${cHex(m.length[i]!)}${cHex(m.host[i]!)}${fileName(m.layer[i]!)}\n`;
-    }
+  for (let i = 0; i < printable && hw.error === undefined; i++) {
+    hw.entry(m.start[i]!, m.length[i]!, m.value[i]!, m.host[i]!, m.layer[i]!);
   }
-  return { text };
+  const text = new TextDecoder().decode(hw.w.result());
+  return hw.error === undefined ? { text } : { text, error: hw.error };
 }

@@ -90,7 +90,24 @@ describe('qcow2 header validation', () => {
       CorruptError,
       /Invalid backing file offset/,
     ],
-    ['size beyond 2^53', (dv: DataView) => setU64(dv, 24, 1n << 60n), LimitError, /exceeds 2\^53/],
+    // QEMU 7.2's refusals of the virtual size (qcow2_do_open(), checked by hand with qemu-img on
+    // patched images): "L1 table is too small" for a size its L1 does not cover, "Image is too
+    // big" past INT_MAX L1 entries, "File too large" where size_to_l1() wraps near 2^64.
+    [
+      'size 2^40 beyond the L1 table',
+      (dv: DataView) => setU64(dv, 24, 1n << 40n),
+      CorruptError,
+      /L1 table is too small/,
+    ],
+    // 64 KiB clusters: an L2 table maps 512 MiB, so 2^61 bytes need 2^32 L1 entries (> INT_MAX);
+    // qemu-img says the same of 2^47 bytes at 512-byte clusters.
+    ['size 2^61', (dv: DataView) => setU64(dv, 24, 1n << 61n), UnsupportedError, /Image is too big/],
+    [
+      'size 2^64 - 512 (size_to_l1() wraps)',
+      (dv: DataView) => setU64(dv, 24, 2n ** 64n - 512n),
+      UnsupportedError,
+      /Could not refresh total sector count: File too large/,
+    ],
   ] as const)('%s is refused', async (_name, edit, cls, message) => {
     const err = await open(patched(edit)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(cls);

@@ -38,7 +38,7 @@ export interface Qcow2Header {
   readonly clusterSize: number;
   /** Virtual size as QEMU uses it: the header value rounded down to 512 (reference §1.1). */
   readonly size: number;
-  /** The raw header value, before rounding. */
+  /** The raw header value, before rounding (exact below 2^53 or when a multiple of 512). */
   readonly headerSize: number;
   readonly cryptMethod: number;
   readonly l1Size: number;
@@ -64,6 +64,9 @@ export interface Qcow2Header {
 
 /** Bytes to read to see any header: the largest header QEMU accepts is one cluster (2 MiB). */
 export const HEADER_PROBE_BYTES = 4096;
+
+/** QEMU's BDRV_MAX_LENGTH: INT64_MAX aligned down to BDRV_MAX_ALIGNMENT (1 GiB). */
+const BDRV_MAX_LENGTH = (2n ** 63n - 1n) & ~(2n ** 30n - 1n);
 
 /** The number of L1 entries QEMU requires to cover `size` (size_to_l1()). */
 export const l1EntriesFor = (size: number, clusterBits: number, l2Bits: number): number =>
@@ -97,15 +100,20 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
   if (version !== 2 && version !== 3) {
     throw new FormatError(at('header version', 4), `Unsupported qcow2 version ${version}`);
   }
-  const field64 = (offset: number, name: string): number => {
-    const v = u64Safe(b, offset);
-    if (v === undefined) {
-      throw new LimitError(
-        at(`header ${name}`, offset),
-        `value ${u64Big(b, offset)} exceeds 2^53 (MAX_SAFE_OFFSET)`,
-      );
-    }
-    return v;
+  /**
+   * A 64-bit offset field. QEMU checks these for cluster alignment (and ends below INT64_MAX),
+   * not for size, and reads zeros past the end of the file: offsets past 2^53 are kept, exact
+   * when they are multiples of 512 (any aligned one is) and below 2^62. An unaligned value is
+   * kept as an unaligned number (its alignment check then refuses it in QEMU's words); an
+   * aligned one at or past 2^62 (4 EiB) is the one thing refused for size.
+   */
+  const offset64 = (offset: number, name: string): number => {
+    const exact = u64Safe(b, offset);
+    if (exact !== undefined) return exact;
+    const big = u64Big(b, offset);
+    if (big % 512n !== 0n) return Number.MAX_SAFE_INTEGER; // odd: fails every alignment check
+    if (big < 1n << 62n) return Number(big);
+    throw new LimitError(at(`header ${name}`, offset), `value ${big} reaches 2^62, past any file`);
   };
   const clusterBits = u32(b, 20);
   // qcow2_do_open(): MIN_CLUSTER_BITS 9 .. MAX_CLUSTER_BITS 21.
@@ -190,7 +198,7 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
   const l2EntryBytes = extendedL2 ? 16 : 8;
   const l2Bits = clusterBits - (extendedL2 ? 4 : 3);
 
-  const backingFileOffset = field64(8, 'backing_file_offset');
+  const backingFileOffset = offset64(8, 'backing_file_offset');
   const backingFileSize = u32(b, 16);
   if (backingFileOffset > clusterSize) {
     throw new CorruptError(at('header backing_file_offset', 8), 'Invalid backing file offset');
@@ -199,18 +207,22 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
     throw new CorruptError(at('header backing_file_size', 16), 'Backing file name too long');
   }
 
-  const headerSize = field64(24, 'size');
-  const size = headerSize - (headerSize % 512);
+  // The virtual size is any u64 (QEMU keeps size / 512 sectors): past 2^53 a double still holds
+  // it exactly once rounded down to 512 (multiples of 512 are exact up to 2^62, and QEMU refuses
+  // more than 2^61 below). It is checked against the L1 size with QEMU's arithmetic, below.
+  const sizeBig = u64Big(b, 24);
+  const headerSize = Number(sizeBig);
+  const size = Number(sizeBig - (sizeBig % 512n));
   const cryptMethod = u32(b, 32);
   if (cryptMethod > CRYPT_LUKS) {
     throw new UnsupportedError(at('header crypt_method', 32), `Unsupported encryption method ${cryptMethod}`);
   }
   const l1Size = u32(b, 36);
-  const l1TableOffset = field64(40, 'l1_table_offset');
-  const refcountTableOffset = field64(48, 'refcount_table_offset');
+  const l1TableOffset = offset64(40, 'l1_table_offset');
+  const refcountTableOffset = offset64(48, 'refcount_table_offset');
   const refcountTableClusters = u32(b, 56);
   const nbSnapshots = u32(b, 60);
-  const snapshotsOffset = field64(64, 'snapshots_offset');
+  const snapshotsOffset = offset64(64, 'snapshots_offset');
 
   // The order of the following checks is qcow2_do_open()'s.
   if (refcountTableClusters === 0 && !mode.check) {
@@ -238,8 +250,19 @@ export function parseHeader(file: string, b: Uint8Array, mode: OpenMode = {}): Q
   if (l1Size > MAX_L1_ENTRIES) {
     throw new LimitError(at('header l1_size', 36), 'Active L1 table too large', 'MAX_L1_ENTRIES');
   }
-  if (l1Size < l1EntriesFor(size, clusterBits, l2Bits)) {
+  // size_to_l1() is DIV_ROUND_UP() in 64-bit unsigned arithmetic: it wraps for sizes within one
+  // L2 span of 2^64, and such an image passes the L1 check and fails on its sector count.
+  const span = 1n << BigInt(clusterBits + l2Bits);
+  const l1Needed = BigInt.asUintN(64, sizeBig + span - 1n) / span;
+  if (l1Needed > 0x7fffffffn) {
+    throw new UnsupportedError(at('header size', 24), 'Image is too big');
+  }
+  if (BigInt(l1Size) < l1Needed) {
     throw new CorruptError(at('header l1_size', 36), 'L1 table is too small');
+  }
+  if (sizeBig / 512n > BDRV_MAX_LENGTH / 512n) {
+    // bdrv_refresh_total_sectors(): more sectors than BDRV_MAX_LENGTH (EFBIG).
+    throw new UnsupportedError(at('header size', 24), 'Could not refresh total sector count: File too large');
   }
   if (l1TableOffset % clusterSize) {
     throw new CorruptError(at('header l1_table_offset', 40), 'Active L1 table offset invalid');

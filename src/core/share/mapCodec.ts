@@ -13,13 +13,16 @@
  * ASCII-only before diff sides travelled; ASCII ids encode the same either way. Ids of the older
  * scheme ("qemu-img-map@10.2", interpret/ids.ts) are read as today's.
  *
- * Decoding takes untrusted text from a URL: every size is capped (constants below) and every
- * refusal is a LinkMapError with a sentence a person can act on.
+ * Decoding takes untrusted text from a URL: every size is capped (constants below), inflation
+ * stops at MAX_LINK_MAP_INFLATED (a deflate bomb of a few KiB once kept fflate busy for 233 s
+ * of CPU), every number is exact, every value fits the interpretation it is said to be, and
+ * every refusal is a LinkMapError with a sentence a person can act on.
  */
-import { deflateSync, inflateSync } from 'fflate';
+import { deflateSync, Inflate } from 'fflate';
 import { upgradeInterpretationId } from '../interpret/ids.ts';
 import type { Interpreted } from '../interpret/interpretation.ts';
-import { MAX_SAFE_OFFSET } from '../limits.ts';
+import { MAP_DEPTH_SHIFT } from '../interpret/qemuImgMap.ts';
+import { MAX_CHAIN_DEPTH } from '../limits.ts';
 
 export const LINK_MAP_VERSION = 1;
 /** Longest encoded map accepted from a link (the whole link is kept under 32 KiB). */
@@ -37,8 +40,13 @@ export const MAX_LINK_MAP_INFLATED = 8 * 1024 * 1024;
 /** At most this many interpretations and extents in one link. */
 export const MAX_LINK_MAPS = 8;
 export const MAX_LINK_EXTENTS = 1 << 20;
-/** Deepest chain a link may describe. */
-export const MAX_LINK_LAYERS = 1024;
+/** Deepest chain a link may describe: the deepest clusterscope opens (MAX_CHAIN_DEPTH). */
+export const MAX_LINK_LAYERS = MAX_CHAIN_DEPTH;
+/**
+ * Compressed bytes inflated at a time: each step can add at most ~1 MiB (deflate expands
+ * 1032:1 at most), so the output is checked against MAX_LINK_MAP_INFLATED every MiB.
+ */
+const INFLATE_STEP = 1024;
 
 export interface LinkMapEntry {
   /** Interpretation id (interpret/ids.ts, e.g. "qemu-img-map-8.2"), or a diff side's INTERP@VIEW. */
@@ -87,15 +95,21 @@ class Reader {
     if (this.i >= this.b.length) throw new LinkMapError('the map in the link is cut short');
     return this.b[this.i++]!;
   }
+  /**
+   * An unsigned LEB128 number, exactly: past 2^53 only multiples of 512 (qcow2 sizes past 2^53
+   * are) read back as the integer written, so the digits are summed as a BigInt there.
+   */
   varint(): number {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
+    let v = 0n;
+    for (let shift = 0n; ; shift += 7n) {
       const b = this.byte();
-      v += (b & 0x7f) * mul;
-      if (v > MAX_SAFE_OFFSET) throw new LinkMapError('a number in the map in the link is too large');
-      if (!(b & 0x80)) return v;
-      mul *= 0x80;
+      v |= BigInt(b & 0x7f) << shift;
+      if (v >= 1n << 62n) throw new LinkMapError('a number in the map in the link is too large');
+      if (!(b & 0x80)) {
+        const n = Number(v);
+        if (BigInt(n) !== v) throw new LinkMapError('a number in the map in the link is not exact');
+        return n;
+      }
     }
   }
 }
@@ -135,15 +149,7 @@ export function decodeLinkMap(text: string, maxChars = MAX_LINK_MAP_CHARS): Link
   if (text.length > maxChars) {
     throw new LinkMapError(`the map in the link is longer than ${maxChars} characters`);
   }
-  const packed = fromBase64Url(text);
-  let raw: Uint8Array;
-  try {
-    const out = inflateSync(packed, { out: new Uint8Array(MAX_LINK_MAP_INFLATED + 1) });
-    raw = out;
-  } catch {
-    throw new LinkMapError('the map in the link is damaged (it does not decompress)');
-  }
-  if (raw.length > MAX_LINK_MAP_INFLATED) throw new LinkMapError('the map in the link expands too far');
+  const raw = inflateBounded(fromBase64Url(text), MAX_LINK_MAP_INFLATED);
   const r = new Reader(raw);
   for (const b of MAGIC) {
     if (r.byte() !== b) throw new LinkMapError('the map in the link is not a clusterscope map');
@@ -179,6 +185,10 @@ export function decodeLinkMap(text: string, maxChars = MAX_LINK_MAP_CHARS): Link
     total += count;
     if (total > MAX_LINK_EXTENTS)
       throw new LinkMapError(`the link carries more than ${MAX_LINK_EXTENTS} extents`);
+    // Each extent takes two bytes at least: a count the bytes cannot hold is cut short, found
+    // before arrays of its size are made.
+    if (count * 2 > raw.length - r.i) throw new LinkMapError('the map in the link is cut short');
+    const valueOk = valueCheck(upgradeInterpretationId(id), layerCount);
     const start = new Float64Array(count);
     const len = new Float64Array(count);
     const value = new Uint32Array(count);
@@ -187,6 +197,11 @@ export function decodeLinkMap(text: string, maxChars = MAX_LINK_MAP_CHARS): Link
       const l = r.varint() * 2 ** shift;
       const v = r.varint();
       if (l === 0 || v > 0xffffffff) throw new LinkMapError('the map in the link has a malformed extent');
+      if (!valueOk(v)) {
+        throw new LinkMapError(
+          `the map in the link gives ${id} the value ${v}, which it never has${layerCount ? ` in a chain of ${layerCount} layers` : ''}`,
+        );
+      }
       start[i] = pos;
       len[i] = l;
       value[i] = v;
@@ -207,6 +222,52 @@ export function decodeLinkMap(text: string, maxChars = MAX_LINK_MAP_CHARS): Link
   }
   if (r.i !== raw.length) throw new LinkMapError('the map in the link has trailing bytes');
   return { length, layerCount, maps };
+}
+
+/**
+ * Inflates raw DEFLATE data step by step and stops as soon as the output passes `limit`, so a
+ * bomb costs at most `limit` plus one step of work. Empty or truncated data is damaged.
+ */
+function inflateBounded(packed: Uint8Array, limit: number): Uint8Array {
+  if (packed.length === 0) throw new LinkMapError('the map in the link is empty');
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const inf = new Inflate((chunk) => {
+    total += chunk.length;
+    if (total <= limit) parts.push(chunk.slice());
+  });
+  try {
+    for (let i = 0; i < packed.length && total <= limit; i += INFLATE_STEP) {
+      inf.push(packed.subarray(i, i + INFLATE_STEP), i + INFLATE_STEP >= packed.length);
+    }
+  } catch {
+    if (total <= limit) throw new LinkMapError('the map in the link is damaged (it does not decompress)');
+  }
+  if (total > limit) {
+    throw new LinkMapError(`the map in the link expands past ${limit} bytes (MAX_LINK_MAP_INFLATED)`);
+  }
+  if (total === 0) throw new LinkMapError('the map in the link is empty');
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * What values an interpretation can have (interpret/qemuImgMap.ts, nbd.ts), so that a link
+ * cannot make the page build a view per depth of a depth no chain has. A diff side's id
+ * (INTERP@VIEW) is judged by its interpretation; ids this page does not know take any value.
+ */
+function valueCheck(id: string, layers: number): (v: number) => boolean {
+  const interp = id.split('@')[0]!;
+  if (interp.startsWith('qemu-img-map-'))
+    return (v) => (v & 0xf0) === 0 && v >>> MAP_DEPTH_SHIFT < Math.max(1, layers);
+  if (interp.startsWith('nbd-base-allocation')) return (v) => v <= 3;
+  if (interp === 'nbd-allocation-depth') return (v) => v <= Math.max(1, layers);
+  return () => true;
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -7,9 +7,14 @@
  * of the first byte (-1 when there is none). Adjacent pushes merge when kind, flags and layer
  * are equal and the host offsets continue, so the result is canonical whatever the scan order
  * of L2 tables.
+ *
+ * Memory is charged to a MemoryBudget (budget.ts) in bytes, capacity included: a builder
+ * refuses to grow past it with a LimitError, so a hostile image (every L2 entry its own
+ * extent, L2 tables shared by many L1 entries) ends in a sentence instead of an out-of-memory
+ * crash. Builders of one computation share one budget (chainStatus()).
  */
-import { LimitError } from '../errors.ts';
-import { MAX_EXTENTS } from '../limits.ts';
+import { MemoryBudget } from '../budget.ts';
+import { EXTENT_BYTES, MAX_STATUS_BYTES } from '../limits.ts';
 
 export const NO_HOST = -1;
 
@@ -27,14 +32,35 @@ const INITIAL_CAPACITY = 64;
 
 export class ExtentBuilder implements Extents {
   count = 0;
-  start = new Float64Array(INITIAL_CAPACITY);
-  length = new Float64Array(INITIAL_CAPACITY);
-  kind = new Uint8Array(INITIAL_CAPACITY);
-  flags = new Uint8Array(INITIAL_CAPACITY);
-  layer = new Uint16Array(INITIAL_CAPACITY);
-  host = new Float64Array(INITIAL_CAPACITY);
+  start: Float64Array;
+  length: Float64Array;
+  kind: Uint8Array;
+  flags: Uint8Array;
+  layer: Uint16Array;
+  host: Float64Array;
 
-  constructor(private readonly file = 'image') {}
+  /**
+   * `budget`: what this builder's arrays are charged to; by default one of its own of
+   * MAX_STATUS_BYTES. `capacity`: extents allocated at once (a streaming window knows its size).
+   */
+  constructor(
+    private readonly file = 'image',
+    readonly budget: MemoryBudget = new MemoryBudget('MAX_STATUS_BYTES', MAX_STATUS_BYTES),
+    capacity = INITIAL_CAPACITY,
+  ) {
+    const n = Math.max(1, capacity);
+    budget.charge(n * EXTENT_BYTES, this.where(), 'block status');
+    this.start = new Float64Array(n);
+    this.length = new Float64Array(n);
+    this.kind = new Uint8Array(n);
+    this.flags = new Uint8Array(n);
+    this.layer = new Uint16Array(n);
+    this.host = new Float64Array(n);
+  }
+
+  private where() {
+    return { file: this.file, structure: 'block status' };
+  }
 
   push(start: number, length: number, kind: number, flags: number, layer: number, host: number): void {
     if (length <= 0) return;
@@ -78,14 +104,26 @@ export class ExtentBuilder implements Extents {
     else this.length[i] = pos - this.start[i]!;
   }
 
+  /** Drops everything at or after `pos` (anywhere: extents past it go, the one across it is cut). */
+  cutAt(pos: number): void {
+    let n = this.count;
+    while (n > 0 && this.start[n - 1]! >= pos) n--;
+    this.count = n;
+    if (n > 0 && this.start[n - 1]! + this.length[n - 1]! > pos)
+      this.length[n - 1] = pos - this.start[n - 1]!;
+  }
+
+  /** Empties the builder, keeping its arrays (the streaming walk reuses one per window). */
+  reset(): void {
+    this.count = 0;
+  }
+
   private grow(): void {
-    const cap = this.start.length * 2;
-    if (this.count >= MAX_EXTENTS) {
-      throw new LimitError(
-        { file: this.file, structure: 'block status' },
-        `more than ${MAX_EXTENTS} extents (MAX_EXTENTS)`,
-      );
-    }
+    const old = this.start.length;
+    const cap = old * 2;
+    // The new arrays are charged before they exist and the old ones released once copied:
+    // both are alive while the copy runs.
+    this.budget.charge(cap * EXTENT_BYTES, this.where(), `${this.count + 1} extents of block status`);
     const g = <T extends Float64Array | Uint8Array | Uint16Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);
       b.set(a);
@@ -97,11 +135,17 @@ export class ExtentBuilder implements Extents {
     this.flags = g(this.flags, (k) => new Uint8Array(k));
     this.layer = g(this.layer, (k) => new Uint16Array(k));
     this.host = g(this.host, (k) => new Float64Array(k));
+    this.budget.release(old * EXTENT_BYTES);
   }
 
-  /** Trims the arrays to `count` (copies), e.g. before transferring them to another thread. */
+  /**
+   * Trims the arrays to `count` (copies), e.g. before transferring them to another thread. The
+   * builder's own arrays are released from the budget: do not push after finishing.
+   */
   finish(): Extents {
     const n = this.count;
+    this.budget.charge(n * EXTENT_BYTES, this.where(), `${n} extents of block status`);
+    this.budget.release(this.start.length * EXTENT_BYTES);
     return {
       count: n,
       start: this.start.slice(0, n),

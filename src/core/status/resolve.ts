@@ -14,9 +14,12 @@
  *    attributes it to the short backing layer with ZERO|ALLOCATED (reference §3.7);
  *  - otherwise the backing layer is asked.
  */
+import { MemoryBudget } from '../budget.ts';
 import type { Chain } from '../chain/chain.ts';
+import type { Layer } from '../chain/layer.ts';
 import type { ClusterscopeError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
+import { MAX_STATUS_BYTES } from '../limits.ts';
 import { ExtentBuilder, type Extents, NO_HOST } from './extents.ts';
 import {
   BDRV_BLOCK_ALLOCATED,
@@ -99,6 +102,23 @@ export interface ChainStatusOptions {
    */
   readonly onPartial?: (status: () => ChainStatus, end: number) => void;
   readonly signal?: Cancellation;
+  /**
+   * What every layer's extents, the resolved chain and their copies are charged to; one of
+   * MAX_STATUS_BYTES by default. Past it the computation ends with a LimitError naming it.
+   */
+  readonly budget?: MemoryBudget;
+}
+
+/** Where resolved extents go: an ExtentBuilder, or the streaming walk's collapser. */
+export interface ExtentSink {
+  push(start: number, length: number, kind: number, flags: number, layer: number, host: number): void;
+}
+
+/** A layer's extents over (at least) the range being walked, with the errors they name. */
+export interface LayerExtents {
+  readonly extents: Extents;
+  /** Error `i` of a KIND_ERROR extent whose `host` is i (layerStatus.ts ErrorList). */
+  readonly errors: { at(i: number): ClusterscopeError };
 }
 
 class StopWalk extends Error {
@@ -109,6 +129,7 @@ class StopWalk extends Error {
 
 export async function chainStatus(chain: Chain, opts: ChainStatusOptions = {}): Promise<ChainStatus> {
   const layers = chain.layers;
+  const budget = opts.budget ?? new MemoryBudget('MAX_STATUS_BYTES', MAX_STATUS_BYTES);
   const statuses: LayerStatus[] = new Array(layers.length);
   const onPartial = opts.onPartial;
   const order = layers.map((_, i) => (onPartial ? layers.length - 1 - i : i));
@@ -118,25 +139,59 @@ export async function chainStatus(chain: Chain, opts: ChainStatusOptions = {}): 
       i === 0 && opts.topStatus
         ? opts.topStatus
         : await layerStatus(layers[i]!, {
+            budget,
             ...(opts.signal && { signal: opts.signal }),
             ...(opts.onProgress && { onProgress: opts.onProgress }),
             ...(i === 0 &&
               onPartial && {
                 onPartial: (top: LayerStatus, end: number) => {
                   const parts = [top, ...statuses.slice(1)];
-                  onPartial(() => resolveChain(chain, parts, end), end);
+                  onPartial(() => resolveChain(chain, parts, end, budget), end);
                 },
               }),
           });
   }
-  return resolveChain(chain, statuses, statuses[0]!.length);
+  return resolveChain(chain, statuses, statuses[0]!.length, budget);
 }
 
 /** Resolves per-layer statuses into chain status over [0, end) (end = the top's length when complete). */
-function resolveChain(chain: Chain, statuses: readonly LayerStatus[], end: number): ChainStatus {
+function resolveChain(
+  chain: Chain,
+  statuses: readonly LayerStatus[],
+  end: number,
+  budget: MemoryBudget,
+): ChainStatus {
   const layers = chain.layers;
   const length = statuses[0]!.length;
-  const out = new ExtentBuilder(layers[0]!.name);
+  const out = new ExtentBuilder(layers[0]!.name, budget);
+  const findings = [
+    ...layers.flatMap((l) => (l.format === 'qcow2' ? l.findings : [])),
+    ...statuses.flatMap((s) => s.findings),
+  ];
+  const error = walkChain(layers, statuses, 0, end, out);
+  return {
+    chain,
+    extents: out.finish(),
+    length,
+    ...(error && { error }),
+    findings,
+    layerStatus: statuses,
+  };
+}
+
+/**
+ * The walk itself, over [from, to): each layer's extents there (`statuses[i]` must cover the
+ * range, as far as layer i reaches), resolved into `out` in guest order. Returns the error of
+ * the first (sub)cluster QEMU refuses to read, where the walk stops; the whole-image status and
+ * the streaming walk (stream.ts, window by window) share it.
+ */
+export function walkChain(
+  layers: readonly Layer[],
+  statuses: readonly LayerExtents[],
+  from: number,
+  to: number,
+  out: ExtentSink,
+): ClusterscopeError | undefined {
   const cursor = new Int32Array(layers.length); // per-layer extent index: the walk only moves forward
 
   const walk = (li: number, from: number, to: number): void => {
@@ -154,7 +209,7 @@ function resolveChain(chain: Chain, statuses: readonly LayerStatus[], end: numbe
       const a = Math.max(s, from);
       const b = Math.min(s + e.length[k]!, to);
       const kind = e.kind[k]!;
-      if (kind === KIND_ERROR) throw new StopWalk(st.errors[e.host[k]!]!);
+      if (kind === KIND_ERROR) throw new StopWalk(st.errors.at(e.host[k]!));
       const f = kindFlags(kind, encrypted);
       const h = e.host[k]! === NO_HOST || !(f & BDRV_BLOCK_OFFSET_VALID) ? NO_HOST : e.host[k]! + (a - s);
       if (f & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO)) {
@@ -179,17 +234,11 @@ function resolveChain(chain: Chain, statuses: readonly LayerStatus[], end: numbe
     cursor[li] = Math.max(0, k - 1);
   };
 
-  const findings = [
-    ...layers.flatMap((l) => (l.format === 'qcow2' ? l.findings : [])),
-    ...statuses.flatMap((s) => s.findings),
-  ];
   try {
-    walk(0, 0, end);
+    walk(0, from, to);
   } catch (e) {
-    if (e instanceof StopWalk) {
-      return { chain, extents: out.finish(), length, error: e.failure, findings, layerStatus: statuses };
-    }
+    if (e instanceof StopWalk) return e.failure;
     throw e;
   }
-  return { chain, extents: out.finish(), length, findings, layerStatus: statuses };
+  return undefined;
 }

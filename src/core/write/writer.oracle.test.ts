@@ -17,7 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../testing/cli.ts';
 import { FIXTURES, parseNbdinfo } from '../../testing/fixtures.ts';
 import { rng } from '../../testing/fuzz/prng.ts';
-import { nbdinfo } from '../../testing/qemuNbd.ts';
+import { nbdinfo } from '../../testing/qemu.ts';
 import { openLayer } from '../chain/layer.ts';
 import { MemorySource } from '../io/byteSource.ts';
 import { kindName } from '../status/kinds.ts';

@@ -14,7 +14,14 @@ export type L2EntrySpec =
   | { readonly t: 'compressed'; readonly sectors: number; readonly skew: number }
   | { readonly t: 'raw'; readonly hi: number; readonly lo: number };
 
-export type L1EntrySpec = null | readonly L2EntrySpec[] | { readonly rawHi: number; readonly rawLo: number };
+export type L1EntrySpec =
+  | null
+  | readonly L2EntrySpec[]
+  | { readonly rawHi: number; readonly rawLo: number }
+  /** The L2 table of another L1 entry (index mod the L1's length): shared tables. */
+  | { readonly share: number }
+  /** A metadata cluster read as an L2 table: cross-linked tables. */
+  | { readonly meta: 'l1' | 'reftable' | 'refblock' };
 
 export interface SnapshotSpec {
   readonly name: string;
@@ -41,6 +48,11 @@ export interface ImageSpec {
   readonly l1: readonly L1EntrySpec[];
   /** Extra L1 entries beyond what the size needs (QEMU allows a larger L1). */
   readonly l1Slack: number;
+  /**
+   * More L1 entries after `l1`, each naming the first L2 table: huge extent counts from a small
+   * file (issue 15's shared tables), the virtual size growing with them.
+   */
+  readonly repeat?: number;
   readonly refcounts: 'exact' | 'noisy' | 'zero';
   readonly snapshots: readonly SnapshotSpec[];
   readonly bitmaps: readonly BitmapSpec[];
@@ -79,6 +91,11 @@ const l1Entry: fc.Arbitrary<L1EntrySpec> = fc.oneof(
   { weight: 2, arbitrary: fc.constant(null) },
   { weight: 6, arbitrary: fc.array(l2Entry, { maxLength: 24 }) },
   { weight: 1, arbitrary: fc.record({ rawHi: u32, rawLo: u32 }) },
+  { weight: 2, arbitrary: fc.record({ share: fc.nat({ max: 7 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ meta: fc.constantFrom('l1' as const, 'reftable' as const, 'refblock' as const) }),
+  },
 );
 
 const name = fc.string({ minLength: 1, maxLength: 12 });
@@ -92,6 +109,7 @@ export const imageSpec: fc.Arbitrary<ImageSpec> = fc
     sectors: fc.integer({ min: 0, max: 1 << 16 }),
     l1: fc.array(l1Entry, { maxLength: 6 }),
     l1Slack: fc.nat({ max: 3 }),
+    repeat: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, fc.nat({ max: 64 })),
     refcounts: fc.constantFrom('exact' as const, 'exact' as const, 'noisy' as const, 'zero' as const),
     snapshots: fc.array(
       fc.record({
@@ -145,6 +163,28 @@ export const imageSpec: fc.Arbitrary<ImageSpec> = fc
 export interface GeneratedChain {
   readonly top: string;
   readonly files: ReadonlyMap<string, Uint8Array>;
+  /** The specs it was built from (buildChain() builds it again): a regression's recipe. */
+  readonly specs?: readonly [ImageSpec, ImageSpec];
+}
+
+/** The chain of a top spec and a base spec, as generatedChain makes it. */
+export function buildChain(top: ImageSpec, base: ImageSpec): GeneratedChain {
+  const specs = [top, base] as const;
+  if (top.backing === 'none')
+    return { top: 'top.qcow2', files: new Map([['top.qcow2', buildImage(top)]]), specs };
+  const baseName = top.backing === 'raw' ? 'base.raw' : 'base.qcow2';
+  const baseBytes =
+    top.backing === 'raw'
+      ? new Uint8Array(Math.min(base.sectors, 2048) * 512 + (base.seed % 700)).fill(0x42)
+      : buildImage({ ...base, backing: 'none' });
+  return {
+    top: 'top.qcow2',
+    files: new Map([
+      ['top.qcow2', buildImage(top, baseName)],
+      [baseName, baseBytes],
+    ]),
+    specs,
+  };
 }
 
 class Writer {
@@ -180,9 +220,10 @@ export function buildImage(spec: ImageSpec, backingName?: string): Uint8Array {
   const ext = spec.extendedL2;
   const l2EntryBytes = ext ? 16 : 8;
   const l2Entries = cs / l2EntryBytes;
-  const size = spec.sectors * 512;
+  const repeat = spec.repeat ?? 0;
+  const size = repeat ? (spec.l1.length + repeat) * cs * l2Entries : spec.sectors * 512;
   const l1Needed = Math.ceil(size / (cs * l2Entries));
-  const l1Size = Math.max(l1Needed, spec.l1.length) + spec.l1Slack;
+  const l1Size = Math.max(l1Needed, spec.l1.length + repeat) + spec.l1Slack;
 
   // Cluster allocation, in file order.
   let next = 1;
@@ -273,10 +314,28 @@ export function buildImage(spec: ImageSpec, backingName?: string): Uint8Array {
   ref(0);
   ref(reftableAt);
   ref(l1At, Math.ceil((l1Size * 8) / cs));
+  const firstL2 = l2At.find((x) => x !== undefined);
+  for (let k = 0; k < repeat && firstL2 !== undefined; k++) {
+    w.u64(l1At + 8 * (spec.l1.length + k), firstL2);
+    w.u8(l1At + 8 * (spec.l1.length + k), 0x80);
+  }
   spec.l1.forEach((e, i) => {
     const at = l1At + 8 * i;
     if (e === null) return;
     if (!Array.isArray(e)) {
+      if ('share' in e) {
+        const shared = l2At[e.share % spec.l1.length];
+        if (shared !== undefined) {
+          w.u64(at, shared);
+          w.u8(at, 0x80);
+        }
+        return;
+      }
+      if ('meta' in e) {
+        w.u64(at, e.meta === 'l1' ? l1At : e.meta === 'reftable' ? reftableAt : blocksAt);
+        w.u8(at, 0x80);
+        return;
+      }
       const raw = e as { rawHi: number; rawLo: number };
       w.u32(at, raw.rawHi);
       w.u32(at + 4, raw.rawLo);
@@ -414,18 +473,4 @@ function writeRefcount(w: Writer, block: number, order: number, i: number, v: nu
 /** A generated top image and, when the spec asks for one, a generated backing file. */
 export const generatedChain: fc.Arbitrary<GeneratedChain> = fc
   .tuple(imageSpec, imageSpec)
-  .map(([top, base]) => {
-    if (top.backing === 'none') return { top: 'top.qcow2', files: new Map([['top.qcow2', buildImage(top)]]) };
-    const baseName = top.backing === 'raw' ? 'base.raw' : 'base.qcow2';
-    const baseBytes =
-      top.backing === 'raw'
-        ? new Uint8Array(Math.min(base.sectors, 2048) * 512 + (base.seed % 700)).fill(0x42)
-        : buildImage({ ...base, backing: 'none' });
-    return {
-      top: 'top.qcow2',
-      files: new Map([
-        ['top.qcow2', buildImage(top, baseName)],
-        [baseName, baseBytes],
-      ]),
-    };
-  });
+  .map(([top, base]) => buildChain(top, base));

@@ -5,18 +5,27 @@
  * each snapshot's status), readBitmaps (and each bitmap's table and dirty extents).
  *
  * The contract (issue 6): every input ends in a result or a typed ClusterscopeError, within
- * FUZZ_TIME_BOUND_MS, having asked its byte sources for at most FUZZ_MEMORY_CAP_BYTES. Anything
- * else (another exception type, a bound exceeded, a result that breaks the extent invariants)
- * is a failure. A hang that never reads again cannot be interrupted in one thread; the Node
- * runner (scripts/fuzz.mjs) watches for that from outside.
+ * FUZZ_TIME_BOUND_MS and FUZZ_MEMORY_CAP_BYTES. Memory is what the engine allocates, as it
+ * charges it (budget.ts: extent arrays, kept errors, map files) plus the reads in flight, all
+ * to one MemoryBudget of FUZZ_MEMORY_CAP_BYTES: the engine refuses past it with a LimitError
+ * (an outcome); allocations it does not charge are caught by the process's ArrayBuffer bytes
+ * growing past the cap (a failure). The streamed map (status/stream.ts, interpret/mapStream.ts,
+ * the CLI's output path) must print what the whole-image status formats, failures included.
+ * Anything else (another exception type, a bound exceeded, a result that breaks the extent
+ * invariants) is a failure. A hang that never reads again cannot be interrupted in one thread;
+ * the Node runner (scripts/fuzz.mjs) watches for that from outside.
  */
+
+import { MemoryBudget } from '../../core/budget.ts';
 import { type BackingResolver, type Chain, openChain } from '../../core/chain/chain.ts';
 import { checkImage } from '../../core/check/checkImage.ts';
 import { type ErrorKind, isClusterscopeError } from '../../core/errors.ts';
 import { imageInfo } from '../../core/info/info.ts';
+import { AsciiWriter } from '../../core/interpret/asciiWriter.ts';
 import type { Interpretation } from '../../core/interpret/interpretation.ts';
-import { allocationDepth, baseAllocation } from '../../core/interpret/nbd.ts';
-import { formatMapJson, qemuImgMap } from '../../core/interpret/qemuImgMap.ts';
+import { MapStream } from '../../core/interpret/mapStream.ts';
+import { allocationDepth, baseAllocation, formatNbdinfo } from '../../core/interpret/nbd.ts';
+import { formatMapHuman, formatMapJson, MapJsonWriter, qemuImgMap } from '../../core/interpret/qemuImgMap.ts';
 import { QEMU_5_2, QEMU_7_2 } from '../../core/interpret/releases.ts';
 import { type ByteSource, MemorySource } from '../../core/io/byteSource.ts';
 import { readBitmaps, readBitmapTable, readDirtyExtents } from '../../core/qcow2/bitmaps.ts';
@@ -24,6 +33,7 @@ import { readSnapshotL1, readSnapshots } from '../../core/qcow2/snapshots.ts';
 import type { Extents } from '../../core/status/extents.ts';
 import { layerStatus } from '../../core/status/layerStatus.ts';
 import { type ChainStatus, chainStatus } from '../../core/status/resolve.ts';
+import { streamChainStatus } from '../../core/status/stream.ts';
 
 /**
  * Wall-clock bound per input. Fuzz inputs are at most a few MiB; the slowest legitimate input
@@ -33,10 +43,10 @@ import { type ChainStatus, chainStatus } from '../../core/status/resolve.ts';
 export const FUZZ_TIME_BOUND_MS = 5000;
 
 /**
- * Bytes all reads of one input may ask for. readPadded() allocates what is asked even past
- * EOF, so asked-for bytes bound the engine's large allocations. 512 MiB: 64 times the largest
- * single read (MAX_READ_BYTES), far above what a few-MiB input justifies, below what a browser
- * tab survives.
+ * Bytes the engine may hold for one input: the MemoryBudget every status computation of the
+ * input charges, and the reads in flight. 512 MiB: half of MAX_STATUS_BYTES, far above what a
+ * few-MiB input justifies (a shared-table mutation's 524 k extents need ~60 MiB), below what a
+ * browser tab survives.
  */
 export const FUZZ_MEMORY_CAP_BYTES = 512 * 1024 * 1024;
 
@@ -60,6 +70,8 @@ export interface FuzzOutcome {
   readonly failures: readonly FuzzFailure[];
   readonly ms: number;
   readonly bytesRequested: number;
+  /** Most bytes the engine held at once, as charged to the input's MemoryBudget. */
+  readonly peakBytes: number;
   /** The first ClusterscopeError's one-line message, if any. */
   readonly error?: string;
 }
@@ -77,11 +89,13 @@ export class BudgetExceeded extends Error {
 
 export interface Budget {
   readonly deadline: number;
-  readonly capBytes: number;
+  /** What the engine charges, reads in flight included. */
+  readonly memory: MemoryBudget;
+  /** Bytes all reads asked for (reported; memory is bounded by `memory`). */
   requested: number;
 }
 
-/** A ByteSource that checks the input's time and memory budget on every read. */
+/** A ByteSource that checks the input's time on every read and charges each read to its memory. */
 export class BudgetSource implements ByteSource {
   constructor(
     private readonly inner: ByteSource,
@@ -94,22 +108,24 @@ export class BudgetSource implements ByteSource {
   get size(): number {
     return this.inner.size;
   }
-  read(offset: number, length: number): Promise<Uint8Array> {
+  async read(offset: number, length: number): Promise<Uint8Array> {
     const b = this.budget;
+    const n = Math.max(0, Math.min(length, this.inner.size - offset));
     b.requested += Math.max(0, length);
-    if (b.requested > b.capBytes) {
-      throw new BudgetExceeded(
-        'memory',
-        `reads asked for ${b.requested} bytes (FUZZ_MEMORY_CAP_BYTES ${b.capBytes})`,
-      );
-    }
     if (this.now() > b.deadline) {
       throw new BudgetExceeded(
         'hang',
         `still reading after FUZZ_TIME_BOUND_MS (read at ${offset}+${length})`,
       );
     }
-    return this.inner.read(offset, length);
+    // readPadded() allocates what is asked even past EOF: the larger of the two is held.
+    const held = Math.max(n, length);
+    b.memory.charge(held, { file: this.name, structure: 'read', offset }, `a read of ${length} bytes`);
+    try {
+      return await this.inner.read(offset, length);
+    } finally {
+      b.memory.release(held);
+    }
   }
 }
 
@@ -136,6 +152,13 @@ function memoryResolver(input: FuzzInput, wrap: (s: ByteSource) => ByteSource): 
   };
 }
 
+/**
+ * An exact offset or length: an integer below 2^53, or beyond it a multiple of 512 (qcow2
+ * structures and guest ranges are; doubles hold those exactly up to 2^62).
+ */
+const exact = (v: number): boolean =>
+  Number.isSafeInteger(v) || (Number.isInteger(v) && v % 512 === 0 && v < 2 ** 62);
+
 /** Checks what a status result promises: sorted, contiguous, positive, exact integers, from 0. */
 export function extentProblems(
   e: Pick<Extents, 'count' | 'start' | 'length' | 'host' | 'layer'>,
@@ -149,8 +172,8 @@ export function extentProblems(
     const l = e.length[i]!;
     const h = e.host[i]!;
     if (s !== pos) return `extent ${i} starts at ${s}, expected ${pos}`;
-    if (!(l > 0) || !Number.isSafeInteger(l)) return `extent ${i} has length ${l}`;
-    if (h !== -1 && !(h >= 0 && Number.isSafeInteger(h))) return `extent ${i} has host offset ${h}`;
+    if (!(l > 0) || !exact(l)) return `extent ${i} has length ${l}`;
+    if (h !== -1 && !(h >= 0 && exact(h))) return `extent ${i} has host offset ${h}`;
     if (e.layer[i]! >= layers) return `extent ${i} names layer ${e.layer[i]} of ${layers}`;
     pos = s + l;
   }
@@ -163,11 +186,13 @@ export async function runInput(input: FuzzInput, opts: HarnessOptions = {}): Pro
   const now = opts.now ?? Date.now;
   const t0 = now();
   const timeBound = opts.timeBoundMs ?? FUZZ_TIME_BOUND_MS;
+  const cap = opts.memoryCapBytes ?? FUZZ_MEMORY_CAP_BYTES;
   const budget: Budget = {
     deadline: t0 + timeBound,
-    capBytes: opts.memoryCapBytes ?? FUZZ_MEMORY_CAP_BYTES,
+    memory: new MemoryBudget('FUZZ_MEMORY_CAP_BYTES', cap),
     requested: 0,
   };
+  const arrayBuffers0 = process.memoryUsage().arrayBuffers;
   const wrap = (s: ByteSource) => new BudgetSource(s, budget, now);
   const stages: Record<string, StageResult> = {};
   const failures: FuzzFailure[] = [];
@@ -202,6 +227,16 @@ export async function runInput(input: FuzzInput, opts: HarnessOptions = {}): Pro
           message: `took ${now() - s0} ms (FUZZ_TIME_BOUND_MS ${timeBound})`,
         });
       }
+      // What the engine holds without charging it: ArrayBuffers past the cap (garbage included,
+      // so only a growth of the cap's size again is a failure).
+      const grown = process.memoryUsage().arrayBuffers - arrayBuffers0;
+      if (grown > 2 * cap && !failures.some((f) => f.kind === 'memory')) {
+        failures.push({
+          kind: 'memory',
+          stage: name,
+          message: `ArrayBuffers grew by ${grown} bytes (FUZZ_MEMORY_CAP_BYTES ${cap})`,
+        });
+      }
     }
   };
   const invariant = (stageName: string, problem: string | undefined) => {
@@ -218,7 +253,9 @@ export async function runInput(input: FuzzInput, opts: HarnessOptions = {}): Pro
   );
   let outcome: StageResult = stages.open ?? 'ok';
   if (chain) {
-    const st: ChainStatus | undefined = await stage('status', () => chainStatus(chain));
+    const st: ChainStatus | undefined = await stage('status', () =>
+      chainStatus(chain, { budget: budget.memory }),
+    );
     outcome = stages.status ?? 'ok';
     if (st) {
       if (st.error) {
@@ -242,6 +279,7 @@ export async function runInput(input: FuzzInput, opts: HarnessOptions = {}): Pro
         });
       }
     }
+    if (st) await stage('stream', () => streamedEqualsWhole(chain, st, invariant));
     await stage('info', () => imageInfo(chain));
     for (const [i, layer] of chain.layers.entries()) {
       if (layer.format !== 'qcow2') continue;
@@ -250,7 +288,11 @@ export async function runInput(input: FuzzInput, opts: HarnessOptions = {}): Pro
       for (const sn of (snaps ?? []).slice(0, FOLLOW_PER_IMAGE)) {
         await stage(`snapshot ${i}/${sn.id}`, async () => {
           const l1 = await readSnapshotL1(layer, sn);
-          const ls = await layerStatus(layer, { l1, length: sn.diskSize ?? layer.length });
+          const ls = await layerStatus(layer, {
+            l1,
+            length: sn.diskSize ?? layer.length,
+            budget: budget.memory,
+          });
           invariant(`snapshot ${i}/${sn.id}`, extentProblems(ls.extents, ls.length, true, 1));
         });
       }
@@ -269,6 +311,71 @@ export async function runInput(input: FuzzInput, opts: HarnessOptions = {}): Pro
     failures,
     ms: now() - t0,
     bytesRequested: budget.requested,
+    peakBytes: budget.memory.peak,
     ...(firstError !== undefined && { error: firstError }),
   };
+}
+
+/**
+ * The CLI's output path: the chain streamed window by window (the smallest windows, so L2
+ * tables are cut) into qemu-img map JSON, human and nbdinfo text must print what the whole
+ * status formats; after a failure what qemu-img and nbdinfo print then (an open array without
+ * the entry being merged; nothing).
+ */
+async function streamedEqualsWhole(
+  chain: Chain,
+  st: ChainStatus,
+  invariant: (stage: string, problem: string | undefined) => void,
+): Promise<void> {
+  const formats = ['qemu-img-map-json', 'qemu-img-map-human', 'nbdinfo'] as const;
+  const interp = {
+    'qemu-img-map-json': qemuImgMap(QEMU_7_2),
+    'qemu-img-map-human': qemuImgMap(QEMU_7_2),
+    nbdinfo: baseAllocation(),
+  };
+  const texts = formats.map(() => [] as Uint8Array[]);
+  const streams = formats.map(
+    (f, i) =>
+      new MapStream(interp[f], f, { release: QEMU_7_2, fileName: String, write: (b) => texts[i]!.push(b) }),
+  );
+  const r = await streamChainStatus(
+    chain,
+    {
+      push(start, length, kind, flags, layer, host) {
+        for (const s of streams) s.push(start, length, kind, flags, layer, host);
+      },
+    },
+    { windowBytes: 1, tableCacheBytes: 1 },
+  );
+  const ends = streams.map((s) => (r.error ? s.fail() : s.finish()));
+  if ((r.error?.message ?? '') !== (st.error?.message ?? '')) {
+    invariant('stream', `streamed error '${r.error?.message}' but whole '${st.error?.message}'`);
+    return;
+  }
+  const dec = (bs: Uint8Array[]) => new TextDecoder().decode(Buffer.concat(bs));
+  formats.forEach((f, i) => {
+    const got = dec(texts[i]!);
+    const m = interp[f].compute(st);
+    let want: string;
+    if (f === 'qemu-img-map-json') {
+      if (!st.error) want = formatMapJson(m, QEMU_7_2);
+      else {
+        const jw = new MapJsonWriter(new AsciiWriter(), QEMU_7_2);
+        jw.begin();
+        for (let k = 0; k < m.count - 1; k++)
+          jw.entry(m.start[k]!, m.length[k]!, m.value[k]!, m.host[k]!, false);
+        want = new TextDecoder().decode(jw.w.result());
+      }
+    } else if (f === 'qemu-img-map-human') {
+      const h = formatMapHuman(m, String, st.error !== undefined);
+      want = h.text;
+      if ((h.error ?? '') !== (ends[i]!.error ?? ''))
+        invariant('stream', `human map stopped with '${ends[i]!.error}' but whole '${h.error}'`);
+    } else want = st.error ? '' : formatNbdinfo(m, interp[f].label);
+    if (got !== want)
+      invariant(
+        'stream',
+        `${f}: streamed text differs from the whole status's (${got.length} vs ${want.length} bytes)`,
+      );
+  });
 }

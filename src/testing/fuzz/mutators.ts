@@ -91,7 +91,9 @@ export type MutatorName =
   | 'truncate'
   | 'extend'
   | 'swap-entries'
-  | 'zero-region';
+  | 'zero-region'
+  | 'share-tables'
+  | 'cross-link';
 
 export const MUTATORS: readonly MutatorName[] = [
   'field',
@@ -107,7 +109,13 @@ export const MUTATORS: readonly MutatorName[] = [
   'extend',
   'swap-entries',
   'zero-region',
+  'share-tables',
+  'share-tables',
+  'cross-link',
 ];
+
+/** L1 entries a share-tables mutation points at one table: up to 64 x 8192 extents at 64 KiB. */
+export const MAX_SHARED_L1_ENTRIES = 64;
 
 /** One mutation of `input` (never modified), of the given kind or a random one. */
 export function mutateOnce(input: Uint8Array, r: Rng, kind: MutatorName = r.pick(MUTATORS)): Mutation {
@@ -184,6 +192,38 @@ export function mutateOnce(input: Uint8Array, r: Rng, kind: MutatorName = r.pick
       const j = r.int(n);
       b.copyWithin(rg.offset + 8 * j, rg.offset + 8 * i, rg.offset + 8 * i + 8);
       return { bytes: b, what: `${at(rg)}: entry ${j} copied from entry ${i}` };
+    }
+    case 'share-tables': {
+      // Many L1 entries name one L2 table (the hostile 384 KiB image of issue 15 made 31 M
+      // extents so): the L1 grows to `n` entries within its cluster, the virtual size with it,
+      // and each entry names the table of L1[0] (or another table, or the L1 table itself).
+      const l1 = regions.find((x) => x.name === 'L1 table');
+      const l2 = regions.filter((x) => x.name === 'L2 table');
+      if (!l1 || input.length < 112) return mutateOnce(input, r, 'entry');
+      const l2Bits = Math.log2(cs) - (l2.length && l2[0]!.entryBytes === 16 ? 4 : 3);
+      // Within the L1 table's cluster, so nothing past it is overwritten.
+      const n = 1 + r.int(Math.min(MAX_SHARED_L1_ENTRIES, cs / 8));
+      const target = r.chance(0.8) && l2.length ? r.pick(l2).offset : l1.offset;
+      writeBig(b, 36, 4, BigInt(n));
+      writeBig(b, 24, 8, BigInt(n) << BigInt(Math.log2(cs) + l2Bits));
+      for (let i = 0; i < n; i++) writeBig(b, l1.offset + 8 * i, 8, (1n << 63n) | BigInt(target));
+      return {
+        bytes: b,
+        what: `L1 table at ${hex(l1.offset)}: ${n} entries = L2 table ${hex(target)}, size ${n} L2 spans`,
+      };
+    }
+    case 'cross-link': {
+      // A table entry naming a metadata cluster: the header, the refcount table or a block,
+      // the L1 table, another L2 table; read as an L2 table or a data cluster.
+      const tables = regions.filter((x) => x.entryBytes && x.length >= 8);
+      const meta = regions.filter((x) => !x.name.startsWith('header extension'));
+      if (!tables.length || !meta.length) return mutateOnce(input, r, 'entry');
+      const rg = r.pick(tables);
+      const to = r.pick(meta);
+      const i = r.int(Math.max(1, Math.min(8, Math.floor(rg.length / rg.entryBytes!))));
+      const v = (1n << 63n) | BigInt(to.offset - (to.offset % cs));
+      writeBig(b, rg.offset + i * rg.entryBytes!, 8, v);
+      return { bytes: b, what: `${at(rg)}: entry ${i} = ${hex(v)} (the ${to.name})` };
     }
     case 'zero-region': {
       const end = Math.min(b.length, region.offset + region.length);
