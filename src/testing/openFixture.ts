@@ -3,14 +3,14 @@
 import { openChainFromPath } from '../cli/openChain.ts';
 import { closeChain } from '../core/chain/chain.ts';
 import { type ChainStatus, chainStatus } from '../core/status/resolve.ts';
-import { FIXTURES } from './fixtures.ts';
+import { imageDir } from './fixtures.ts';
 
 export async function fixtureStatus(
   caseName: string,
   top = 'top.qcow2',
   noBacking = false,
 ): Promise<ChainStatus> {
-  const chain = await openChainFromPath(`${FIXTURES}/images/${caseName}/${top}`, { noBacking });
+  const chain = await openChainFromPath(`${imageDir(caseName)}/${top}`, { noBacking });
   try {
     return await chainStatus(chain);
   } finally {
