@@ -9,7 +9,7 @@
  * the ExtentBuilder.
  */
 
-import { type Cancellation, CancelledError } from '../cancel.ts';
+import { type Cancellation, CancelledError, checkpoint } from '../cancel.ts';
 import type { Layer } from '../chain/layer.ts';
 import { type ClusterscopeError, CorruptError, LimitError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
@@ -128,7 +128,9 @@ async function qcow2Status(img: Qcow2Image, opts: LayerStatusOptions): Promise<L
   let done = 0;
 
   for (let i = 0; i < l1Needed; i++) {
-    if (opts.signal?.aborted) throw new CancelledError('cancelled');
+    // Also the scan's yield point: a table read once and shared by every L1 entry is never
+    // waited for again, so without a pause here the loop would hold the thread to its end.
+    await checkpoint(opts.signal);
     const base = i * l2Span;
     const span = Math.min(l2Span, length - base);
     const l2Offset = entryOffset(l1[2 * i]!, l1[2 * i + 1]!);

@@ -1,0 +1,64 @@
+/**
+ * What the page's worker holds is bounded (issue 15 point 1): every amount an input controls
+ * has a budget here, with its reason. The engine's own limits (core/limits.ts) bound what any
+ * one computation may need; these bound what the page keeps on top of them, so that one
+ * hostile file cannot take the tab. Past a budget the open ends with a LimitError naming the
+ * file, the structure and its offset, and what was read before it stays on screen.
+ */
+
+import type { Chain } from '../core/chain/chain.ts';
+import { LimitError } from '../core/errors.ts';
+import { hex } from '../core/format.ts';
+import { entryOffset } from '../core/qcow2/l2entry.ts';
+
+/**
+ * Extents an open may hold in the page's worker, over its layers. The worker keeps each one
+ * several times over (the layers' status, the resolved chain, the qemu-img map rows and the
+ * lanes' runs: ~130 bytes in all) and copies the arrays while they grow, so 8 Mi extents come
+ * to about 1 GiB, the most a tab can spare beside the page. A 512 GiB image fragmented at
+ * every 64 KiB cluster fits; a 384 KiB image whose L1 entries share one L2 table (12.6 M
+ * extents, fixtures/hostile.py) is shown up to here. The budget is checked after each L2 table
+ * of the top, so an open may pass it by one table's extents. The CLI streams its maps and has
+ * no such bound.
+ */
+export const PAGE_MAX_EXTENTS = 8 * 1024 * 1024;
+
+/**
+ * Views of a source (a snapshot's L1, backing: null, the zero scan) kept besides the chain as
+ * opened; the least recently used is dropped and built again if asked for. Each one is a
+ * whole status with its interpretations, as large as the open's: an image with 65,535
+ * snapshots could otherwise keep one per snapshot looked at.
+ */
+export const VIEWS_KEPT = 4;
+
+/**
+ * Findings a source lists to the page; the rest are counted in one more. A hostile image can
+ * have one per snapshot or per L2 table (65,535 snapshots with bad L1 tables, millions of L2
+ * tables past the end of the file), and the page draws each as a line.
+ */
+export const MAX_FINDINGS_LISTED = 1000;
+
+/**
+ * Internal snapshots the `snapshots` call names (the diff's view pickers list each twice); the
+ * Image panel's table pages through all of them (`snapshotRows`). A menu of 131,070 options
+ * (65,535 snapshots, a legal count) froze the page.
+ */
+export const MAX_SNAPSHOT_CHOICES = 200;
+
+/**
+ * The LimitError of an open that passed its extents budget (PAGE_MAX_EXTENTS) while the top's
+ * L2 table mapping guest bytes up to `end` was decoded: it names that table.
+ */
+export function extentsOverBudget(chain: Chain, end: number, held: number, budget: number): LimitError {
+  const top = chain.layers[0]!;
+  const detail = `${held} extents up to guest offset ${hex(end)}, more than the page keeps (${budget}); the map is shown up to there, and 'clusterscope map' streams it whole`;
+  if (top.format !== 'qcow2')
+    return new LimitError({ file: top.name, structure: 'block status' }, detail, 'PAGE_MAX_EXTENTS');
+  const i = Math.floor((end - 1) / (top.header.clusterSize * top.header.l2Entries));
+  const where = {
+    file: top.name,
+    structure: `L2 table (L1[${i}])`,
+    offset: entryOffset(top.l1[2 * i]!, top.l1[2 * i + 1]!),
+  };
+  return new LimitError(where, detail, 'PAGE_MAX_EXTENTS');
+}
