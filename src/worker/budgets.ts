@@ -24,6 +24,15 @@ import { entryOffset } from '../core/qcow2/l2entry.ts';
 export const PAGE_MAX_EXTENTS = 8 * 1024 * 1024;
 
 /**
+ * Bytes of L1 tables the files of one drop may hold once opened. Every dropped file is opened
+ * before they are matched into a chain (its header names its backing file), and QEMU lets each
+ * ask for a 32 MiB L1 table that may lie past the end of a 3 KiB file (read as zeros): 300 such
+ * files held 19 GiB. 256 MiB is 2,048 images of 1 TiB at 64 KiB clusters (128 KiB each), or
+ * eight tables of QEMU's largest; the files past it are not opened, and the page says so.
+ */
+export const CHAIN_TABLE_BYTES = 256 * 1024 * 1024;
+
+/**
  * Views of a source (a snapshot's L1, backing: null, the zero scan) kept besides the chain as
  * opened; the least recently used is dropped and built again if asked for. Each one is a
  * whole status with its interpretations, as large as the open's: an image with 65,535

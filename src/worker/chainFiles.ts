@@ -4,11 +4,14 @@
  * names, never paths, so a backing name's directory part is ignored). A backing file that was
  * not dropped cuts the chain there: the layers above still map, and the gap is reported.
  */
-import { type Chain, openChain } from '../core/chain/chain.ts';
+import { type Chain, chainTooDeep, openChain } from '../core/chain/chain.ts';
 import { type Layer, openLayer } from '../core/chain/layer.ts';
+import { LimitError } from '../core/errors.ts';
 import type { ByteSource } from '../core/io/byteSource.ts';
+import { MAX_CHAIN_DEPTH } from '../core/limits.ts';
 import type { ErrorInfo } from '../protocol/errors.ts';
 import type { MissingBacking } from '../protocol/source.ts';
+import { CHAIN_TABLE_BYTES } from './budgets.ts';
 import { toErrorInfo } from './errorInfo.ts';
 
 export interface NamedSource {
@@ -32,15 +35,44 @@ export class NothingOpened extends Error {
   }
 }
 
-export async function openDropped(files: readonly NamedSource[]): Promise<DroppedChain> {
+/** Bytes of tables a layer holds once opened: its L1 table (a qcow2 image may ask for 32 MiB). */
+const tableBytes = (l: Layer): number => (l.format === 'qcow2' ? l.l1.byteLength : 0);
+
+/**
+ * Opens the dropped files, matches them into a chain and opens that chain. Every file is opened
+ * (its header names its backing file), each once, while their tables fit CHAIN_TABLE_BYTES (or
+ * `budget`); the files past it are not opened, and one LimitError says so. A chain deeper than
+ * MAX_CHAIN_DEPTH is cut there, as a missing backing file cuts it: its top layers map, the
+ * LimitError says where it was cut, and the files below are unused.
+ */
+export async function openDropped(
+  files: readonly NamedSource[],
+  budget = CHAIN_TABLE_BYTES,
+): Promise<DroppedChain> {
   const opened: { file: NamedSource; layer: Layer }[] = [];
   const rejected: ErrorInfo[] = [];
-  for (const file of files) {
+  let held = 0;
+  for (const [i, file] of files.entries()) {
+    let layer: Layer;
     try {
-      opened.push({ file, layer: await openLayer(file.source) });
+      layer = await openLayer(file.source);
     } catch (e) {
       rejected.push(toErrorInfo(e, file.name));
+      continue;
     }
+    const bytes = tableBytes(layer);
+    if (held + bytes > budget) {
+      const where = {
+        file: file.name,
+        structure: 'L1 table',
+        offset: layer.format === 'qcow2' ? layer.header.l1TableOffset : undefined,
+      };
+      const detail = `${bytes} bytes; with the ${opened.length} files opened before it (${held} bytes of L1 tables) more than the page opens at once (${budget}): it and the ${files.length - i - 1} files after it are not opened`;
+      rejected.push(toErrorInfo(new LimitError(where, detail, 'CHAIN_TABLE_BYTES')));
+      break;
+    }
+    held += bytes;
+    opened.push({ file, layer });
   }
   if (opened.length === 0) throw new NothingOpened(rejected);
 
@@ -57,39 +89,49 @@ export async function openDropped(files: readonly NamedSource[]): Promise<Droppe
   const tops = opened.filter((o) => !referenced.has(o.file.name));
   const top = tops.find((o) => o.layer.format === 'qcow2') ?? tops[0] ?? opened[0]!;
 
-  // Which layers the chain reaches, and the first backing name that was not dropped.
+  // Which layers the chain reaches, and the first backing name that was not dropped (or the
+  // layer where the chain passes MAX_CHAIN_DEPTH).
   const reached: Layer[] = [top.layer];
+  const inReach = new Set<Layer>(reached);
   let missingBacking: DroppedChain['missingBacking'];
+  let tooDeep: LimitError | undefined;
   for (let cur = top.layer; cur.format === 'qcow2' && cur.backingName !== undefined; ) {
     const next = find(cur.backingName);
     if (!next) {
       missingBacking = { name: cur.backingName, from: cur.name };
       break;
     }
-    if (reached.includes(next.layer)) break; // a loop: openChain reports it
+    if (inReach.has(next.layer)) break; // a loop: openChain reports it
+    if (reached.length >= MAX_CHAIN_DEPTH) {
+      tooDeep = chainTooDeep(cur);
+      rejected.push(toErrorInfo(tooDeep));
+      break;
+    }
     reached.push(next.layer);
+    inReach.add(next.layer);
     cur = next.layer;
   }
 
   let chain: Chain;
-  if (!missingBacking) {
+  if (!missingBacking && !tooDeep) {
     chain = await openChain(
       top.file.source,
       {
         resolve: async (name) => {
           const f = find(name);
-          return f && { source: f.file.source, key: f.file.name };
+          return f && { source: f.file.source, key: f.file.name, layer: f.layer };
         },
         // An external data file (incompatible bit 2) is matched by name like a backing file.
         dataFile: async (name) => find(name)?.file.source,
       },
-      { topKey: top.file.name },
+      { topKey: top.file.name, topLayer: top.layer },
     );
-  } else if (reached.length === 1) {
+  } else if (missingBacking && reached.length === 1) {
     // As QEMU with "backing": null: the top alone, unallocated ranges read as zero, not owned.
     chain = await openChain(top.file.source, { resolve: async () => undefined }, { noBacking: true });
   } else {
-    // The layers that were dropped, cut below the last one (it reads as if it had no backing).
+    // The layers that were dropped (or the first MAX_CHAIN_DEPTH), cut below the last one (it
+    // reads as if it had no backing).
     chain = { layers: reached, noBacking: true };
   }
   const inChain = new Set(chain.layers.map((l) => l.name));

@@ -234,6 +234,7 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
     report: ({ source, check }) => imageOf(source).report(check === true),
     hostmap: ({ source, px }) => imageOf(source).hostmap(px),
     snapshots: ({ source }) => imageOf(source).snapshots(),
+    snapshotRows: ({ source, ...q }) => imageOf(source).snapshotRows(q),
     sandbox: async ({ ops }) => sandbox.run(ops),
     sandboxFile: async ({ name }) => sandbox.bytes(name),
     cancel: async ({ channel }) => {
