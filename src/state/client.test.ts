@@ -12,6 +12,8 @@ import type { SandboxOp } from '../protocol/results.ts';
 import { loopbackWorker } from '../testing/loopback.ts';
 import { fixtureFile } from '../testing/testFiles.ts';
 import { CallFailed, Client, SUPERSEDE_MS, Superseded, type WorkerLike } from './client.ts';
+import { openFiles } from './loader.ts';
+import { createAppStore } from './store.ts';
 
 const STUCK = 'stuck.qcow2';
 
@@ -167,5 +169,29 @@ describe('client: a newer open ends older work at once', () => {
     // The next file opens in a fresh worker.
     expect((await client.call('open', { slot: 'main', from: files(good()) })).info.complete).toBe(true);
     expect(log.made).toBe(2);
+  });
+});
+
+describe('an open a budget ends', () => {
+  it('keeps the part of the map it delivered on screen, with the LimitError', async () => {
+    const s = createAppStore();
+    // A budget of one extent: the first L2 table of cluster-512's top passes it.
+    const client = new Client(loopbackWorker({ maxExtents: 1 }));
+    await openFiles(s, client, [fixtureFile('cluster-512', 'top.qcow2')]);
+    const st = s.getState();
+    expect(st.load.status).toBe('error');
+    expect(st.openErrors[0]).toMatchObject({
+      kind: 'limit',
+      file: 'top.qcow2',
+      structure: 'L2 table (L1[0])',
+    });
+    expect(st.chain?.complete).toBe(false);
+    expect(st.chain?.mappedEnd).toBeGreaterThan(0);
+    // Any other failure leaves no map.
+    const bad = new Uint8Array(512);
+    bad.set([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 9]); // qcow2 magic, version 9
+    await openFiles(s, client, [new File([bad], 'bad.qcow2')]);
+    expect(s.getState().openErrors[0]?.file).toBe('bad.qcow2');
+    expect(s.getState().chain).toBeUndefined();
   });
 });

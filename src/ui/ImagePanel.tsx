@@ -146,15 +146,11 @@ export function ImagePanel({ palette }: { palette: Palette }) {
           <summary>Snapshots ({r.snapshotCount})</summary>
           <p data-testid="map-source" aria-live="polite">
             The map shows{' '}
-            {snapshot !== undefined ? `snapshot ${snapshot} (its L1 table)` : 'the active L1 table'}.{' '}
-            <button
-              type="button"
-              aria-pressed={snapshot === undefined}
-              onClick={() => setSnapshot(undefined)}
-            >
-              View active
-            </button>
+            {snapshot !== undefined ? `snapshot ${snapshot} (its L1 table)` : 'the active L1 table'}.
           </p>
+          <button type="button" aria-pressed={snapshot === undefined} onClick={() => setSnapshot(undefined)}>
+            View active
+          </button>
           {/* Paged from the worker: 65,535 snapshots (a legal count) as rows froze the page. */}
           <RowsTable
             feed={snapshotFeed}

@@ -86,7 +86,11 @@ interface Loaded {
 }
 
 /** `pages` with page `pg` added and those more than PAGES_KEPT / 2 pages from it dropped. */
-function keepNear(pages: ReadonlyMap<number, RowsPage>, pg: number, r: RowsPage): Map<number, RowsPage> {
+export function keepNear(
+  pages: ReadonlyMap<number, RowsPage>,
+  pg: number,
+  r: RowsPage,
+): Map<number, RowsPage> {
   const out = new Map<number, RowsPage>();
   for (const [k, v] of pages) if (Math.abs(k - pg) <= PAGES_KEPT / 2) out.set(k, v);
   return out.set(pg, r);

@@ -14,14 +14,15 @@ import { entryOffset } from '../core/qcow2/l2entry.ts';
 /**
  * Extents an open may hold in the page's worker, over its layers. The worker keeps each one
  * several times over (the layers' status, the resolved chain, the qemu-img map rows and the
- * lanes' runs: ~130 bytes in all) and copies the arrays while they grow, so 8 Mi extents come
- * to about 1 GiB, the most a tab can spare beside the page. A 512 GiB image fragmented at
- * every 64 KiB cluster fits; a 384 KiB image whose L1 entries share one L2 table (12.6 M
- * extents, fixtures/hostile.py) is shown up to here. The budget is checked after each L2 table
- * of the top, so an open may pass it by one table's extents. The CLI streams its maps and has
- * no such bound.
+ * lanes' runs: ~130 bytes in all), and its arrays grow by doubling: 6 Mi stays below the
+ * doubling to 16 Mi (8 Mi arrays of 34 bytes an extent hold it, with the one L2 table it may
+ * pass by). Measured in Chromium on a 384 KiB image whose L1 entries share one L2 table
+ * (12.6 M extents, fixtures/hostile.py), shown up to here: the renderer peaked at 717 MiB
+ * (1376 MiB at 8 Mi). A 384 GiB image fragmented at every 64 KiB cluster fits. The budget is
+ * checked after each L2 table of the top, so an open may pass it by one table's extents. The
+ * CLI streams its maps and has no such bound.
  */
-export const PAGE_MAX_EXTENTS = 8 * 1024 * 1024;
+export const PAGE_MAX_EXTENTS = 6 * 1024 * 1024;
 
 /**
  * Bytes of L1 tables the files of one drop may hold once opened. Every dropped file is opened
@@ -60,14 +61,13 @@ export const MAX_SNAPSHOT_CHOICES = 200;
  */
 export function extentsOverBudget(chain: Chain, end: number, held: number, budget: number): LimitError {
   const top = chain.layers[0]!;
-  const detail = `${held} extents up to guest offset ${hex(end)}, more than the page keeps (${budget}); the map is shown up to there, and 'clusterscope map' streams it whole`;
-  if (top.format !== 'qcow2')
-    return new LimitError({ file: top.name, structure: 'block status' }, detail, 'PAGE_MAX_EXTENTS');
+  const detail = `${held} extents up to guest offset ${hex(end)}, more than the page keeps (PAGE_MAX_EXTENTS ${budget}); the map is shown up to there, and 'clusterscope map' streams it whole`;
+  if (top.format !== 'qcow2') return new LimitError({ file: top.name, structure: 'block status' }, detail);
   const i = Math.floor((end - 1) / (top.header.clusterSize * top.header.l2Entries));
   const where = {
     file: top.name,
     structure: `L2 table (L1[${i}])`,
     offset: entryOffset(top.l1[2 * i]!, top.l1[2 * i + 1]!),
   };
-  return new LimitError(where, detail, 'PAGE_MAX_EXTENTS');
+  return new LimitError(where, detail);
 }

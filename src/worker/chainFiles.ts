@@ -67,8 +67,8 @@ export async function openDropped(
         structure: 'L1 table',
         offset: layer.format === 'qcow2' ? layer.header.l1TableOffset : undefined,
       };
-      const detail = `${bytes} bytes; with the ${opened.length} files opened before it (${held} bytes of L1 tables) more than the page opens at once (${budget}): it and the ${files.length - i - 1} files after it are not opened`;
-      rejected.push(toErrorInfo(new LimitError(where, detail, 'CHAIN_TABLE_BYTES')));
+      const detail = `${bytes} bytes; with the ${opened.length} files opened before it (${held} bytes of L1 tables) more than the page opens at once (CHAIN_TABLE_BYTES ${budget}): it and the ${files.length - i - 1} files after it are not opened`;
+      rejected.push(toErrorInfo(new LimitError(where, detail)));
       break;
     }
     held += bytes;

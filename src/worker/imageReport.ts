@@ -47,7 +47,10 @@ export const AUTO_CHECK_BYTES = 16 * 1024 * 1024;
  * table with, as its L2 tables, as many as the active L1 names (calculate_refcounts() walks every
  * snapshot's tables: 65,535 snapshots took the auto check 37 s).
  */
-export function checkReadBytes(img: Qcow2Image, snapshots: readonly { readonly l1Size: number }[] = []): number {
+export function checkReadBytes(
+  img: Qcow2Image,
+  snapshots: readonly { readonly l1Size: number }[] = [],
+): number {
   const cs = img.header.clusterSize;
   let l2 = 0;
   for (let i = 0; i < img.l1.length >>> 1; i++) if (entryOffset(img.l1[2 * i]!, img.l1[2 * i + 1]!)) l2++;
