@@ -40,6 +40,8 @@ const client = new Client(
   () => new Worker(new URL('./worker/worker.ts', import.meta.url), { type: 'module' }),
 );
 client.onStopped = (error) => store.getState().stopped(error);
+// A worker replaced because it did not end older work in time (client.ts SUPERSEDE_MS): said in words.
+client.onRestarted = (message) => store.getState().notify('warn', message);
 followSelection(store, client);
 followSnapshot(store, client);
 followDiff(store, client);

@@ -129,7 +129,17 @@ export interface Calls {
   share: { params: { source: SourceId }; result: { payload: string }; partial: never };
   report: { params: { source: SourceId; check?: boolean }; result: ImageReport; partial: never };
   hostmap: { params: { source: SourceId; px: number }; result: readonly HostMapBins[]; partial: never };
+  /** Internal snapshots to choose from: the first MAX_SNAPSHOT_CHOICES (worker/budgets.ts). */
   snapshots: { params: { source: SourceId }; result: readonly SnapshotName[]; partial: never };
+  /**
+   * A page of the image's internal snapshots as rows (ID, tag, date, sizes) from row `from`, or
+   * from the snapshot `at` names (by tag, else by ID; an empty page when none has it).
+   */
+  snapshotRows: {
+    params: { source: SourceId; from?: number; at?: string; count: number };
+    result: RowsPage;
+    partial: never;
+  };
   sandbox: { params: { ops: readonly SandboxOp[] }; result: SandboxState; partial: never };
   /** What comparing the content of two images reads, before reading (no guest data is read). */
   comparePlan: { params: { a: SourceId; b: SourceId }; result: ComparePlan; partial: never };

@@ -169,13 +169,8 @@ export interface ImageReport {
   /** Every set feature bit, named from the image's feature table when it has one. */
   readonly features: readonly { readonly type: string; readonly bit: number; readonly name: string }[];
   readonly extensions: readonly { readonly type: string; readonly offset: number; readonly length: number }[];
-  readonly snapshots: readonly {
-    readonly id: string;
-    readonly name: string;
-    readonly date: string;
-    readonly diskSize?: number;
-    readonly vmStateSize: number;
-  }[];
+  /** Internal snapshots in the table (listed a page at a time: the `snapshotRows` call). */
+  readonly snapshotCount: number;
   readonly bitmaps: readonly {
     readonly name: string;
     readonly granularity: number;

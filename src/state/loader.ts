@@ -34,6 +34,7 @@ export async function openInto(
 ): Promise<number | undefined> {
   const token = store.getState().startLoad(names, origin);
   const grid = store.getState().gridBox;
+  let shown = false;
   try {
     const o = await client.call(
       'open',
@@ -41,16 +42,25 @@ export async function openInto(
       {
         channel: OPEN_MAIN,
         onProgress: (phase, done, total) => store.getState().progress(token, phase, done, total),
-        onPartial: (p) => store.getState().partial(token, p),
+        onPartial: (p) => {
+          shown = true;
+          store.getState().partial(token, p);
+        },
       },
     );
     store.getState().opened(token, o);
     return o.info.id;
   } catch (e) {
     if (e instanceof Superseded) return undefined;
+    // An open that ends past a budget (a LimitError) after parts of its map keeps them on screen.
+    const limit = e instanceof CallFailed && e.error.kind === 'limit';
     store
       .getState()
-      .failed(token, e instanceof CallFailed ? e.files : [errorOf(e, names[0]?.name ?? '', 'open')]);
+      .failed(
+        token,
+        e instanceof CallFailed ? e.files : [errorOf(e, names[0]?.name ?? '', 'open')],
+        shown && limit,
+      );
     return undefined;
   }
 }

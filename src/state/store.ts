@@ -160,7 +160,8 @@ export interface AppActions {
   /** A first part of the map while loading; the view is kept across parts of one load. */
   partial(token: number, o: Opened): void;
   opened(token: number, o: Opened): void;
-  failed(token: number, errors: readonly ErrorInfo[]): void;
+  /** The load failed; `keepMap`: the part of the map it delivered stays on screen (a budget ended it). */
+  failed(token: number, errors: readonly ErrorInfo[], keepMap?: boolean): void;
   /** The worker stopped: whatever was loading or shown is gone. */
   stopped(error: ErrorInfo): void;
   setGridBox(box: GridBox | undefined): void;
@@ -273,8 +274,12 @@ export function createAppStore(init: Partial<AppState> = {}) {
       opened: (token, o) => {
         if (current(token)) show(o, { status: 'ready', phase: 'done', done: 1, total: 1 });
       },
-      failed: (token, errors) => {
+      failed: (token, errors, keepMap = false) => {
         if (!current(token)) return;
+        if (keepMap && get().chain) {
+          set({ openErrors: errors, load: { ...idle, status: 'error' } });
+          return;
+        }
         set(
           {
             ...without(get(), 'chain', 'selection', 'detail', 'firstBins', 'highlight', 'scan'),

@@ -5,9 +5,9 @@
  * they are, because Node's structuredClone drops a File's name where a browser keeps it.
  */
 import type { WorkerLike } from '../state/client.ts';
-import { createHandler } from '../worker/handler.ts';
+import { createHandler, type HandlerOptions } from '../worker/handler.ts';
 
-export function loopbackWorker(): WorkerLike & { posted: unknown[] } {
+export function loopbackWorker(opts: HandlerOptions = {}): WorkerLike & { posted: unknown[] } {
   const w: WorkerLike & { posted: unknown[] } = {
     posted: [],
     onmessage: null,
@@ -20,6 +20,6 @@ export function loopbackWorker(): WorkerLike & { posted: unknown[] } {
     const data = structuredClone(reply);
     // Replies arrive as tasks, as a worker's messages do.
     setTimeout(() => w.onmessage?.({ data } as MessageEvent), 0);
-  });
+  }, opts);
   return w;
 }

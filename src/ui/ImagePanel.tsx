@@ -3,13 +3,30 @@
  * persistent bitmaps, qemu-img check findings, qemu-img measure and the host-file map, all
  * computed in the worker (worker/imageReport.ts) once the map is complete.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { binarySize, hex } from '../core/format.ts';
 import type { ImageReport } from '../protocol/results.ts';
+import type { Caller } from '../state/loader.ts';
 import { useApp, useServices } from './appContext.ts';
 import { sizeAndBytes } from './format.ts';
 import { HostMap } from './HostMap.tsx';
 import type { Palette } from './palette.ts';
+import { type RowsFeed, RowsTable } from './RowsTable.tsx';
+
+/** A snapshot row's name for a `snapshot:NAME` view: its tag, else its ID (columns ID, Tag, ...). */
+const tagOf = (cells: readonly string[]): string => cells[1] || cells[0]!;
+
+/** The image's internal snapshots as rows, a page at a time; a tag (or ID) locates its row. */
+function snapshotRows(client: Caller, source: number): RowsFeed {
+  return {
+    key: `snapshots|${source}`,
+    page: (from, count) => client.call('snapshotRows', { source, from, count }),
+    locate: async (at, channel) => {
+      const r = await client.call('snapshotRows', { source, at: String(at), count: 1 }, { channel });
+      return r.cells.length ? r.from : -1;
+    },
+  };
+}
 
 export function ImagePanel({ palette }: { palette: Palette }) {
   const { client } = useServices();
@@ -22,6 +39,7 @@ export function ImagePanel({ palette }: { palette: Palette }) {
   // The store's snapshot is the one the map shows (state/snapshot.ts maps it; the URL carries it).
   const snapshot = useApp((s) => s.snapshot);
   const setSnapshot = useApp((s) => s.setSnapshot);
+  const snapshotFeed = useMemo(() => snapshotRows(client, openId), [client, openId]);
   useEffect(() => {
     if (!ready) return;
     let live = true;
@@ -156,58 +174,35 @@ export function ImagePanel({ palette }: { palette: Palette }) {
           ))}
         </ul>
       </details>
-      {r.snapshots.length > 0 && (
+      {r.snapshotCount > 0 && (
         <details open>
-          <summary>Snapshots ({r.snapshots.length})</summary>
+          <summary>Snapshots ({r.snapshotCount})</summary>
           <p data-testid="map-source" aria-live="polite">
             The map shows{' '}
             {snapshot !== undefined ? `snapshot ${snapshot} (its L1 table)` : 'the active L1 table'}.
           </p>
-          <table data-testid="snapshots">
-            <thead>
-              <tr>
-                <th scope="col">ID</th>
-                <th scope="col">Tag</th>
-                <th scope="col">Date</th>
-                <th scope="col">Disk size</th>
-                <th scope="col">Map</th>
-              </tr>
-            </thead>
-            <tbody>
-              <tr>
-                <td>—</td>
-                <td>(active)</td>
-                <td />
-                <td />
-                <td>
-                  <button
-                    type="button"
-                    aria-pressed={snapshot === undefined}
-                    onClick={() => setSnapshot(undefined)}
-                  >
-                    View active
-                  </button>
-                </td>
-              </tr>
-              {r.snapshots.map((s) => (
-                <tr key={s.id}>
-                  <td>{s.id}</td>
-                  <td>{s.name}</td>
-                  <td>{s.date}</td>
-                  <td>{s.diskSize !== undefined ? binarySize(s.diskSize) : '—'}</td>
-                  <td>
-                    <button
-                      type="button"
-                      aria-pressed={snapshot === (s.name || s.id)}
-                      onClick={() => setSnapshot(s.name || s.id)}
-                    >
-                      View {s.name}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <button type="button" aria-pressed={snapshot === undefined} onClick={() => setSnapshot(undefined)}>
+            View active
+          </button>
+          {/* Paged from the worker: 65,535 snapshots (a legal count) as rows froze the page. */}
+          <RowsTable
+            feed={snapshotFeed}
+            label="Internal snapshots"
+            heading={(n) => `Internal snapshots: ${n}`}
+            testId="snapshots"
+            rowHeight={26}
+            visibleRows={8}
+            {...(snapshot !== undefined && { current: { at: snapshot } })}
+            onPick={(_i, _s, _l, cells) => setSnapshot(tagOf(cells))}
+            action={{
+              column: 'Map',
+              cell: (_i, cells) => (
+                <button type="button" aria-pressed={snapshot === tagOf(cells)} tabIndex={-1}>
+                  View {cells[1]}
+                </button>
+              ),
+            }}
+          />
         </details>
       )}
       {r.bitmaps.length > 0 && (

@@ -8,11 +8,12 @@
  * bins of every frame of a drag) computes only the newest; a started one stops at its next await.
  */
 
+import type { LimitError } from '../core/errors.ts';
 import { layoutGrid } from '../core/raster/grid.ts';
 import { laneSpansAt, rasterLanes } from '../core/raster/lanes.ts';
 import { encodeLinkMap } from '../core/share/mapCodec.ts';
 import { CancelledError } from '../core/status/layerStatus.ts';
-import { chainStatus } from '../core/status/resolve.ts';
+import { type ChainStatus, chainStatus } from '../core/status/resolve.ts';
 import {
   type Method,
   type Opened,
@@ -25,13 +26,22 @@ import {
 } from '../protocol/calls.ts';
 import type { GridBox } from '../protocol/results.ts';
 import type { SourceId } from '../protocol/source.ts';
+import { extentsOverBudget, PAGE_MAX_EXTENTS } from './budgets.ts';
 import { NothingOpened } from './chainFiles.ts';
 import { comparePlanOf, compareSources } from './compare.ts';
 import { DiffSource } from './diffSource.ts';
 import { toErrorInfo } from './errorInfo.ts';
 import { ImageSource } from './imageSource.ts';
 import { MapOnlySource } from './mapSource.ts';
-import { openName, openSources, PARTIAL_INTERVAL_MS, PROGRESS_INTERVAL_MS, throttle } from './open.ts';
+import {
+  nextTask,
+  openName,
+  openSources,
+  PROGRESS_INTERVAL_MS,
+  partialPacer,
+  throttle,
+  yielder,
+} from './open.ts';
 import { Sandbox } from './sandbox.ts';
 import { type MapSource, SourceError } from './source.ts';
 
@@ -42,22 +52,10 @@ export const MAX_LANE_PX = 8192;
 
 interface Ctx {
   readonly id: number;
-  readonly signal: AbortSignal;
+  /** Aborted when superseded or cancelled; core's scans pause on it (core/cancel.ts). */
+  readonly signal: AbortSignal & { readonly pause: () => Promise<void> | undefined };
   progress(phase: string, done: number, total: number): void;
   partial(p: unknown): void;
-}
-
-/** Runs `f` in a later task (not a microtask): messages queued meanwhile are handled first. */
-function nextTask(): Promise<void> {
-  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
 }
 
 /** The ArrayBuffers of a result's typed arrays (results are made fresh for the page: moved, not copied). */
@@ -74,6 +72,8 @@ function transferables(x: unknown, depth = 3, out: Transferable[] = []): Transfe
 export interface HandlerOptions {
   /** The clock partial maps and progress are paced by (tests pass their own). */
   readonly now?: () => number;
+  /** Extents an open may hold (PAGE_MAX_EXTENTS; tests pass their own). */
+  readonly maxExtents?: number;
 }
 
 export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Request) => Promise<void> {
@@ -137,21 +137,43 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
     if (ctx.signal.aborted) throw new CancelledError();
     const layers = dropped.chain.layers.length;
     const length = dropped.chain.layers[0]!.length;
-    const partialDue = throttle(PARTIAL_INTERVAL_MS, opts.now);
+    const now = opts.now ?? (() => performance.now());
+    const partials = partialPacer(now);
     const progressDue = throttle(PROGRESS_INTERVAL_MS, opts.now);
+    const budget = opts.maxExtents ?? PAGE_MAX_EXTENTS;
     let src: ImageSource | undefined;
     let layer = 0;
     let lastDone = 0;
+    /** Set when the open passed its budget: the scan stops, the map so far is its last part. */
+    let over: { error: LimitError; part: () => ChainStatus; end: number } | undefined;
+    const show = (s: ChainStatus, end: number) => {
+      src ??= new ImageSource(ctx.id, dropped, s);
+      src.update(s, false, end);
+      place(slot, src);
+      return opened(src, grid, ctx.signal);
+    };
     const st = await chainStatus(dropped.chain, {
-      signal: ctx.signal,
-      onPartial: (part, end) => {
+      signal: {
+        get aborted() {
+          return ctx.signal.aborted || over !== undefined;
+        },
+        pause: ctx.signal.pause,
+      },
+      onPartial: (part, end, held) => {
+        if (held > budget) {
+          over ??= { error: extentsOverBudget(dropped.chain, end, held, budget), part, end };
+          return;
+        }
         // The whole map follows at once; a part is posted first at once, then at a pace.
-        if (end >= length || !partialDue()) return;
-        const s = part();
-        src ??= new ImageSource(ctx.id, dropped, s);
-        src.update(s, false, end);
-        place(slot, src);
-        opened(src, grid, ctx.signal).then(ctx.partial, () => {});
+        if (end >= length || !partials.due()) return;
+        const t0 = now();
+        show(part(), end).then(
+          (o) => {
+            partials.spent(now() - t0);
+            ctx.partial(o);
+          },
+          () => {},
+        );
       },
       onProgress: (done, total) => {
         // Progress restarts per layer: count layers finished plus the fraction of this one.
@@ -160,6 +182,11 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
         if (progressDue(done >= total))
           ctx.progress(`L2 tables (layer ${Math.min(layer, layers)}/${layers})`, done, total);
       },
+    }).catch(async (e: unknown) => {
+      if (!over || ctx.signal.aborted) throw e;
+      // Over budget: the map up to where the scan stopped is the open's last part, then its error.
+      ctx.partial(await show(over.part(), over.end));
+      throw over.error;
     });
     if (ctx.signal.aborted) throw new CancelledError();
     src ??= new ImageSource(ctx.id, dropped, st);
@@ -223,6 +250,7 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
     },
     hostmap: ({ source, px }) => imageOf(source).hostmap(px),
     snapshots: ({ source }) => imageOf(source).snapshots(),
+    snapshotRows: ({ source, ...q }) => imageOf(source).snapshotRows(q),
     sandbox: async ({ ops }) => sandbox.run(ops),
     sandboxFile: async ({ name }) => sandbox.bytes(name),
     comparePlan: ({ a, b }) => comparePlanOf(imageOf(a), imageOf(b)),
@@ -235,7 +263,6 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
       if (c) {
         c.ctl.abort();
         channels.delete(channel);
-        post({ v, id: c.id, type: 'cancelled' });
       }
       return null;
     },
@@ -253,20 +280,17 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
       return;
     }
     const ctl = new AbortController();
+    // Core's scans pause at their cancellation points to let this thread see a cancel.
+    const signal = Object.assign(ctl.signal, { pause: yielder() });
     const ch = req.channel;
     if (ch !== undefined) {
-      const old = channels.get(ch);
-      if (old) {
-        old.ctl.abort();
-        post({ v, id: old.id, type: 'cancelled' });
-      }
+      // The older request stops at its next cancellation point; it says 'cancelled' once it has.
+      channels.get(ch)?.ctl.abort();
       channels.set(ch, { id: req.id, ctl });
-      // Newer requests already queued supersede this one before it computes anything.
-      await nextTask();
     }
     const ctx: Ctx = {
       id: req.id,
-      signal: ctl.signal,
+      signal,
       progress: (phase, done, total) => {
         if (!ctl.signal.aborted) post({ v, id: req.id, type: 'progress', phase, done, total });
       },
@@ -275,6 +299,8 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
       },
     };
     try {
+      // Newer requests already queued supersede this one before it computes anything.
+      if (ch !== undefined) await nextTask();
       if (ctl.signal.aborted) return;
       const impl = methods[req.method] as (p: unknown, ctx: Ctx) => Promise<unknown>;
       if (!impl) throw new Error(`unknown method '${String(req.method)}'`);
@@ -291,6 +317,10 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
       post({ v, id: req.id, type: 'error', error: toErrorInfo(e, file) });
     } finally {
       if (ch !== undefined && channels.get(ch)?.id === req.id) channels.delete(ch);
+      // A superseded or cancelled request says so when its work has ended, not when it was
+      // asked to: the page's client waits for this (state/client.ts SUPERSEDE_MS) and replaces
+      // a worker whose older work does not end.
+      if (ctl.signal.aborted) post({ v, id: req.id, type: 'cancelled' });
     }
   };
 }

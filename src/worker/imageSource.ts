@@ -8,6 +8,7 @@ import type { Chain } from '../core/chain/chain.ts';
 import { describeChain, hostFileName } from '../core/chain/describe.ts';
 import type { Layer } from '../core/chain/layer.ts';
 import type { CheckResult } from '../core/check/result.ts';
+import type { Finding } from '../core/findings.ts';
 import { binarySize, hex } from '../core/format.ts';
 import { dirtyBitmapEntry } from '../core/interpret/bitmap.ts';
 import { type CatalogueEntry, catalogueEntry } from '../core/interpret/catalogue.ts';
@@ -32,7 +33,7 @@ import {
   viewStatus,
 } from '../core/interpret/viewSource.ts';
 import { entryDetail } from '../core/qcow2/lookup.ts';
-import { readSnapshotL1, readSnapshots } from '../core/qcow2/snapshots.ts';
+import { readSnapshotL1, readSnapshots, type Snapshot } from '../core/qcow2/snapshots.ts';
 import { binChain, CHAIN_LANE_NAMES, chainLanes, mappedEnd } from '../core/raster/chain.ts';
 import { chainClassKeys } from '../core/raster/classes.ts';
 import type { LaneRuns } from '../core/raster/lanes.ts';
@@ -43,6 +44,7 @@ import { flagNames } from '../core/status/flags.ts';
 import { kindName } from '../core/status/kinds.ts';
 import type { ChainStatus } from '../core/status/resolve.ts';
 import { isZeroScanned, zeroScanReport } from '../core/status/zeroScan.ts';
+import type { FindingInfo } from '../protocol/errors.ts';
 import type {
   ExportFormat,
   ExportResult,
@@ -73,11 +75,12 @@ import {
   loadSourceBitmaps,
   type SourceBitmap,
 } from './bitmaps.ts';
+import { MAX_FINDINGS_LISTED, MAX_SNAPSHOT_CHOICES, VIEWS_KEPT } from './budgets.ts';
 import type { DroppedChain } from './chainFiles.ts';
 import { toErrorInfo, toFindingInfo } from './errorInfo.ts';
 import { fingerprintLayer } from './fingerprint.ts';
 import { hostMapBins, imageReport } from './imageReport.ts';
-import { type RowsQuery, rowsPage } from './rows.ts';
+import { listPage, type RowsQuery, rowsPage } from './rows.ts';
 import { exportError, type MapSource, type SideData, SourceError } from './source.ts';
 
 /** What the inspector states for every cluster, and a plain link map carries. */
@@ -158,6 +161,19 @@ class View {
 }
 
 const boolCell = (b: boolean) => (b ? 'yes' : 'no');
+
+/** The first MAX_FINDINGS_LISTED findings for the page, and one more counting the rest. */
+function listedFindings(all: readonly Finding[]): FindingInfo[] {
+  const listed = all.slice(0, MAX_FINDINGS_LISTED).map(toFindingInfo);
+  if (all.length > MAX_FINDINGS_LISTED) {
+    listed.push({
+      file: all[0]!.file,
+      structure: 'findings',
+      message: `${all.length - MAX_FINDINGS_LISTED} more findings not listed (MAX_FINDINGS_LISTED ${MAX_FINDINGS_LISTED})`,
+    });
+  }
+  return listed;
+}
 
 export class ImageSource implements MapSource {
   private views = new Map<string, Promise<View>>();
@@ -241,26 +257,45 @@ export class ImageSource implements MapSource {
       ...(this.fp !== undefined && { fingerprint: this.fp }),
       ...(this.dropped.missingBacking && { missingBacking: this.dropped.missingBacking }),
       ...(st.error && { error: toErrorInfo(st.error), errorAt: mappedEnd(st) }),
-      findings: [...layers.flatMap((l) => (l.format === 'qcow2' ? l.findings : [])), ...st.findings].map(
-        toFindingInfo,
-      ),
+      findings: listedFindings([
+        ...layers.flatMap((l) => (l.format === 'qcow2' ? l.findings : [])),
+        ...st.findings,
+      ]),
       rejected: this.dropped.rejected,
       unused: this.dropped.unused,
       files: describeChain(st.chain),
     };
   }
 
-  /** The view `key` names, built once (a failed or cancelled build is not kept). */
+  /**
+   * The view `key` names, built once and kept while it is among the VIEWS_KEPT used last besides
+   * the chain as opened (a failed or cancelled build is not kept).
+   */
   private viewOf(key: string, signal: AbortSignal): Promise<View> {
     const v = parseView(key);
     const canon = formatView(v);
     let p = this.views.get(canon);
-    if (!p) {
-      p = this.build(canon, v, signal);
+    if (p) {
+      // Most recently used last: the map's insertion order is the eviction order.
+      this.views.delete(canon);
       this.views.set(canon, p);
-      p.catch(() => this.views.delete(canon));
+      return p;
+    }
+    p = this.build(canon, v, signal);
+    this.views.set(canon, p);
+    p.catch(() => {
+      if (this.views.get(canon) === p) this.views.delete(canon);
+    });
+    for (const k of this.views.keys()) {
+      if (this.views.size <= VIEWS_KEPT + 1) break;
+      if (k !== '') this.views.delete(k);
     }
     return p;
+  }
+
+  /** How many views are kept now, the chain as opened included (for tests). */
+  get viewsKept(): number {
+    return this.views.size;
   }
 
   private async build(key: string, v: ViewSource, signal: AbortSignal): Promise<View> {
@@ -561,10 +596,43 @@ export class ImageSource implements MapSource {
     );
   }
 
-  /** The internal snapshots a `snapshot:NAME` view can name (none for a raw top). */
-  async snapshots(): Promise<SnapshotName[]> {
+  /** The internal snapshots of the top (none for a raw top). */
+  private async snapshotList(): Promise<readonly Snapshot[]> {
     const top = this.chain.layers[0];
     if (top?.format !== 'qcow2' || top.header.nbSnapshots === 0) return [];
-    return (await readSnapshots(top)).map((x) => ({ id: x.id, name: x.name }));
+    return readSnapshots(top);
+  }
+
+  /** The first MAX_SNAPSHOT_CHOICES internal snapshots a `snapshot:NAME` view can name. */
+  async snapshots(): Promise<SnapshotName[]> {
+    return (await this.snapshotList())
+      .slice(0, MAX_SNAPSHOT_CHOICES)
+      .map((x) => ({ id: x.id, name: x.name }));
+  }
+
+  /**
+   * A page of the internal snapshots as rows, from row `from` or from the one `at` names (by
+   * tag, else by ID, as a `snapshot:NAME` view finds it; an empty page when none has it).
+   */
+  async snapshotRows(q: { from?: number; at?: string; count: number }): Promise<RowsPage> {
+    const list = await this.snapshotList();
+    let from = q.from ?? 0;
+    let count = q.count;
+    if (q.at !== undefined) {
+      const i = list.findIndex((x) => x.name === q.at);
+      from = i >= 0 ? i : list.findIndex((x) => x.id === q.at);
+      if (from < 0) count = 0;
+    }
+    const cols = ['ID', 'Tag', 'Date', 'Disk size', 'VM state'];
+    return listPage(list.length, Math.max(0, from), count, cols, (i) => {
+      const x = list[i]!;
+      return [
+        x.id,
+        x.name,
+        new Date(x.dateSec * 1000).toISOString().replace('T', ' ').slice(0, 19),
+        x.diskSize !== undefined ? binarySize(x.diskSize) : '—',
+        binarySize(x.vmStateSize),
+      ];
+    });
   }
 }

@@ -51,3 +51,28 @@ export function rowsPage(runs: Runs, q: RowsQuery, f: RowFormat): RowsPage {
   }
   return { total, from, columns: f.columns, start, length, klass, cells, truncated: false };
 }
+
+/**
+ * A page of a list that is no run list (an image's internal snapshots): rows [from, from + count)
+ * of `total`, each `cells(i)`; rows have no guest range (start and length 0) and no swatch.
+ */
+export function listPage(
+  total: number,
+  from: number,
+  count: number,
+  columns: readonly string[],
+  cells: (i: number) => string[],
+): RowsPage {
+  const first = Math.max(0, Math.min(total, Math.floor(from)));
+  const n = Math.max(0, Math.min(count, MAX_ROWS_PAGE, total - first));
+  return {
+    total,
+    from: first,
+    columns,
+    start: new Float64Array(n),
+    length: new Float64Array(n),
+    klass: new Int32Array(n).fill(-1),
+    cells: Array.from({ length: n }, (_, k) => cells(first + k)),
+    truncated: false,
+  };
+}

@@ -45,9 +45,11 @@ export interface BackingResolver {
   /**
    * Finds the backing file `name` named by layer `from`. Returns the source and a key that
    * identifies the file (a resolved path, a File identity) for loop detection, or undefined
-   * when it is not there.
+   * when it is not there; and the layer, when the caller opened it already: it is used if it was
+   * opened as the format `from` names (a page opens every dropped file before it matches them,
+   * and opening each twice held every L1 table twice).
    */
-  resolve(name: string, from: Layer): Promise<{ source: ByteSource; key: string } | undefined>;
+  resolve(name: string, from: Layer): Promise<{ source: ByteSource; key: string; layer?: Layer } | undefined>;
   /**
    * Finds the external data file `name` of layer `from`. A resolver without this method (an
    * in-memory test, a map-only view) leaves data files unopened: maps still work, since
@@ -63,6 +65,8 @@ export interface OpenChainOptions {
   readonly noBacking?: boolean;
   /** Identity of the top, for loop detection. */
   readonly topKey?: string;
+  /** The top, opened already as `format` (a page opens every dropped file before it matches them). */
+  readonly topLayer?: Layer;
   /** How the top is opened: `check` as qemu-img check opens it (BDRV_O_CHECK). */
   readonly mode?: OpenMode;
   /**
@@ -81,7 +85,7 @@ export async function openChain(
   resolver: BackingResolver,
   opts: OpenChainOptions = {},
 ): Promise<Chain> {
-  const layers: Layer[] = [await openLayer(top, opts.format, opts.mode)];
+  const layers: Layer[] = [opts.topLayer ?? (await openLayer(top, opts.format, opts.mode))];
   const forInfo = opts.purpose === 'info';
   const noBacking = opts.noBacking === true;
   const seen = new Set<string>([opts.topKey ?? top.name]);
@@ -104,9 +108,7 @@ export async function openChain(
     }
     if (noBacking || cur.format !== 'qcow2' || cur.backingName === undefined) break;
     const where = { file: cur.name, structure: 'backing file name', offset: cur.header.backingFileOffset };
-    if (layers.length >= MAX_CHAIN_DEPTH) {
-      throw new LimitError(where, `backing chain deeper than ${MAX_CHAIN_DEPTH} layers (MAX_CHAIN_DEPTH)`);
-    }
+    if (layers.length >= MAX_CHAIN_DEPTH) throw chainTooDeep(cur);
     const found = await resolver.resolve(cur.backingName, cur);
     if (!found) {
       const missing = `Could not open '${cur.backingName}': No such file or directory`;
@@ -121,9 +123,24 @@ export async function openChain(
       throw new IoError(where, `backing file '${cur.backingName}' is already in the chain (loop)`);
     }
     seen.add(found.key);
-    layers.push(await openLayer(found.source, cur.backingFormat));
+    const given = found.layer;
+    layers.push(
+      given && (cur.backingFormat === undefined || given.format === cur.backingFormat)
+        ? given
+        : await openLayer(found.source, cur.backingFormat),
+    );
   }
   return { layers, noBacking, dataFiles };
+}
+
+/** The refusal of a chain deeper than MAX_CHAIN_DEPTH, at `layer`'s backing file name. */
+export function chainTooDeep(layer: Layer): LimitError {
+  const where = {
+    file: layer.name,
+    structure: 'backing file name',
+    offset: layer.format === 'qcow2' ? layer.header.backingFileOffset : undefined,
+  };
+  return new LimitError(where, `backing chain deeper than ${MAX_CHAIN_DEPTH} layers (MAX_CHAIN_DEPTH)`);
 }
 
 /** Closes every layer's source (file handles in Node; a no-op for Blobs). */

@@ -11,7 +11,7 @@
  */
 
 import { MemoryBudget } from '../budget.ts';
-import { type Cancellation, CancelledError } from '../cancel.ts';
+import { type Cancellation, CancelledError, checkpoint } from '../cancel.ts';
 import type { Layer } from '../chain/layer.ts';
 import { type ClusterscopeError, CorruptError } from '../errors.ts';
 import type { Finding } from '../findings.ts';
@@ -289,7 +289,9 @@ export class LayerScanner {
     const l1Needed = Math.min(l1Count, Math.ceil(length / l2Span));
     const fileSize = img.source.size;
     for (let i = Math.floor(from / l2Span); ; i++) {
-      if (this.signal?.aborted) throw new CancelledError('cancelled');
+      // Also the scan's yield point: a table read once and shared by every L1 entry is never
+      // waited for again, so without a pause here the loop would hold the thread to its end.
+      await checkpoint(this.signal);
       const base = i * l2Span;
       if (base >= to) return to;
       if (i >= l1Needed) {

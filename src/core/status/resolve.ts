@@ -15,6 +15,7 @@
  *  - otherwise the backing layer is asked.
  */
 import { MemoryBudget } from '../budget.ts';
+import { checkpoint } from '../cancel.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { Layer } from '../chain/layer.ts';
 import type { ClusterscopeError } from '../errors.ts';
@@ -39,13 +40,7 @@ import {
   KIND_ZERO_ALLOC,
   KIND_ZERO_PLAIN,
 } from './kinds.ts';
-import {
-  type Cancellation,
-  CancelledError,
-  type LayerStatus,
-  layerStatus,
-  type Progress,
-} from './layerStatus.ts';
+import { type Cancellation, type LayerStatus, layerStatus, type Progress } from './layerStatus.ts';
 
 /**
  * clusterscope's own marker, not a QEMU flag: the byte lies at or past the end of the
@@ -99,8 +94,10 @@ export interface ChainStatusOptions {
    * same either way. Called after every L2 table of the top; `status()` resolves the chain so far
    * (O(extents read)), so call it only for the parts you show: resolving on every table made
    * opening quadratic. Its `extents` are a fresh copy the callee may keep or transfer.
+   * `held`: the extents the layers hold so far (the top's so far and every backing layer's),
+   * which a caller with a budget of its own counts without resolving.
    */
-  readonly onPartial?: (status: () => ChainStatus, end: number) => void;
+  readonly onPartial?: (status: () => ChainStatus, end: number, held: number) => void;
   readonly signal?: Cancellation;
   /**
    * What every layer's extents, the resolved chain and their copies are charged to; one of
@@ -134,7 +131,7 @@ export async function chainStatus(chain: Chain, opts: ChainStatusOptions = {}): 
   const onPartial = opts.onPartial;
   const order = layers.map((_, i) => (onPartial ? layers.length - 1 - i : i));
   for (const i of order) {
-    if (opts.signal?.aborted) throw new CancelledError('cancelled');
+    await checkpoint(opts.signal);
     statuses[i] =
       i === 0 && opts.topStatus
         ? opts.topStatus
@@ -146,11 +143,14 @@ export async function chainStatus(chain: Chain, opts: ChainStatusOptions = {}): 
               onPartial && {
                 onPartial: (top: LayerStatus, end: number) => {
                   const parts = [top, ...statuses.slice(1)];
-                  onPartial(() => resolveChain(chain, parts, end, budget), end);
+                  const held = parts.reduce((n, p) => n + p.extents.count, 0);
+                  onPartial(() => resolveChain(chain, parts, end, budget), end, held);
                 },
               }),
           });
   }
+  // Resolving is one synchronous walk over every extent: not begun for a cancelled open.
+  await checkpoint(opts.signal);
   return resolveChain(chain, statuses, statuses[0]!.length, budget);
 }
 
