@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
-import { cellCentre, cellColour, type DropFile, dropAndWait, openApp } from './helpers.ts';
+import { cellCentre, cellColour, type DropFile, dropAndWait, dropFiles, openApp } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const img = (c: string, n: string): DropFile => ({
@@ -102,5 +102,26 @@ test('map-only mode: rows, the inspector in words, human names, and a note on la
   await expect(tip).not.toContainText('MAP');
   await expect(page.getByRole('region', { name: 'Extent tracks' })).toContainText(
     'NBD base:allocation: no nbdinfo --map (base:allocation) among the maps opened',
+  );
+});
+
+test("qemu-img map's human table, dropped, opens as the map it is (not as a raw disk)", async ({ page }) => {
+  await openApp(page);
+  await dropAndWait(page, [golden('nbd-hole-example', 'map.txt')]);
+  await expect(page.locator('.app-header .files')).toHaveText('map.txt');
+  await expect(page.getByTestId('inspector')).toHaveCount(0);
+  // Two rows of 64 KiB: base.raw at depth 1, then top.qcow2's data cluster.
+  await expect(page.getByTestId('extent-rows').getByRole('row')).toHaveCount(2);
+  await expect(page.getByTestId('probed-raw')).toHaveCount(0);
+});
+
+test('a clusterscope map file with a wrong member is refused, naming the file and the member', async ({
+  page,
+}) => {
+  await openApp(page);
+  const doc = { format: 'clusterscope-map', version: 1, files: ['top.qcow2'], image: 7, map: 'AAAA', hash: '' };
+  await dropFiles(page, [{ name: 'shared.json', bytes: Buffer.from(JSON.stringify(doc)) }]);
+  await expect(page.getByRole('region', { name: 'Errors and findings' })).toContainText(
+    'shared.json: clusterscope map file "image": must be an object {name, size, fingerprint}, not a number',
   );
 });

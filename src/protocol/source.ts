@@ -135,6 +135,11 @@ export interface ChainInfo extends RasterInfo {
   /** Dropped files that are no part of the chain, each with why. */
   readonly unused: readonly UnusedFile[];
   /**
+   * When the top file has no qcow2 magic: that it is read as a raw disk and why, as qemu-img
+   * probes it without -f (core/info/probe.ts probedAsRawNote).
+   */
+  readonly probedRaw?: string;
+  /**
    * The files the chain reads, top first, each layer's external data file right after it
    * (core/chain/describe.ts describeChain); absent for a map without its image.
    */

@@ -5,6 +5,7 @@
  */
 
 import { binarySize } from '../core/format.ts';
+import { MAP_FILE_DOC_VERSION, MAP_FILE_FORMAT, type MapFileDocument } from '../core/share/mapFileDoc.ts';
 import type { ChainInfo, ImageIdentity } from '../protocol/source.ts';
 
 /**
@@ -13,8 +14,6 @@ import type { ChainInfo, ImageIdentity } from '../protocol/source.ts';
  * far less), so a longer map is offered as a file instead.
  */
 export const MAX_LINK_CHARS = 32 * 1024;
-/** Version of the downloadable map file ("clusterscope-map"), read back by the paste box and drop. */
-export const MAP_FILE_VERSION = 1;
 
 /** The identity of the image a chain shows (its top), or of the image a link's map came from. */
 export function identityOf(c: ChainInfo): ImageIdentity | undefined {
@@ -65,48 +64,24 @@ export function compareImages(
 /** The page's address with a new hash (no query, no path beyond the page's). */
 export const linkWithHash = (pageUrl: string, hash: string): string => pageUrl.replace(/#.*$/, '') + hash;
 
-export interface MapFileDoc {
-  readonly format: 'clusterscope-map';
-  readonly version: number;
-  readonly files: readonly string[];
-  readonly image?: ImageIdentity;
-  /** core/share/mapCodec.ts text. */
-  readonly map: string;
-  /** The view's hash, so the file opens where the link would have. */
-  readonly hash: string;
-}
+/** A downloaded clusterscope map file (core/share/mapFileDoc.ts reads it back, checking every member). */
+export type MapFileDoc = MapFileDocument;
 
 export const mapFileText = (doc: Omit<MapFileDoc, 'format' | 'version'>): string =>
-  `${JSON.stringify({ format: 'clusterscope-map', version: MAP_FILE_VERSION, ...doc }, null, 1)}\n`;
-
-/** Reads a downloaded map file back; undefined when `text` is not one. */
-export function readMapFileDoc(text: string): MapFileDoc | undefined {
-  if (!text.trimStart().startsWith('{') || !text.includes('clusterscope-map')) return undefined;
-  try {
-    const d = JSON.parse(text) as Partial<MapFileDoc>;
-    if (d.format !== 'clusterscope-map' || d.version !== MAP_FILE_VERSION || typeof d.map !== 'string')
-      return undefined;
-    return {
-      format: 'clusterscope-map',
-      version: MAP_FILE_VERSION,
-      files: Array.isArray(d.files) ? d.files.filter((f) => typeof f === 'string') : [],
-      ...(d.image && { image: d.image }),
-      map: d.map,
-      hash: typeof d.hash === 'string' ? d.hash : '',
-    };
-  } catch {
-    return undefined;
-  }
-}
+  `${JSON.stringify({ format: MAP_FILE_FORMAT, version: MAP_FILE_DOC_VERSION, ...doc }, null, 1)}\n`;
 
 /**
  * Whether dropped bytes look like a map file rather than an image: text that starts like
- * qemu-img map JSON, nbdinfo --json, a clusterscope map file, or an nbdinfo --map line. A raw
+ * qemu-img map JSON, nbdinfo --json, a clusterscope map file, an nbdinfo --map line, or qemu-img
+ * map's human table (its header line). A raw
  * image could start so by chance; such a drop can still be opened through "Open images…".
  */
+/** qemu-img map's human output starts with this header (core/import/mapFile.ts reads the rest). */
+const HUMAN_MAP_HEADER = /^Offset +Length +Mapped to +File\r?\n/;
+
 export function looksLikeMapText(head: Uint8Array): boolean {
   if (head.length === 0) return false;
   for (const b of head) if (b === 0 || (b < 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09)) return false;
   const t = new TextDecoder().decode(head).trimStart();
-  return /^(\[\s*\{|\{)/.test(t) || /^\d+\s+\d+\s+\d+(\s|$)/.test(t);
+  return /^(\[\s*\{|\{)/.test(t) || /^\d+\s+\d+\s+\d+(\s|$)/.test(t) || HUMAN_MAP_HEADER.test(t);
 }

@@ -4,10 +4,13 @@
  * map file. Dropped files are sorted here: map text goes to openMap, anything else to the image
  * loader.
  */
+
+import { plainError } from '../core/plainError.ts';
+import { readMapFileDocument } from '../core/share/mapFileDoc.ts';
 import type { MapInput } from '../protocol/calls.ts';
 import type { ImageIdentity } from '../protocol/source.ts';
 import { type Caller, openInto, openSource } from './loader.ts';
-import { looksLikeMapText, type MapFileDoc, readMapFileDoc } from './permalink.ts';
+import { looksLikeMapText, type MapFileDoc } from './permalink.ts';
 import { askFirst, originOf, trust, trusted } from './remoteConsent.ts';
 import type { Store } from './store.ts';
 import { linkableUrl, parseHash, type UrlState } from './url.ts';
@@ -72,9 +75,25 @@ const docMeta = (doc: MapFileDoc): MapOpenMeta => ({
   ...(doc.image && { image: doc.image }),
 });
 
+/**
+ * `text` as a clusterscope map file; undefined when it is not one. A file that says it is one
+ * and is wrong in a member is refused in the page's errors (the file and the member named), as
+ * an open that failed: 'refused'.
+ */
+function readDoc(store: Store, name: string, text: string): MapFileDoc | undefined | 'refused' {
+  try {
+    return readMapFileDocument(name, text);
+  } catch (e) {
+    const st = store.getState();
+    st.failed(st.startLoad([{ name, size: text.length }]), [plainError(e, name)]);
+    return 'refused';
+  }
+}
+
 /** Text pasted or dropped: a clusterscope map file opens its map (and view); other text is parsed as a tool's map. */
 export async function openMapText(store: Store, client: Client, name: string, text: string): Promise<void> {
-  const doc = readMapFileDoc(text);
+  const doc = readDoc(store, name, text);
+  if (doc === 'refused') return;
   if (!doc) {
     await openMapInputs(store, client, [{ kind: 'text', name, text }], { files: [] }, name);
     return;
@@ -90,7 +109,8 @@ export async function openMapFiles(store: Store, client: Client, files: readonly
   for (const f of files) {
     // mapFileText() writes the format first, so the head tells; a tool's map is not read twice.
     const head = await f.slice(0, SNIFF_BYTES).text();
-    const d = head.includes('clusterscope-map') ? readMapFileDoc(await f.text()) : undefined;
+    const d = head.includes('clusterscope-map') ? readDoc(store, f.name, await f.text()) : undefined;
+    if (d === 'refused') return;
     if (d) doc = d;
     sources.push(d ? docSource(d, f.name) : { kind: 'file', file: f });
   }

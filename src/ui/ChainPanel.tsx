@@ -61,6 +61,11 @@ export function ChainPanel() {
           )}
         </tbody>
       </table>
+      {chain.probedRaw && (
+        <p className="note" data-testid="probed-raw">
+          {chain.probedRaw}.
+        </p>
+      )}
     </section>
   );
 }

@@ -10,12 +10,13 @@
 import { type Chain, chainTooDeep, openChain } from '../core/chain/chain.ts';
 import { type Layer, openLayer } from '../core/chain/layer.ts';
 import { LimitError } from '../core/errors.ts';
+import { probedAsRawNote } from '../core/info/probe.ts';
 import type { ByteSource } from '../core/io/byteSource.ts';
 import { MAX_CHAIN_DEPTH } from '../core/limits.ts';
+import { plainError } from '../core/plainError.ts';
 import type { ErrorInfo } from '../protocol/errors.ts';
 import type { MissingBacking, UnusedFile } from '../protocol/source.ts';
 import { CHAIN_TABLE_BYTES } from './budgets.ts';
-import { toErrorInfo } from './errorInfo.ts';
 
 export interface NamedSource {
   readonly name: string;
@@ -27,6 +28,8 @@ export interface DroppedChain {
   readonly missingBacking?: MissingBacking;
   readonly rejected: readonly ErrorInfo[];
   readonly unused: readonly UnusedFile[];
+  /** Why the top was read as a raw disk (it has no qcow2 magic). */
+  readonly probedRaw?: string;
 }
 
 export const baseName = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
@@ -70,7 +73,7 @@ export async function openDropped(
     try {
       layer = await openLayer(file.source);
     } catch (e) {
-      rejected.push(toErrorInfo(e, file.name));
+      rejected.push(plainError(e, file.name));
       continue;
     }
     const bytes = tableBytes(layer);
@@ -81,7 +84,7 @@ export async function openDropped(
         offset: layer.format === 'qcow2' ? layer.header.l1TableOffset : undefined,
       };
       const detail = `${bytes} bytes; with the ${opened.length} files opened before it (${held} bytes of L1 tables) more than the page opens at once (CHAIN_TABLE_BYTES ${budget}): it and the ${files.length - i - 1} files after it are not opened`;
-      rejected.push(toErrorInfo(new LimitError(where, detail)));
+      rejected.push(plainError(new LimitError(where, detail)));
       break;
     }
     held += bytes;
@@ -135,7 +138,7 @@ export async function openDropped(
   let tooDeep: LimitError | undefined;
   if (best.w.deepAt) {
     tooDeep = chainTooDeep(best.w.deepAt);
-    rejected.push(toErrorInfo(tooDeep));
+    rejected.push(plainError(tooDeep));
   }
 
   let chain: Chain;
@@ -185,5 +188,16 @@ export async function openDropped(
                 : ''
             }`,
       });
-  return { chain, ...(missingBacking && { missingBacking }), rejected, unused };
+  const first = chain.layers[0]!;
+  const probedRaw =
+    first.format === 'raw'
+      ? probedAsRawNote(first.name, await first.source.read(0, Math.min(4, first.fileSize)))
+      : undefined;
+  return {
+    chain,
+    ...(missingBacking && { missingBacking }),
+    rejected,
+    unused,
+    ...(probedRaw !== undefined && { probedRaw }),
+  };
 }

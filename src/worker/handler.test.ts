@@ -147,6 +147,18 @@ describe('worker handler', () => {
     ]);
   });
 
+  it('a file without the qcow2 magic is read as raw, and the page says so and why', async () => {
+    const w = workerHarness();
+    const text = new File(['Offset  Length\n'.repeat(64)], 'disk.qcow2');
+    const { info } = await w.call('open', { slot: 'main', from: files([text]) });
+    expect(info.layers[0]!.format).toBe('raw');
+    expect(info.probedRaw).toBe(
+      'disk.qcow2 is read as a raw disk image: it starts with 4f 66 66 73, not the qcow2 magic 51 46 49 fb ("QFI\\xfb"), so probing takes it for raw, as qemu-img does without -f; with -f qcow2 (as qemu-img -f qcow2) it is refused: Image is not in qcow2 format',
+    );
+    const good = await w.call('open', { slot: 'main', from: files(example()) });
+    expect(good.info.probedRaw).toBeUndefined();
+  });
+
   it('a second file of a name already dropped is left out, and said', async () => {
     const w = workerHarness();
     const again = new File([await fixtureFile('compressed-zlib', 'top.qcow2').arrayBuffer()], 'top.qcow2');

@@ -9,6 +9,7 @@
  */
 
 import type { LimitError } from '../core/errors.ts';
+import { plainError } from '../core/plainError.ts';
 import { layoutGrid } from '../core/raster/grid.ts';
 import { laneSpansAt, rasterLanes } from '../core/raster/lanes.ts';
 import { encodeLinkMap } from '../core/share/mapCodec.ts';
@@ -30,7 +31,6 @@ import { extentsOverBudget, PAGE_MAX_EXTENTS } from './budgets.ts';
 import { NothingOpened } from './chainFiles.ts';
 import { comparePlanOf, compareSources } from './compare.ts';
 import { DiffSource } from './diffSource.ts';
-import { toErrorInfo } from './errorInfo.ts';
 import { ImageSource } from './imageSource.ts';
 import { MapOnlySource } from './mapSource.ts';
 import {
@@ -275,7 +275,7 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
         v,
         id: req?.id ?? 0,
         type: 'error',
-        error: toErrorInfo(new Error(`protocol version ${String(req?.v)}, worker speaks ${v}`)),
+        error: plainError(new Error(`protocol version ${String(req?.v)}, worker speaks ${v}`)),
       });
       return;
     }
@@ -314,7 +314,7 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
         return;
       }
       const file = req.method === 'open' ? openName((req.params as Params<'open'>).from) : '';
-      post({ v, id: req.id, type: 'error', error: toErrorInfo(e, file) });
+      post({ v, id: req.id, type: 'error', error: plainError(e, file) });
     } finally {
       if (ch !== undefined && channels.get(ch)?.id === req.id) channels.delete(ch);
       // A superseded or cancelled request says so when its work has ended, not when it was

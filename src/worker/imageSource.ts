@@ -32,6 +32,7 @@ import {
   type ViewSource,
   viewStatus,
 } from '../core/interpret/viewSource.ts';
+import { plainError, plainFinding } from '../core/plainError.ts';
 import { entryDetail } from '../core/qcow2/lookup.ts';
 import { readSnapshotL1, readSnapshots, type Snapshot } from '../core/qcow2/snapshots.ts';
 import { binChain, CHAIN_LANE_NAMES, chainLanes, mappedEnd } from '../core/raster/chain.ts';
@@ -77,7 +78,6 @@ import {
 } from './bitmaps.ts';
 import { MAX_FINDINGS_LISTED, MAX_SNAPSHOT_CHOICES, VIEWS_KEPT } from './budgets.ts';
 import type { DroppedChain } from './chainFiles.ts';
-import { toErrorInfo, toFindingInfo } from './errorInfo.ts';
 import { fingerprintLayer } from './fingerprint.ts';
 import { hostMapBins, imageReport } from './imageReport.ts';
 import { listPage, type RowsQuery, rowsPage } from './rows.ts';
@@ -164,7 +164,7 @@ const boolCell = (b: boolean) => (b ? 'yes' : 'no');
 
 /** The first MAX_FINDINGS_LISTED findings for the page, and one more counting the rest. */
 function listedFindings(all: readonly Finding[]): FindingInfo[] {
-  const listed = all.slice(0, MAX_FINDINGS_LISTED).map(toFindingInfo);
+  const listed = all.slice(0, MAX_FINDINGS_LISTED).map(plainFinding);
   if (all.length > MAX_FINDINGS_LISTED) {
     listed.push({
       file: all[0]!.file,
@@ -256,13 +256,14 @@ export class ImageSource implements MapSource {
       mappedEnd: this.end,
       ...(this.fp !== undefined && { fingerprint: this.fp }),
       ...(this.dropped.missingBacking && { missingBacking: this.dropped.missingBacking }),
-      ...(st.error && { error: toErrorInfo(st.error), errorAt: mappedEnd(st) }),
+      ...(st.error && { error: plainError(st.error), errorAt: mappedEnd(st) }),
       findings: listedFindings([
         ...layers.flatMap((l) => (l.format === 'qcow2' ? l.findings : [])),
         ...st.findings,
       ]),
       rejected: this.dropped.rejected,
       unused: this.dropped.unused,
+      ...(this.dropped.probedRaw !== undefined && { probedRaw: this.dropped.probedRaw }),
       files: describeChain(st.chain),
     };
   }
@@ -347,7 +348,7 @@ export class ImageSource implements MapSource {
     return {
       view: v.key,
       length: st.length,
-      ...(st.error && { error: toErrorInfo(st.error), errorAt: mappedEnd(st) }),
+      ...(st.error && { error: plainError(st.error), errorAt: mappedEnd(st) }),
       ...(scan && {
         scan: {
           bytesRead: scan.bytesRead,

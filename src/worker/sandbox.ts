@@ -6,13 +6,13 @@
  * (writer.oracle.test.ts).
  */
 import { UnsupportedError } from '../core/errors.ts';
+import { plainError } from '../core/plainError.ts';
 import { commit } from '../core/write/commit.ts';
 import type { WritableImage } from '../core/write/image.ts';
 import { Qcow2Writer } from '../core/write/qcow2Writer.ts';
 import { RawWriter } from '../core/write/rawWriter.ts';
 import type { SandboxImageInfo, SandboxOp, SandboxState } from '../protocol/results.ts';
 import type { NamedSource } from './chainFiles.ts';
-import { toErrorInfo } from './errorInfo.ts';
 
 const hexPattern = (p: number) => `0x${p.toString(16).padStart(2, '0')}`;
 
@@ -168,7 +168,7 @@ export class Sandbox {
       try {
         this.apply(op);
       } catch (e) {
-        return { ...this.state(), error: toErrorInfo(e) };
+        return { ...this.state(), error: plainError(e) };
       }
     }
     return this.state();

@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
 /** The Web Worker entry: all parsing happens here, never on the UI thread. */
+
+import { plainError } from '../core/plainError.ts';
 import { PROTOCOL_VERSION, type Reply, type Request } from '../protocol/calls.ts';
-import { toErrorInfo } from './errorInfo.ts';
 import { createHandler } from './handler.ts';
 import { readerPool } from './readerPool.ts';
 
@@ -16,6 +17,6 @@ scope.onmessage = (ev: MessageEvent<Request>) => {
   if (m?.method === 'ping') return answer({ v: PROTOCOL_VERSION, id: m.id, type: 'result', result: null });
   // A bug that escapes the handler still answers its request, so nothing waits for ever.
   handle(m).catch((e: unknown) =>
-    answer({ v: PROTOCOL_VERSION, id: m?.id ?? 0, type: 'error', error: toErrorInfo(e) }),
+    answer({ v: PROTOCOL_VERSION, id: m?.id ?? 0, type: 'error', error: plainError(e) }),
   );
 };
