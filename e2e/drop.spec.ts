@@ -97,10 +97,14 @@ test('an unrelated image dropped with a chain: the longest chain is shown, the o
   await expect(left).toContainText('top.qcow2: a second file named top.qcow2');
 });
 
-test('a file without the qcow2 magic opens as a raw disk, and the chain says so and why', async ({ page }) => {
+test('a file without the qcow2 magic opens as a raw disk, and the chain says so and why', async ({
+  page,
+}) => {
   await openApp(page);
   await dropAndWait(page, [{ name: 'disk.qcow2', bytes: Buffer.from('just some text\n'.repeat(4096)) }]);
   const note = page.getByRole('region', { name: 'Backing chain' }).getByTestId('probed-raw');
   await expect(note).toContainText('disk.qcow2 is read as a raw disk image: it starts with 6a 75 73 74');
-  await expect(note).toContainText('with -f qcow2 (as qemu-img -f qcow2) it is refused: Image is not in qcow2 format');
+  await expect(note).toContainText(
+    'with -f qcow2 (as qemu-img -f qcow2) it is refused: Image is not in qcow2 format',
+  );
 });

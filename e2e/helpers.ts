@@ -44,19 +44,28 @@ export async function dropFiles(page: Page, files: readonly DropFile[]): Promise
   }, payload);
 }
 
+/**
+ * How long a map may take to appear: a first open also loads the page's worker and the sample;
+ * on a loaded 2-core machine that took 5.6 s once where it takes about 1 s idle.
+ */
+const MAP_WAIT_MS = 20_000;
+
 /** Waits until the map shows an open newer than `after`, with its cells drawn. */
 export async function waitForMap(page: Page, after: number): Promise<void> {
   await expect
-    .poll(async () => {
-      const c = page.getByTestId('heatmap-canvas');
-      if (!(await c.count())) return false;
-      return c.evaluate(
-        (el, a) =>
-          Number((el as HTMLCanvasElement).dataset.openId) > a &&
-          (el as HTMLCanvasElement).dataset.ready === 'true',
-        after,
-      );
-    })
+    .poll(
+      async () => {
+        const c = page.getByTestId('heatmap-canvas');
+        if (!(await c.count())) return false;
+        return c.evaluate(
+          (el, a) =>
+            Number((el as HTMLCanvasElement).dataset.openId) > a &&
+            (el as HTMLCanvasElement).dataset.ready === 'true',
+          after,
+        );
+      },
+      { timeout: MAP_WAIT_MS },
+    )
     .toBe(true);
 }
 

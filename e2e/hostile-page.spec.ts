@@ -305,6 +305,13 @@ test.describe('hostile inputs, then a good image at its normal speed', () => {
           { timeout: 60_000 },
         );
         await expect(files(page)).toContainText('l299.qcow2');
+        // Its top 256 layers map (l299 down to l044); the files below the cut are named as such.
+        await expect(page.getByRole('region', { name: 'Backing chain' }).locator('tbody tr')).toHaveCount(
+          256,
+        );
+        await expect(page.getByTestId('unused-files')).toContainText(
+          'l043.qcow2: in the chain of l299.qcow2, below its cut at 256 layers (MAX_CHAIN_DEPTH)',
+        );
       },
     );
   });
@@ -316,9 +323,12 @@ test.describe('hostile inputs, then a good image at its normal speed', () => {
       'map file with depth 65535',
       () => [deepMap()],
       async () => {
-        await expect(errors(page)).toContainText('deep.json: map: names a layer at depth 65536', {
-          timeout: 30_000,
-        });
+        await expect(errors(page)).toContainText(
+          'deep.json: qemu-img map JSON line 1 at 0x1: depth 65535 names a backing chain deeper than 256 layers (MAX_MAP_DEPTH 255)',
+          {
+            timeout: 30_000,
+          },
+        );
       },
     );
   });

@@ -119,7 +119,14 @@ test('a clusterscope map file with a wrong member is refused, naming the file an
   page,
 }) => {
   await openApp(page);
-  const doc = { format: 'clusterscope-map', version: 1, files: ['top.qcow2'], image: 7, map: 'AAAA', hash: '' };
+  const doc = {
+    format: 'clusterscope-map',
+    version: 1,
+    files: ['top.qcow2'],
+    image: 7,
+    map: 'AAAA',
+    hash: '',
+  };
   await dropFiles(page, [{ name: 'shared.json', bytes: Buffer.from(JSON.stringify(doc)) }]);
   await expect(page.getByRole('region', { name: 'Errors and findings' })).toContainText(
     'shared.json: clusterscope map file "image": must be an object {name, size, fingerprint}, not a number',
