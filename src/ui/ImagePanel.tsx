@@ -16,6 +16,18 @@ import { type RowsFeed, RowsTable } from './RowsTable.tsx';
 /** A snapshot row's name for a `snapshot:NAME` view: its tag, else its ID (columns ID, Tag, ...). */
 const tagOf = (cells: readonly string[]): string => cells[1] || cells[0]!;
 
+/**
+ * The snapshot table sits in the narrow image panel (about 340 px): its own column widths, and
+ * cells that wrap onto a second line (a date at its space) instead of being cut to "202…".
+ */
+const SNAPSHOT_CELLS: Readonly<Record<string, string>> = {
+  ID: 'snap-id',
+  Tag: 'snap-tag',
+  Date: 'snap-date',
+  'Disk size': 'snap-size',
+  'VM size': 'snap-size',
+};
+
 /** The image's internal snapshots as rows, a page at a time; a tag (or ID) locates its row. */
 function snapshotRows(client: Caller, source: number): RowsFeed {
   return {
@@ -190,15 +202,21 @@ export function ImagePanel({ palette }: { palette: Palette }) {
             label="Internal snapshots"
             heading={(n) => `Internal snapshots: ${n}`}
             testId="snapshots"
-            rowHeight={26}
-            visibleRows={8}
+            rowHeight={38}
+            visibleRows={7}
+            cellClass={SNAPSHOT_CELLS}
             {...(snapshot !== undefined && { current: { at: snapshot } })}
             onPick={(_i, _s, _l, cells) => setSnapshot(tagOf(cells))}
             action={{
               column: 'Map',
               cell: (_i, cells) => (
-                <button type="button" aria-pressed={snapshot === tagOf(cells)} tabIndex={-1}>
-                  View {cells[1]}
+                <button
+                  type="button"
+                  aria-pressed={snapshot === tagOf(cells)}
+                  aria-label={`View ${tagOf(cells)}`}
+                  tabIndex={-1}
+                >
+                  View
                 </button>
               ),
             }}

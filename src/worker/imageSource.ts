@@ -624,7 +624,8 @@ export class ImageSource implements MapSource {
       from = i >= 0 ? i : list.findIndex((x) => x.id === q.at);
       if (from < 0) count = 0;
     }
-    const cols = ['ID', 'Tag', 'Date', 'Disk size', 'VM state'];
+    // "VM size" as qemu-img snapshot -l heads it (the saved VM state).
+    const cols = ['ID', 'Tag', 'Date', 'Disk size', 'VM size'];
     return listPage(list.length, Math.max(0, from), count, cols, (i) => {
       const x = list[i]!;
       return [
