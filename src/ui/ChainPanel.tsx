@@ -16,7 +16,6 @@ export function ChainPanel() {
             <th scope="col">File</th>
             <th scope="col">Format</th>
             <th scope="col">Virtual size</th>
-            <th scope="col">Cluster</th>
             <th scope="col">Backing file</th>
           </tr>
         </thead>
@@ -28,11 +27,11 @@ export function ChainPanel() {
               <td>
                 {l.format}
                 {l.version !== undefined && ` v${l.version}`}
+                {l.clusterSize !== undefined && `, ${binarySize(l.clusterSize)} clusters`}
                 {l.extendedL2 && ', extended L2'}
                 {l.snapshots ? `, ${l.snapshots} snapshots` : ''}
               </td>
               <td>{binarySize(l.virtualSize)}</td>
-              <td>{l.clusterSize ? binarySize(l.clusterSize) : '—'}</td>
               <td>{l.backingName ?? '—'}</td>
             </tr>,
             ...(chain.files ?? [])
@@ -41,7 +40,7 @@ export function ChainPanel() {
                 <tr key={`${l.name}:data`} className="data-file" data-testid="chain-data-file">
                   <td>data</td>
                   <td>{f.name}</td>
-                  <td colSpan={4}>
+                  <td colSpan={3}>
                     {f.words}
                     {f.size !== undefined && ` · ${binarySize(f.size)}`}
                   </td>
@@ -51,7 +50,7 @@ export function ChainPanel() {
           {chain.missingBacking && (
             <tr className="missing">
               <td>gap</td>
-              <td colSpan={5} role="alert">
+              <td colSpan={4} role="alert">
                 Missing backing file <strong>{chain.missingBacking.name}</strong> (named by{' '}
                 {chain.missingBacking.from}). Drop it together with the other files to see the full map; until
                 then {chain.missingBacking.from} is shown as if opened with backing: null, so what the backing
