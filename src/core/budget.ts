@@ -38,6 +38,17 @@ export class MemoryBudget {
   release(n: number): void {
     this.live = Math.max(0, this.live - n);
   }
+
+  /**
+   * A budget holding what this one holds now, charged apart: for a copy that replaces the
+   * previous one (a partial map: the caller keeps only the newest), so copies do not add up.
+   */
+  fork(): MemoryBudget {
+    const b = new MemoryBudget(this.name, this.bytes);
+    b.live = this.live;
+    b.peak = this.live;
+    return b;
+  }
 }
 
 /** A budget that never refuses: callers that bound memory by construction (the streaming walk). */

@@ -22,6 +22,7 @@ import { MAX_CHAIN_DEPTH } from '../core/limits.ts';
 import { chainStatus } from '../core/status/resolve.ts';
 import { PROTOCOL_VERSION, type Reply } from '../protocol/calls.ts';
 import { FIXTURES } from '../testing/fixtures.ts';
+import { fixtureFile } from '../testing/testFiles.ts';
 import { CallFailed, workerHarness } from '../testing/workerHarness.ts';
 import { BlobSource } from './blobSource.ts';
 import {
@@ -79,6 +80,41 @@ describe('a scan that never waits for a read', () => {
     const progress = w.out.filter((m) => m.id === 1 && m.type === 'progress');
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((m) => m.type === 'progress' && m.done < m.total)).toBe(true);
+  });
+});
+
+describe('a newer open and the work still reading the map it replaces', () => {
+  it('ends the lanes and bins rastering the old map at their next cancellation point', async () => {
+    const { file } = sharedL2(128); // 1 M extents: lanes and bins walk them all
+    const w = workerHarness();
+    const { info } = await w.call('open', { slot: 'main', from: files(file) });
+    const px = { source: info.id, view: '', start: 0, end: info.length };
+    // Sent without waiting, as the page sends them; then the person drops another image.
+    const lanes = w.handle({ v: PROTOCOL_VERSION, id: 50, method: 'lanes', params: { ...px, px: 800 } });
+    const bins = w.handle({ v: PROTOCOL_VERSION, id: 51, method: 'bins', params: { ...px, n: 4096 } });
+    let openedAt = 0;
+    const newer = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        const good = fixtureFile('compressed-zlib', 'top.qcow2');
+        void w
+          .handle({
+            v: PROTOCOL_VERSION,
+            id: 52,
+            method: 'open',
+            params: { slot: 'main', from: files(good) },
+          })
+          .then(() => {
+            openedAt = performance.now();
+            resolve();
+          });
+      }, 20),
+    );
+    await Promise.all([lanes, bins, newer]);
+    expect(w.final(52)?.type).toBe('result');
+    // The old map's raster never finished: both ended cancelled, not with a result.
+    expect(w.final(50)?.type).toBe('cancelled');
+    expect(w.final(51)?.type).toBe('cancelled');
+    expect(openedAt).toBeGreaterThan(0);
   });
 });
 

@@ -81,6 +81,24 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
   const sources = new Map<SourceId, MapSource>();
   const slots = new Map<Slot, SourceId>();
   const channels = new Map<string, { id: number; ctl: AbortController }>();
+  /** Requests under way that read a source, by the source: a newer open of its slot ends them. */
+  const reading = new Map<SourceId, Set<AbortController>>();
+  /** The sources a request reads (its `source`, a compare's or diff's sides). */
+  const readsOf = (req: Request): SourceId[] => {
+    const p = req.params as { source?: unknown; a?: unknown; b?: unknown };
+    return [p.source, p.a, p.b].filter((x): x is SourceId => typeof x === 'number');
+  };
+  /**
+   * A newer open of `slot` ends the work still reading the source it will replace (the page
+   * shows the newer one; nothing waits for the older's lanes or bins), so the open does not
+   * queue behind a raster of millions of runs: that work stops at its next cancellation point.
+   */
+  const endReadersOf = (slot: Slot) => {
+    const old = slots.get(slot);
+    if (old === undefined) return;
+    const ids = [old, ...[...sources.values()].filter((s) => s.reads?.includes(old)).map((s) => s.id)];
+    for (const id of ids) for (const ctl of reading.get(id) ?? []) ctl.abort();
+  };
   const sandbox = new Sandbox();
 
   const close = (id: SourceId) => {
@@ -232,7 +250,7 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
       const info = src.info();
       const runs = await src.laneRuns(view, ctx.signal);
       const classes = info.classes.length;
-      const fractions = rasterLanes(runs, classes, start, end, w);
+      const fractions = await rasterLanes(runs, classes, start, end, w, ctx.signal);
       return { start, end, px: w, lanes: runs.length, classes, fractions };
     },
     spans: async ({ source, view, offset }, ctx) =>
@@ -288,6 +306,13 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
       channels.get(ch)?.ctl.abort();
       channels.set(ch, { id: req.id, ctl });
     }
+    if (req.method === 'open') endReadersOf((req.params as Params<'open'>).slot);
+    const reads = readsOf(req);
+    for (const id of reads) {
+      let set = reading.get(id);
+      if (!set) reading.set(id, (set = new Set()));
+      set.add(ctl);
+    }
     const ctx: Ctx = {
       id: req.id,
       signal,
@@ -316,6 +341,11 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
       const file = req.method === 'open' ? openName((req.params as Params<'open'>).from) : '';
       post({ v, id: req.id, type: 'error', error: plainError(e, file) });
     } finally {
+      for (const id of reads) {
+        const set = reading.get(id);
+        set?.delete(ctl);
+        if (set?.size === 0) reading.delete(id);
+      }
       if (ch !== undefined && channels.get(ch)?.id === req.id) channels.delete(ch);
       // A superseded or cancelled request says so when its work has ended, not when it was
       // asked to: the page's client waits for this (state/client.ts SUPERSEDE_MS) and replaces

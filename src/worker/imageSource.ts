@@ -4,6 +4,8 @@
  * view's interpretations computed on first use. While the open goes on, the default view is the
  * partial map so far; choosing a snapshot asks for a view, it replaces nothing.
  */
+
+import { checkpoint } from '../core/cancel.ts';
 import type { Chain } from '../core/chain/chain.ts';
 import { describeChain, hostFileName } from '../core/chain/describe.ts';
 import type { Layer } from '../core/chain/layer.ts';
@@ -397,11 +399,17 @@ export class ImageSource implements MapSource {
         : v.memo(`bitmap:${bitmap}`, () =>
             bitmapRaster(this.bitmapList, v.status, bitmap, (i) => v.interp(i)),
           );
-    return binChain(v.status, start, end, n, raster);
+    return binChain(v.status, start, end, n, raster, signal);
   }
 
   async laneRuns(view: string, signal: AbortSignal): Promise<(LaneRuns | undefined)[]> {
     const v = await this.viewOf(view, signal);
+    // Each interpretation is one walk over the view's extents (~0.2 s over PAGE_MAX_EXTENTS):
+    // a cancellation point after each lets a newer open through.
+    for (const i of INTERPRETATIONS) {
+      v.interp(i);
+      await checkpoint(signal);
+    }
     const [map, nbd, , depth] = INTERPRETATIONS.map((i) => v.interp(i)) as [
       Interpreted,
       Interpreted,

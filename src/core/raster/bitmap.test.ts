@@ -37,7 +37,7 @@ describe('bitmap raster', () => {
       const st = await chainStatus(chain);
       const b = (await loadDirtyBitmap(chain, name))!;
       const raster = { dirty: dirtyBitmap(b).compute(st), backup: incrementalBackupRead(st, b).runs };
-      const f = binChain(st, 0, st.length, n, raster);
+      const f = await binChain(st, 0, st.length, n, raster);
       const classes = f.length / n;
       const dirty = parseNbdinfo(golden(c, file)!);
       const backup = goldenBackupRuns(c, file, st.length);
@@ -52,7 +52,7 @@ describe('bitmap raster', () => {
         expect(at(C_BACKUP_ABSENT), `bin ${k}`).toBeCloseTo(share(backup, BACKUP_ABSENT, lo, hi), 5);
       }
       // Without a bitmap asked for, the bins carry none of its classes.
-      const plain = binChain(st, 0, st.length, n);
+      const plain = await binChain(st, 0, st.length, n);
       for (let k = 0; k < n; k++) expect(plain[k * classes + C_DIRTY]).toBe(0);
     },
   );
@@ -67,7 +67,7 @@ describe('bitmap raster', () => {
     expect(lanes.at(-1)).toBeUndefined();
     const px = 64;
     const classes = C_DIRTY + 64;
-    const r = rasterLanes([lanes.at(-2)], classes, 0, st.length, px);
+    const r = await rasterLanes([lanes.at(-2)], classes, 0, st.length, px);
     const dirty = parseNbdinfo(golden('bitmaps-checkpoints', 'nbd-bitmap-cp2.txt')!);
     for (let p = 0; p < px; p++) {
       const lo = (st.length * p) / px;

@@ -59,15 +59,15 @@ describe('binChain', () => {
   for (const name of ['chain-3', 'extl2', 'compressed-zlib', 'short-base', 'l2-unaligned']) {
     it(`equals the per-bin definition on ${name} for any range and bin count`, async () => {
       const st = await fixtureStatus(name);
-      fc.assert(
-        fc.property(
+      await fc.assert(
+        fc.asyncProperty(
           fc.double({ min: 0, max: 1, noNaN: true }),
           fc.double({ min: 0, max: 1, noNaN: true }),
           fc.integer({ min: 1, max: 300 }),
-          (a, b, n) => {
+          async (a, b, n) => {
             const start = Math.floor(Math.min(a, b) * st.length);
             const end = Math.max(start + 1, Math.ceil(Math.max(a, b) * st.length));
-            const got = binChain(st, start, end, n);
+            const got = await binChain(st, start, end, n);
             const want = naive(st, start, end, n);
             for (let k = 0; k < want.length; k++) {
               if (Math.abs(got[k]! - want[k]!) > 1e-5) return false;

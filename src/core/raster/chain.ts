@@ -3,6 +3,7 @@
  * own status before the chain walk, then qemu-img map, NBD base:allocation and allocation depth)
  * over the same classes (classes.ts). Pure functions of core's status and interpretations.
  */
+import type { Cancellation } from '../cancel.ts';
 import type { Interpreted } from '../interpret/interpretation.ts';
 import { nbdDepth, nbdFlags } from '../interpret/nbd.ts';
 import { MAP_COMPRESSED, MAP_DATA, MAP_PRESENT, MAP_ZERO } from '../interpret/qemuImgMap.ts';
@@ -64,14 +65,18 @@ export function chainClassifier(st: ChainStatus): (i: number, cls: Int32Array) =
   };
 }
 
-/** Heatmap bins of [start, end) over chainClassKeys(layers), with one bitmap's classes when given. */
-export function binChain(
+/**
+ * Heatmap bins of [start, end) over chainClassKeys(layers), with one bitmap's classes when given;
+ * pausing at `signal`'s cancellation points (Binner.addRunsPaced).
+ */
+export async function binChain(
   st: ChainStatus,
   start: number,
   end: number,
   n: number,
   bitmap?: BitmapRaster,
-): Float32Array {
+  signal?: Cancellation,
+): Promise<Float32Array> {
   const b = new Binner(
     start,
     end,
@@ -79,7 +84,7 @@ export function binChain(
     chainClassCount(st.chain.layers.length),
   );
   if (end <= start) return b.fractions;
-  b.addRuns(st.extents, chainClassifier(st));
+  await b.addRunsPaced(st.extents, chainClassifier(st), signal);
   if (st.error) b.add(mappedEnd(st), st.length, Int32Array.of(C_ERROR), 1);
   if (bitmap) addBitmapBins(b, bitmap);
   return b.fractions;

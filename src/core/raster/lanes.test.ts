@@ -44,13 +44,13 @@ describe('lane spans', () => {
     expect(s!.end - s!.start).toBe((2 * MAX_SPAN_RUNS + 1) * 512);
   });
 
-  it('match the raster: the span is exactly the pixels of its class', () => {
+  it('match the raster: the span is exactly the pixels of its class', async () => {
     const l = lane([
       [0, 256, 1],
       [256, 256, 1],
       [512, 512, 0],
     ]);
-    const f = rasterLanes([l], 2, 0, 1024, 4);
+    const f = await rasterLanes([l], 2, 0, 1024, 4);
     const [s] = laneSpansAt([l], 100);
     const px = [0, 1, 2, 3].filter((p) => f[p * 2 + 1]! > 0);
     expect([s!.start / 256, s!.end / 256]).toEqual([px[0], px.at(-1)! + 1]);

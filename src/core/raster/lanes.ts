@@ -3,9 +3,10 @@
  * raster of lanes (px bins per lane) and the one hit test on them (the stretch of one class
  * around an offset, which a click on a lane highlights everywhere).
  */
+import type { Cancellation } from '../cancel.ts';
 import type { Runs } from '../runs/runs.ts';
 import { runAt } from '../runs/runs.ts';
-import { binRuns, MAX_BINS } from './bins.ts';
+import { Binner, MAX_BINS } from './bins.ts';
 
 /** One lane to be rastered: runs and the one class of each run (-1: none). */
 export interface LaneRuns {
@@ -13,33 +14,35 @@ export interface LaneRuns {
   readonly classOf: (i: number) => number;
 }
 
-/** Lanes x px bins over `classes` classes, lane after lane (protocol Lanes). */
-export function rasterLanes(
+/**
+ * Lanes x px bins over `classes` classes, lane after lane (protocol Lanes), pausing at `signal`'s
+ * cancellation points (Binner.addRunsPaced).
+ */
+export async function rasterLanes(
   lanes: readonly (LaneRuns | undefined)[],
   classes: number,
   start: number,
   end: number,
   px: number,
-): Float32Array {
+  signal?: Cancellation,
+): Promise<Float32Array> {
   const n = Math.min(Math.max(0, px), MAX_BINS);
   const out = new Float32Array(lanes.length * n * classes);
-  lanes.forEach((l, k) => {
-    if (!l) return;
-    const f = binRuns(
+  for (const [k, l] of lanes.entries()) {
+    if (!l || end <= start) continue;
+    const b = new Binner(start, end, n, classes);
+    await b.addRunsPaced(
       l.runs,
-      classes,
       (i, cls) => {
         const c = l.classOf(i);
         if (c < 0) return 0;
         cls[0] = c;
         return 1;
       },
-      start,
-      end,
-      n,
+      signal,
     );
-    out.set(f, k * n * classes);
-  });
+    out.set(b.fractions, k * n * classes);
+  }
   return out;
 }
 

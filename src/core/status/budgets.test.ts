@@ -66,6 +66,31 @@ describe('MAX_STATUS_BYTES: every layer, the chain and their copies share one bu
   });
 });
 
+describe('MAX_STATUS_BYTES and partial maps', () => {
+  it('a partial map replaces the one before it: partials made after every table do not add up', async () => {
+    const chain = await hostile('partials.qcow2', ['--l1', '16']);
+    try {
+      const whole = new MemoryBudget('MAX_STATUS_BYTES', Number.POSITIVE_INFINITY);
+      await chainStatus(chain, { budget: whole });
+      // Within what the whole map needs, with a partial resolved after each of the 16 tables
+      // (their copies together would hold about 8 times the final one).
+      const budget = new MemoryBudget('MAX_STATUS_BYTES', whole.peak);
+      let partials = 0;
+      const st = await chainStatus(chain, {
+        budget,
+        onPartial: (status) => {
+          partials++;
+          status();
+        },
+      });
+      expect(partials).toBe(16);
+      expect(st.extents.count).toBe(16 * 8192);
+    } finally {
+      await closeChain(chain);
+    }
+  });
+});
+
 describe('ERROR_BYTES: errors kept for later are charged to the same budget', () => {
   it('8192 entries naming an unaligned cluster: 8192 errors kept, within the peak and not one byte less', async () => {
     const chain = await hostile('errors.qcow2', ['--l1', '1', '--entry-offset', '0x50200']);

@@ -144,7 +144,9 @@ export async function chainStatus(chain: Chain, opts: ChainStatusOptions = {}): 
                 onPartial: (top: LayerStatus, end: number) => {
                   const parts = [top, ...statuses.slice(1)];
                   const held = parts.reduce((n, p) => n + p.extents.count, 0);
-                  onPartial(() => resolveChain(chain, parts, end, budget), end, held);
+                  // A partial map replaces the one before it: charged beside what the layers
+                  // hold, not on top of every earlier partial (budget.fork()).
+                  onPartial(() => resolveChain(chain, parts, end, budget.fork()), end, held);
                 },
               }),
           });
