@@ -13,6 +13,7 @@
  */
 import type { Chain } from '../chain/chain.ts';
 import { IoError } from '../errors.ts';
+import { readSnapshotL1, readSnapshots } from '../qcow2/snapshots.ts';
 import { type Cancellation, layerStatus, type Progress } from '../status/layerStatus.ts';
 import { type ChainStatus, chainStatus } from '../status/resolve.ts';
 import { zeroScanned } from './readsAsZero.ts';
@@ -95,8 +96,6 @@ export async function viewStatus(
     const top = c.layers[0]!;
     const where = { file: top.name, structure: 'snapshot table' };
     if (top.format !== 'qcow2') throw new IoError(where, 'a raw image has no internal snapshots');
-    // Loaded on demand: views of the active L1 never read the snapshot table.
-    const { readSnapshots, readSnapshotL1 } = await import('../qcow2/snapshots.ts');
     const snaps = await readSnapshots(top);
     const snap = snaps.find((s) => s.name === v.snapshot) ?? snaps.find((s) => s.id === v.snapshot);
     if (!snap) {
