@@ -2,10 +2,11 @@
 // npm run bench: clusterscope map against qemu-img map on the same files in the same run, and
 // clusterscope check against qemu-img check on the 1 TiB image.
 //
-//   node bench/run.mjs [--runs N] [--only prealloc|chain] [--no-check] [--no-profile] [--out DIR] [--cli PATH]
+//   node bench/run.mjs [--runs N] [--only prealloc|chain|bigchain|NAME] [--no-check] [--no-profile] [--out DIR] [--cli PATH]
 //
-// Makes (once; cached under bench/out/) a 1 TiB qcow2 with preallocation=metadata and a
-// fragmented 3-layer 64 GiB chain, then times `qemu-img map --output=json FILE` and
+// Makes (once; cached under bench/out/) a 1 TiB qcow2 with preallocation=metadata, a
+// fragmented 3-layer 64 GiB chain and the same recipe ten times over on 640 GiB (~0.9 M map
+// entries), then times `qemu-img map --output=json FILE` and
 // `node bin/clusterscope.mjs map --output=json --qemu=X.Y FILE` (X.Y = the installed
 // qemu-img's release, so both print the same fields), stdout to /dev/null, N runs each
 // after one untimed warm-up, alternating; prints medians, peak RSS, the ratio, whether the
@@ -26,11 +27,18 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareMaps, describeComparison, fmtBytes } from './compare.mjs';
-import { CHAIN, ensureImage, PREALLOC, qemuImgVersion } from './images.mjs';
+import { CHAIN, CHAIN_1M, ensureImage, PREALLOC, qemuImgVersion } from './images.mjs';
 import { GNU_TIME, haveGnuTime, measure, median } from './measure.mjs';
 import { formatProfile, summariseProfile } from './profile.mjs';
 
+/** clusterscope map's wall time over qemu-img map's, by image (TARGET unless named). */
 const TARGET = 0.25;
+const TARGETS = {
+  // Issue 14: "at least twice as fast as qemu-img, start-up excluded, so that the wall-clock
+  // ratio reaches 0.5x on a chain of about a million extents".
+  [CHAIN_1M.name]: 0.5,
+};
+const targetOf = (name) => TARGETS[name] ?? TARGET;
 /** clusterscope check may take at most this many times qemu-img check's wall time (issue 14). */
 const CHECK_TARGET = 3;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -63,7 +71,7 @@ function parseOptions(argv) {
       console.log(
         readFileSync(fileURLToPath(import.meta.url), 'utf8')
           .split('\n')
-          .slice(1, 15)
+          .slice(1, 16)
           .join('\n'),
       );
       process.exit(0);
@@ -170,7 +178,9 @@ async function main() {
   }
   console.log(`images: ${relative(process.cwd(), opt.out) || opt.out}/ (cached; delete to remake)\n`);
 
-  const specs = [PREALLOC, CHAIN].filter((s) => !opt.only || s.kind === opt.only || s.name === opt.only);
+  const specs = [PREALLOC, CHAIN, CHAIN_1M].filter(
+    (s) => !opt.only || s.kind === opt.only || s.name === opt.only,
+  );
   const images = [];
   for (const spec of specs) {
     const img = ensureImage(opt.out, spec, version, (s) => console.log(`  ${s}`));
@@ -194,7 +204,9 @@ async function main() {
   for (const img of images) {
     const qArgv = ['qemu-img', 'map', '--output=json', img.file];
     const cArgv = [process.execPath, opt.cli, 'map', '--output=json', `--qemu=${version.release}`, img.file];
+    const loadBefore = loadavg()[0];
     const { q, c, qText, cText } = timePair(qArgv, cArgv, join(scratch, `${img.spec.name}.map`), opt.runs);
+    const load = [loadBefore, loadavg()[0]];
     const cmp = compareMaps(qText, cText);
     const r = {
       name: img.spec.name,
@@ -204,14 +216,19 @@ async function main() {
       c,
       cmp,
       known: !cmp.equal && onlyHostHoleZero(qText, cText),
+      load,
+      target: targetOf(img.spec.name),
     };
     r.ratio = r.c.seconds / r.q.seconds;
     r.cpuRatio = r.c.cpu / r.q.cpu;
+    r.rssRatio = r.c.rss / r.q.rss;
     r.ratioNoStartup = Math.max(0, r.c.seconds - nodeBare) / r.q.seconds;
     results.push(r);
   }
 
-  console.log('\nresults (medians; ratio = clusterscope / qemu-img wall time; CPU = user + sys)');
+  console.log(
+    "\nresults (medians; ratio = clusterscope / qemu-img wall time; no startup = the same with `node -e 0` subtracted;\nCPU = user + sys; load = 1-minute load average before and after the image's runs)",
+  );
   console.log(
     table(
       [
@@ -220,12 +237,15 @@ async function main() {
         'qemu-img',
         'clusterscope',
         'ratio',
-        `target ${TARGET}x`,
+        'target',
+        'no startup',
         'qemu-img CPU',
         'clusterscope CPU',
         'CPU ratio',
         'qemu-img RSS',
         'clusterscope RSS',
+        'RSS ratio',
+        'load',
       ],
       results.map((r) => [
         r.name,
@@ -233,12 +253,15 @@ async function main() {
         fmtS(r.q.seconds),
         fmtS(r.c.seconds),
         `${r.ratio.toFixed(2)}x`,
-        r.ratio <= TARGET ? 'met' : 'MISSED',
+        `${r.target}x ${r.ratio <= r.target ? 'met' : 'MISSED'}`,
+        `${r.ratioNoStartup.toFixed(2)}x`,
         fmtS(r.q.cpu),
         fmtS(r.c.cpu),
         `${r.cpuRatio.toFixed(2)}x`,
         fmtKiB(r.q.rss),
         fmtKiB(r.c.rss),
+        `${r.rssRatio.toFixed(2)}x`,
+        r.load.map((x) => x.toFixed(1)).join('-'),
       ]),
     ),
   );
@@ -292,6 +315,7 @@ async function main() {
           'qemu-img RSS',
           'clusterscope RSS',
           'same report',
+          'load',
         ],
         checks.map((r) => [
           r.name,
@@ -305,6 +329,7 @@ async function main() {
           fmtKiB(r.q.rss),
           fmtKiB(r.c.rss),
           r.same ? 'yes' : 'NO',
+          r.load.map((x) => x.toFixed(1)).join('-'),
         ]),
       ),
     );
@@ -400,6 +425,7 @@ function timeChecks(images, opt, scratch) {
   for (const img of images.filter((i) => i.spec.kind === 'prealloc')) {
     const qArgv = ['qemu-img', 'check', '--output=json', img.file];
     const cArgv = [process.execPath, opt.cli, 'check', '--output=json', img.file];
+    const loadBefore = loadavg()[0];
     const { q, c, qText, cText } = timePair(qArgv, cArgv, join(scratch, `${img.spec.name}.check`), opt.runs);
     const r = {
       name: img.spec.name,
@@ -408,6 +434,7 @@ function timeChecks(images, opt, scratch) {
       same: JSON.stringify(JSON.parse(qText)) === JSON.stringify(JSON.parse(cText)),
       qText: qText.trim().replace(/\s+/g, ' '),
       cText: cText.trim().replace(/\s+/g, ' '),
+      load: [loadBefore, loadavg()[0]],
     };
     r.ratio = r.c.seconds / r.q.seconds;
     r.cpuRatio = r.c.cpu / r.q.cpu;
