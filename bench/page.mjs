@@ -373,7 +373,12 @@ export async function floorPage(browser, file) {
  * paint; a MutationObserver sees every set, same value or not), and the next animation frame
  * after that paint, whose rendering puts the canvas on screen: `frame` is input -> that frame's
  * requestAnimationFrame callback, the number the targets are about. `paint` is input -> the
- * canvas painted; `kind` what the first paint drew.
+ * canvas painted; `kind` what the first paint drew; `raf2` input -> the second animation frame
+ * callback after the input, which is `frame`'s floor: what a canvas painted in the very first
+ * frame after the input (in its requestAnimationFrame callback, as the view batch applies a
+ * change) would measure; `raf1` input -> the first. `queued`: how long the input event waited
+ * for the main thread (Chromium hands continuous input, wheel and mouse moves, to the page
+ * aligned with its animation frames).
  *
  * `zoomSteps` wheel steps (deltaY -240, as a mouse notch with d3-zoom: x1.39) toward the canvas
  * middle, then `pans` drags of `movesPerPan` pointer moves of two cells each (alternating
@@ -395,23 +400,32 @@ export async function interactionLatency(
   const canvas = page.getByTestId(testId);
   await page.evaluate((id) => {
     const c = document.querySelector(`[data-testid="${id}"]`);
-    const L = { samples: [], t0: undefined, queued: 0, track: false };
+    const L = { samples: [], rec: undefined, track: false };
     window.__lat = L;
     const input = (e) => {
-      if (!L.track) return;
-      L.t0 = e.timeStamp;
-      L.queued = performance.now() - e.timeStamp;
+      if (!L.track || L.rec) return;
+      const rec = { t0: e.timeStamp, queued: performance.now() - e.timeStamp };
+      L.rec = rec;
+      // The floor of `frame`: a canvas painted in the first animation frame after the input
+      // shows in the frame whose callback is the second.
+      requestAnimationFrame(() => {
+        rec.raf1 = performance.now() - rec.t0;
+        requestAnimationFrame(() => {
+          rec.raf2 = performance.now() - rec.t0;
+        });
+      });
     };
     window.addEventListener('wheel', input, { capture: true, passive: true });
     window.addEventListener('mousemove', input, { capture: true, passive: true });
     new MutationObserver(() => {
-      if (L.t0 === undefined) return;
-      const t0 = L.t0;
-      L.t0 = undefined;
-      const paint = performance.now() - t0;
-      const kind = c.dataset.frame;
-      const queued = L.queued;
-      requestAnimationFrame(() => L.samples.push({ paint, frame: performance.now() - t0, kind, queued }));
+      const rec = L.rec;
+      if (!rec || rec.paint !== undefined) return;
+      rec.paint = performance.now() - rec.t0;
+      rec.kind = c.dataset.frame;
+      requestAnimationFrame(() => {
+        rec.frame = performance.now() - rec.t0;
+        L.samples.push(rec);
+      });
     }).observe(c, { attributes: true, attributeFilter: ['data-frame'] });
   }, testId);
   const exact = () =>
@@ -434,13 +448,17 @@ export async function interactionLatency(
     });
     await act();
     const got = await page
-      .waitForFunction((k) => window.__lat.samples.length > k, n, { timeout: timeoutMs, polling: 'raf' })
+      .waitForFunction(
+        (k) => window.__lat.samples.length > k && window.__lat.samples.at(-1).raf2 !== undefined,
+        n,
+        { timeout: timeoutMs, polling: 'raf' },
+      )
       .then(() => true)
       .catch(() => false);
     return page.evaluate((ok) => {
       const L = window.__lat;
       L.track = false;
-      L.t0 = undefined;
+      L.rec = undefined;
       return ok ? L.samples.at(-1) : undefined;
     }, got);
   };
