@@ -383,7 +383,7 @@ async function main() {
   };
   writeFileSync(
     join(opt.out, 'last-run.json'),
-    `${JSON.stringify(record, (k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2)}\n`,
+    `${JSON.stringify(record, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2)}\n`,
   );
   rmSync(scratch, { recursive: true, force: true });
   const unexpected = results.filter((r) => !r.cmp.equal && !r.known);
