@@ -7,6 +7,22 @@ const FIELDS = ['depth', 'present', 'zero', 'data', 'compressed', 'offset'];
 const norm = (t) => t.replace(/\s+/g, '');
 
 export function compareMaps(textA, textB) {
+  // Byte-identical answers are equal in every field and every byte; parsing a million-entry map
+  // twice into objects takes ~13 s and 2 GiB here, so they are only counted (each entry has one
+  // "start" key).
+  if (textA === textB) {
+    const entries = textA.split('"start"').length - 1;
+    return {
+      textIdentical: true,
+      textEqualModuloWhitespace: true,
+      entriesA: entries,
+      entriesB: entries,
+      equal: true,
+      entryDiffs: new Map(),
+      byteDiffs: new Map(),
+      firstDiff: undefined,
+    };
+  }
   const a = JSON.parse(textA);
   const b = JSON.parse(textB);
   const res = {

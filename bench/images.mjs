@@ -65,6 +65,45 @@ export const CHAIN = {
 };
 
 /**
+ * CHAIN ten times over (issue 14: the CLI map "on a chain ten times larger, where start-up does
+ * not dominate"): the same recipe on 640 GiB, so the ~480k operations land as sparsely as
+ * CHAIN's 57k do on 64 GiB, and about a million map entries come out (the run prints the count).
+ * More of the operations are zero writes and discards than in CHAIN (they cost no data
+ * clusters): ~270k data writes are ~17 GiB on disk where CHAIN's proportions would be ~31 GiB.
+ */
+export const CHAIN_1M = {
+  name: 'chain-640G',
+  kind: 'bigchain',
+  size: 640 * GiB,
+  clusterSize: 64 * KiB,
+  seed: 0x5eed_c1de,
+  layers: [
+    { file: 'base.qcow2', writes: 130000, zeroes: 0, discards: 0 },
+    { file: 'mid.qcow2', writes: 80000, zeroes: 70000, discards: 0 },
+    { file: 'top.qcow2', writes: 60000, zeroes: 70000, discards: 70000 },
+  ],
+};
+
+/**
+ * The memory case of issue 14: a 16 TiB sparse qcow2 with about a million map entries, one
+ * layer. Its operations are scattered over `regions` pseudo-random 512 MiB stretches of the
+ * 16 TiB (one L2 table each with 64 KiB clusters), so the image has 1024 L2 tables (64 MiB) and an
+ * L1 table of 32768 entries, mostly empty: opening it reads what a person's image of this shape
+ * costs, not 2 GiB of tables. Small data writes (4-64 KiB, one data cluster each) and one-cluster
+ * `write -z` (zero clusters: no data on disk, still their own map entries) alternate with the
+ * unallocated gaps between them.
+ */
+export const HUGE_16T = {
+  name: 'huge-16T',
+  kind: 'huge',
+  size: 16 * 1024 * GiB,
+  clusterSize: 64 * KiB,
+  seed: 0x16_7e_b0_01,
+  regions: 1024,
+  layers: [{ file: 'huge.qcow2', writes: 100000, zeroes: 500000, discards: 0 }],
+};
+
+/**
  * The content scan's image (bench/zeroScan.mjs): `scan.qcow2` of `size` bytes made with
  * `qemu-img convert -S 0` (every cluster a data cluster, zero ones included) from a raw file of
  * pseudo-random bytes in which every `zeroEvery`-th cluster is all zero and every
@@ -130,7 +169,7 @@ function cacheDir(outDir, spec, version) {
 export function ensureImage(outDir, spec, version, log = () => {}) {
   const dir = cacheDir(outDir, spec, version);
   const ready = join(dir, 'ready.json');
-  const top = spec.kind === 'chain' ? spec.layers.at(-1).file : (spec.file ?? 'big.qcow2');
+  const top = spec.layers ? spec.layers.at(-1).file : (spec.file ?? 'big.qcow2');
   if (existsSync(ready)) {
     const info = JSON.parse(readFileSync(ready, 'utf8'));
     return { dir, file: join(dir, top), created: false, seconds: info.seconds };
@@ -157,8 +196,10 @@ export function ensureImage(outDir, spec, version, log = () => {}) {
     if (spec.zeroes) zeroClusters(dir, top, spec, log);
   } else if (spec.kind === 'scan') {
     makeScanImage(dir, top, spec, log);
-  } else {
+  } else if (spec.layers) {
     makeChain(dir, spec, log);
+  } else {
+    throw new Error(`images: no recipe for ${spec.name}`);
   }
   const seconds = (performance.now() - t0) / 1000;
   writeFileSync(ready, `${JSON.stringify({ spec, qemu: version.line, seconds }, null, 2)}\n`);
@@ -205,6 +246,23 @@ function makeChain(dir, spec, log) {
   const cs = spec.clusterSize;
   const clusters = Math.floor(spec.size / cs);
   const sub = 4 * KiB;
+  // With spec.regions: every operation lands in one of that many distinct, pseudo-random
+  // stretches of one L2 table's reach (cluster_size / 8 clusters each).
+  const perTable = cs / 8;
+  const tables = Math.ceil(clusters / perTable);
+  const regions = [];
+  if (spec.regions) {
+    const picked = new Set();
+    while (picked.size < Math.min(spec.regions, tables)) picked.add(Math.floor(rand() * tables));
+    regions.push(...picked);
+  }
+  const pick = () =>
+    regions.length
+      ? Math.min(
+          clusters - 1,
+          regions[Math.floor(rand() * regions.length)] * perTable + Math.floor(rand() * perTable),
+        )
+      : Math.floor(rand() * clusters);
   let backing;
   for (const [li, layer] of spec.layers.entries()) {
     const args = ['create', '-q', '-f', 'qcow2', '-o', `cluster_size=${cs}`];
@@ -224,7 +282,7 @@ function makeChain(dir, spec, log) {
     }
     const lines = [];
     for (const op of ops) {
-      const off = Math.floor(rand() * clusters) * cs;
+      const off = pick() * cs;
       if (op === 'w') {
         // 4-64 KiB inside one cluster, starting on a 4 KiB boundary: a partial write over a
         // backing cluster makes qemu copy the rest of the cluster up (COW), as in real use.

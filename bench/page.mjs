@@ -65,10 +65,14 @@ export const launchChromium = () =>
  * JS heap in use of the page, of its dedicated workers and of theirs (the reader workers), through
  * CDP: every worker is attached (non-flat sessions, nested ones through their parent's) and asked
  * Runtime.getHeapUsage through Target.sendMessageToTarget. `worker` sums the page's workers,
- * `nested` the workers they started; `buffers` the ArrayBuffer backing stores of all of them.
+ * `nested` the workers they started; `buffers` the ArrayBuffer backing stores of all of them
+ * (typed arrays live there, outside the JS heap), and `pageBuffers`, `workerBuffers`,
+ * `nestedBuffers` each one's. With `gc`, every target first collects its garbage
+ * (HeapProfiler.collectGarbage): what is live, not what a collection has yet to free.
  */
-export async function heaps(page) {
+export async function heaps(page, { gc = false } = {}) {
   const cdp = await page.context().newCDPSession(page);
+  if (gc) await cdp.send('HeapProfiler.collectGarbage');
   const main = await cdp.send('Runtime.getHeapUsage');
   let nextId = 1;
   const replies = new Map();
@@ -110,19 +114,29 @@ export async function heaps(page) {
   let worker = 0;
   let nested = 0;
   // ArrayBuffer backing stores live outside the JS heap (CDP reports them where it can).
-  let buffers = main.backingStorageSize ?? 0;
+  const pageBuffers = main.backingStorageSize ?? 0;
+  let workerBuffers = 0;
+  let nestedBuffers = 0;
   for (const path of workers) {
+    if (gc) await send(path, 'HeapProfiler.collectGarbage');
     const r = await send(path, 'Runtime.getHeapUsage');
-    if (path.length === 1) worker += r.usedSize ?? 0;
-    else nested += r.usedSize ?? 0;
-    buffers += r.backingStorageSize ?? 0;
+    if (path.length === 1) {
+      worker += r.usedSize ?? 0;
+      workerBuffers += r.backingStorageSize ?? 0;
+    } else {
+      nested += r.usedSize ?? 0;
+      nestedBuffers += r.backingStorageSize ?? 0;
+    }
   }
   await cdp.detach();
   return {
     page: main.usedSize,
     worker,
     nested,
-    buffers,
+    buffers: pageBuffers + workerBuffers + nestedBuffers,
+    pageBuffers,
+    workerBuffers,
+    nestedBuffers,
     workers: workers.filter((p) => p.length === 1).length,
     nestedWorkers: workers.filter((p) => p.length > 1).length,
   };
@@ -349,4 +363,132 @@ export async function floorPage(browser, file) {
     return { ms: x.ms, blocked: x.blocked };
   };
   return { tables, read, close: () => page.close() };
+}
+
+/**
+ * Interaction latency on a heatmap canvas (issue 14: "one wheel-zoom step, input to painted
+ * frame"; "each pan step"). In the page: the input event's own timestamp (`timeStamp`, when the
+ * browser received it, so time it waited for a busy main thread counts), the first time the
+ * canvas is painted after it (GridView sets `data-frame` "estimate" or "exact" right after each
+ * paint; a MutationObserver sees every set, same value or not), and the next animation frame
+ * after that paint, whose rendering puts the canvas on screen: `frame` is input -> that frame's
+ * requestAnimationFrame callback, the number the targets are about. `paint` is input -> the
+ * canvas painted; `kind` what the first paint drew; `raf2` input -> the second animation frame
+ * callback after the input, which is `frame`'s floor: what a canvas painted in the very first
+ * frame after the input (in its requestAnimationFrame callback, as the view batch applies a
+ * change) would measure; `raf1` input -> the first. `queued`: how long the input event waited
+ * for the main thread (Chromium hands continuous input, wheel and mouse moves, to the page
+ * aligned with its animation frames).
+ *
+ * `zoomSteps` wheel steps (deltaY -240, as a mouse notch with d3-zoom: x1.39) toward the canvas
+ * middle, then `pans` drags of `movesPerPan` pointer moves of two cells each (alternating
+ * direction, so the view never stops at an end of the image). Every step waits for its sample
+ * (or `timeoutMs`: counted as missed), then for the canvas to be exact again (at most
+ * `settleMs`): each step is measured from a quiet page, as a person's single notch or drag is.
+ */
+export async function interactionLatency(
+  page,
+  {
+    testId = 'heatmap-canvas',
+    zoomSteps = 20,
+    pans = 10,
+    movesPerPan = 5,
+    timeoutMs = 2000,
+    settleMs = 3000,
+  } = {},
+) {
+  const canvas = page.getByTestId(testId);
+  await page.evaluate((id) => {
+    const c = document.querySelector(`[data-testid="${id}"]`);
+    const L = { samples: [], rec: undefined, track: false };
+    window.__lat = L;
+    const input = (e) => {
+      if (!L.track || L.rec) return;
+      const rec = { t0: e.timeStamp, queued: performance.now() - e.timeStamp };
+      L.rec = rec;
+      // The floor of `frame`: a canvas painted in the first animation frame after the input
+      // shows in the frame whose callback is the second.
+      requestAnimationFrame(() => {
+        rec.raf1 = performance.now() - rec.t0;
+        requestAnimationFrame(() => {
+          rec.raf2 = performance.now() - rec.t0;
+        });
+      });
+    };
+    window.addEventListener('wheel', input, { capture: true, passive: true });
+    window.addEventListener('mousemove', input, { capture: true, passive: true });
+    new MutationObserver(() => {
+      const rec = L.rec;
+      if (!rec || rec.paint !== undefined) return;
+      rec.paint = performance.now() - rec.t0;
+      rec.kind = c.dataset.frame;
+      requestAnimationFrame(() => {
+        rec.frame = performance.now() - rec.t0;
+        L.samples.push(rec);
+      });
+    }).observe(c, { attributes: true, attributeFilter: ['data-frame'] });
+  }, testId);
+  const exact = () =>
+    page
+      .waitForFunction(
+        (id) => document.querySelector(`[data-testid="${id}"]`)?.dataset.frame === 'exact',
+        testId,
+        {
+          timeout: settleMs,
+          polling: 50,
+        },
+      )
+      .catch(() => {});
+  /** Runs one input and waits for its sample; returns it, or undefined when none came. */
+  const step = async (act) => {
+    await exact();
+    const n = await page.evaluate(() => {
+      window.__lat.track = true;
+      return window.__lat.samples.length;
+    });
+    await act();
+    const got = await page
+      .waitForFunction(
+        (k) => window.__lat.samples.length > k && window.__lat.samples.at(-1).raf2 !== undefined,
+        n,
+        { timeout: timeoutMs, polling: 'raf' },
+      )
+      .then(() => true)
+      .catch(() => false);
+    return page.evaluate((ok) => {
+      const L = window.__lat;
+      L.track = false;
+      L.rec = undefined;
+      return ok ? L.samples.at(-1) : undefined;
+    }, got);
+  };
+  const box = await canvas.boundingBox();
+  const cx = box.x + box.width / 2;
+  const cy = box.y + Math.min(box.height / 2, 200);
+  await page.mouse.move(cx, cy);
+  const zoom = [];
+  let zoomMissed = 0;
+  for (let i = 0; i < zoomSteps; i++) {
+    const s = await step(() => page.mouse.wheel(0, -240));
+    if (s) zoom.push(s);
+    else zoomMissed++;
+  }
+  const pan = [];
+  let panMissed = 0;
+  for (let p = 0; p < pans; p++) {
+    const cellPx = Number(await canvas.getAttribute('data-cell-px')) || 8;
+    const dir = p % 2 ? 1 : -1;
+    await page.mouse.move(cx, cy);
+    await page.mouse.down();
+    for (let m = 1; m <= movesPerPan; m++) {
+      const s = await step(() => page.mouse.move(cx + dir * m * 2 * cellPx, cy));
+      if (s) pan.push(s);
+      else panMissed++;
+    }
+    await page.mouse.up();
+  }
+  await page.evaluate(() => {
+    window.__lat.track = false;
+  });
+  return { zoom, zoomMissed, pan, panMissed };
 }
