@@ -309,8 +309,8 @@ export function createHandler(post: Post, opts: HandlerOptions = {}): (req: Requ
     if (req.method === 'open') endReadersOf((req.params as Params<'open'>).slot);
     const reads = readsOf(req);
     for (const id of reads) {
-      let set = reading.get(id);
-      if (!set) reading.set(id, (set = new Set()));
+      const set = reading.get(id) ?? new Set<AbortController>();
+      reading.set(id, set);
       set.add(ctl);
     }
     const ctx: Ctx = {
