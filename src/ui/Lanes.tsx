@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Lanes as LanesResult } from '../protocol/results.ts';
 import type { RasterInfo } from '../protocol/source.ts';
-import { sourceKey } from '../state/views.ts';
+import { pacedSourceKey } from '../state/views.ts';
 import { useApp, useServices } from './appContext.ts';
 import { useLaneAxis } from './laneAxis.ts';
 import { LANE_GAP, LANE_H, type Look, lanesHeight, paintLanes } from './paint.ts';
@@ -58,7 +58,7 @@ export function Lanes({ source, view: viewKey, lookOf, testId, maxLabel, marks, 
   const px = Math.max(0, Math.floor(box - lw - AXIS_PAD));
   const names = source.lanes;
   const height = lanesHeight(names.length);
-  const key = `${sourceKey(source)}|${viewKey}|${view.start}|${view.end}|${px}`;
+  const key = `${pacedSourceKey(source)}|${viewKey}|${view.start}|${view.end}|${px}`;
 
   useEffect(() => {
     if (px <= 0) return;

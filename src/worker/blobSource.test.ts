@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TableReader } from '../core/qcow2/tableReader.ts';
 import { nextTask } from './blobReads.ts';
 import {
   BlobSource,
@@ -96,5 +97,17 @@ describe('BlobSource', () => {
       expect(new Set(chunk).size).toBe(1); // a chunk resolves in one task
       if (k > 0) expect(chunk[0]).toBeGreaterThan(when[k - 1]!); // other tasks ran before the next
     }
+  });
+});
+
+describe('BlobSource and the table reader', () => {
+  it('reads tables that sit among data clusters as the tables only, not the data between them', async () => {
+    // 64 tables of 64 KiB, one data cluster between each two (a 16 TiB image's L2 tables sit so).
+    const T = 65536;
+    const blob = new Blob([new Uint8Array(130 * T)]);
+    const offsets = Array.from({ length: 64 }, (_, i) => 2 * i * T);
+    const reader = new TableReader(new BlobSource('among.qcow2', blob, null), offsets, T);
+    for (const o of offsets) expect((await reader.table(o)).length).toBe(T);
+    expect(reader.bytesRead).toBe(64 * T);
   });
 });
