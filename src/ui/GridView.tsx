@@ -6,7 +6,7 @@
  * view (useGridZoom.ts); keys move a cell cursor (the map) or the view (the diff); hover asks the
  * source what a cell holds.
  */
-import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { binarySize, hex } from '../core/format.ts';
 import {
   cellAt,
@@ -176,7 +176,9 @@ export function GridView(props: GridViewProps) {
   const selectedCell = grid && props.selected !== undefined ? cellOfOffset(grid, props.selected) : -1;
   const cursorCell = grid && cursor !== undefined && focused ? cellOfOffset(grid, cursor) : -1;
 
-  useEffect(() => {
+  // Painted in a layout effect: the frame that shows the new view shows its cells too (with a
+  // passive effect a zoom step's cells came a frame later: bench/README, interaction latency).
+  useLayoutEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas || !grid) return;
     let fractions: Float32Array;
