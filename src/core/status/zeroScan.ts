@@ -278,10 +278,18 @@ function scanBlocks(bytes: Uint8Array, at: number, zeros: Ranges): number {
 }
 
 /**
+ * Batches of MAX_READ_BYTES a scan keeps requested ahead of the one it checks, for a source that
+ * reads on other threads (a Blob: prefetchGroups > 0). In Chromium a sequential read of 8 MiB
+ * slices took 31.6 s for 16 GiB one at a time and 17-18 s with 4 in flight (bench/
+ * browserScan.mjs); 4 batches in flight hold 32 MiB beside the one being checked.
+ */
+export const SCAN_READS_AHEAD = 4;
+
+/**
  * Reads [s, t) of a file in batches of MAX_READ_BYTES; per 4 KiB block, records zero runs and
- * counts non-zero blocks. The next batch is requested before this one is checked, so a source
- * that reads on another thread (a Blob) overlaps the read with the check; at most two batches
- * are held. A source that reads synchronously (prefetchGroups 0: a local file in Node) gains
+ * counts non-zero blocks. The next SCAN_READS_AHEAD batches are requested before one is checked,
+ * so a source that reads on another thread (a Blob) overlaps the reads with each other and with
+ * the check. A source that reads synchronously (prefetchGroups 0: a local file in Node) gains
  * nothing from that, and reads one batch at a time.
  */
 async function scanRange(
@@ -293,16 +301,23 @@ async function scanRange(
   progress: (n: number) => void,
 ): Promise<number> {
   let nonZero = 0;
-  const batch = (off: number) => (off < t ? source.read(off, Math.min(MAX_READ_BYTES, t - off)) : undefined);
-  const ahead = (source.prefetchGroups ?? 1) > 0;
-  let pending = batch(s);
+  const ahead = (source.prefetchGroups ?? 1) > 0 ? SCAN_READS_AHEAD : 0;
+  const pending: Promise<Uint8Array>[] = [];
+  let next = s;
+  const request = () => {
+    while (next < t && pending.length < Math.max(1, ahead)) {
+      pending.push(source.read(next, Math.min(MAX_READ_BYTES, t - next)));
+      next += MAX_READ_BYTES;
+    }
+  };
   for (let off = s; off < t; off += MAX_READ_BYTES) {
     if (opts.signal?.aborted) {
-      pending?.catch(() => {}); // the read in flight is dropped, not awaited
+      for (const p of pending) p.catch(() => {}); // reads in flight are dropped, not awaited
       throw new CancelledError('cancelled');
     }
-    const bytes = await (pending ?? batch(off)!);
-    pending = ahead ? batch(off + MAX_READ_BYTES) : undefined;
+    request();
+    const bytes = await pending.shift()!;
+    request();
     nonZero += scanBlocks(bytes, off, zeros);
     progress(Math.min(MAX_READ_BYTES, t - off));
   }
