@@ -14,9 +14,10 @@ import { allocationDepth, baseAllocation, formatNbdinfo } from '../interpret/nbd
 import { formatMapJson, qemuImgMap } from '../interpret/qemuImgMap.ts';
 import { QEMU_7_2 } from '../interpret/releases.ts';
 import { CountingSource, MemorySource } from '../io/byteSource.ts';
+import { MAX_READ_BYTES } from '../limits.ts';
 import { BDRV_BLOCK_ZERO } from './flags.ts';
 import { chainStatus } from './resolve.ts';
-import { isZeroScanned, planZeroScan, zeroScan, zeroScanReport } from './zeroScan.ts';
+import { isZeroScanned, planZeroScan, SCAN_READS_AHEAD, zeroScan, zeroScanReport } from './zeroScan.ts';
 
 const scan = async (name: string, top = 'top.qcow2') => {
   const st = await chainStatus(await openFixtureChain(name, top));
@@ -176,3 +177,27 @@ function pastEofImage(): Uint8Array {
   for (let j = 0; j < cs / 8; j++) u64(4 * cs + 8 * j, far + j * cs + 2 ** 63);
   return buf;
 }
+
+describe('reads ahead', () => {
+  it('keeps SCAN_READS_AHEAD batches in flight on a source that reads on other threads', async () => {
+    const mem = new MemorySource('disk.raw', new Uint8Array(12 * MAX_READ_BYTES));
+    let inFlight = 0;
+    let most = 0;
+    const src = {
+      name: 'disk.raw',
+      size: mem.size,
+      prefetchGroups: 8,
+      async read(offset: number, length: number) {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        return mem.read(offset, length);
+      },
+    };
+    const st = await chainStatus(await openChain(src, { resolve: async () => undefined }));
+    const after = await zeroScan(st);
+    expect(isZeroScanned(after)).toBe(true);
+    expect(most).toBe(SCAN_READS_AHEAD);
+  });
+});
