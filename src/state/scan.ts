@@ -22,7 +22,7 @@ export const scannedKey = (view: string): string => formatView({ ...parseView(vi
 export async function startScan(store: Store, client: Pick<Client, 'call'>, view: string): Promise<void> {
   const s = store.getState();
   const chain = s.chain;
-  if (!chain || chain.kind !== 'image') return;
+  if (chain?.kind !== 'image') return;
   const token = s.token;
   const still = () => store.getState().token === token && store.getState().scan?.view === view;
   s.setScan({ status: 'running', done: 0, total: 0, view });
