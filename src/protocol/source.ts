@@ -3,6 +3,7 @@
  * two of them): names, sizes, the raster's classes and lanes. Never the runs themselves: those
  * stay in the worker, and the page asks for bins, lanes, rows and hits (calls.ts).
  */
+import type { ChainFile } from '../core/chain/describe.ts';
 import type { DiffMode } from '../core/diff/diff.ts';
 import type { NativeFormat } from '../core/interpret/catalogue.ts';
 import type { ErrorInfo, FindingInfo } from './errors.ts';
@@ -160,16 +161,8 @@ export interface UnusedFile {
   readonly why: string;
 }
 
-/** One file of a chain: a layer's own, or its external data file. */
-export interface ChainFileInfo {
-  readonly layer: number;
-  readonly role: 'top' | 'backing' | 'data-file';
-  readonly name: string;
-  readonly format: 'qcow2' | 'raw';
-  readonly opened: boolean;
-  readonly size?: number;
-  readonly words: string;
-}
+/** One file of a chain: a layer's own, or its external data file (core/chain/describe.ts, plain data). */
+export type ChainFileInfo = ChainFile;
 
 export interface ViewInfo {
   readonly view: string;
